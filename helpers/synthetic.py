@@ -68,7 +68,9 @@ class Voice:
     f0_range: float  # depth of intonation (fraction of f0)
     tract: float  # formant scale: 1.0 average, < 1 longer vocal tract (lower formants)
     accent: np.ndarray  # (n_vowels, 4) multiplicative formant offsets, the speaker's accent
-    open_quotient: float  # fraction of a glottal period the folds are open: smooth (0.7) or pressed (0.4)
+    open_quotient: (
+        float  # fraction of a glottal period the folds are open: smooth (0.7) or pressed (0.4)
+    )
     breath: float  # breathiness: noise-to-buzz ratio of the source
     rate: float  # speaking rate (syllables per second)
 
@@ -174,7 +176,9 @@ def synthesize_utterance(
         ):
             b, a = _resonator(min(formant, 0.45 * sample_rate), bw, sample_rate)
             segment, zi[k] = lfilter(b, a, segment, zi=zi[k])
-        ramp = np.minimum(1.0, np.minimum(np.arange(len(segment)), np.arange(len(segment))[::-1]) / 160)
+        ramp = np.minimum(
+            1.0, np.minimum(np.arange(len(segment)), np.arange(len(segment))[::-1]) / 160
+        )
         out[pos : pos + v_len] += segment * ramp
         pos += v_len
         if rng.random() < 0.3:  # end of a word: a short pause
@@ -235,7 +239,9 @@ def make_synthetic_corpus(
     if layout not in ("flat", "librispeech"):
         raise ValueError(f"layout must be 'flat' or 'librispeech', not {layout!r}")
     if n_speakers < 2 or files_per_speaker < 1 or not 0 < min_seconds <= max_seconds:
-        raise ValueError("need n_speakers >= 2, files_per_speaker >= 1, 0 < min_seconds <= max_seconds")
+        raise ValueError(
+            "need n_speakers >= 2, files_per_speaker >= 1, 0 < min_seconds <= max_seconds"
+        )
     if (dest / MARKER).exists():
         return dest
 
@@ -245,7 +251,9 @@ def make_synthetic_corpus(
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
     try:
-        bar = tqdm(total=n_speakers * files_per_speaker, desc="synthetic corpus", disable=not progress)
+        bar = tqdm(
+            total=n_speakers * files_per_speaker, desc="synthetic corpus", disable=not progress
+        )
         for s, (speaker, voice) in enumerate(zip(ids, voices)):
             chapters = [
                 (int(c), (rng.uniform(0.0, 0.6), rng.uniform(0.0, 0.9)), rng.uniform(15, 35))
