@@ -86,3 +86,19 @@ def seed_everything(seed: int = SEED) -> None:
 def get_device() -> torch.device:
     """The GPU if there is one (Colab: Runtime → Change runtime type → T4 GPU), else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def headline(name: str, value: float | int | str) -> None:
+    """Print a notebook's headline result and, under ``make run``, record it for the summary table.
+
+    ``make run`` sets ``AUDIO_COURSE_HEADLINE`` to a JSON file path per notebook; the value is written
+    there so the run can list every notebook's result.
+    """
+    shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+    print(f"Headline: {name} = {shown}")
+    target = os.environ.get("AUDIO_COURSE_HEADLINE")
+    if target:
+        import json
+
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(json.dumps({"name": name, "value": value}))

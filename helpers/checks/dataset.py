@@ -1,0 +1,3 @@
+"""Checks for the dataset exercises."""
+
+__all__: list[str] = []

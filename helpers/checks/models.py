@@ -1,0 +1,3 @@
+"""Checks for the models exercises."""
+
+__all__: list[str] = []

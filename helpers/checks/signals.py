@@ -1,0 +1,3 @@
+"""Checks for the signals exercises."""
+
+__all__: list[str] = []
