@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+"""Build the student notebooks (``notebooks/``) from the instructor solutions (``solutions/``).
+
+Instructors edit only ``solutions/NN_name.ipynb``. In a code cell an exercise is marked::
+
+    # BEGIN SOLUTION: <one-line instruction for the student>
+    ...solution code...
+    # END SOLUTION
+
+and becomes, at the same indentation, in the student notebook::
+
+    # FIXME: <instruction>
+    raise NotImplementedError("FIXME: <instruction>")
+
+In a markdown cell ``<!-- BEGIN SOLUTION -->...<!-- END SOLUTION -->`` becomes ``*Your answer here.*``.
+
+Every notebook (the solutions, rewritten in place, and the student notebooks) is normalised (no
+outputs, minimal metadata, deterministic cell ids) and stamped, right after its first markdown
+(title) cell, with an Open-in-Colab badge and a Colab setup cell. The repository URL is read from
+``[project.urls] Repository`` in ``pyproject.toml``.
+
+Usage::
+
+    python tools/build_student_notebooks.py          # rewrite solutions/, regenerate notebooks/
+    python tools/build_student_notebooks.py --check  # write nothing; exit 1 if anything is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import tomllib
+from nbformat import NotebookNode
+
+BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::(?P<instruction>.*))?$")
+END_RE = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
+MD_MARKER_RE = re.compile(r"<!-- (BEGIN|END) SOLUTION -->|BEGIN SOLUTION|END SOLUTION")
+MD_PLACEHOLDER = "*Your answer here.*"
+BADGE_TAG, SETUP_TAG = "course-badge", "course-setup"
+NOTEBOOK_METADATA = {
+    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
+BADGE = (
+    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+    "(https://colab.research.google.com/github/{slug}/blob/main/{path})"
+)
+SETUP_CODE = """\
+# Setup (Colab only): fetch the kit, install what Colab lacks, get the data. Does nothing elsewhere.
+import os
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    REPO = "/content/audio-course"
+    if not os.path.exists(REPO):
+        URL = "{url}"
+        subprocess.run(["git", "clone", "-q", "--depth", "1", URL, REPO], check=True)
+    os.chdir(REPO + "/{folder}")
+    sys.path.insert(0, REPO)
+    import helpers.colab
+
+    helpers.colab.setup()"""
+
+
+class BuildError(Exception):
+    """A problem in the sources (markers, title cell, pyproject.toml) that the author must fix."""
+
+
+class MarkerError(BuildError):
+    """A malformed ``BEGIN SOLUTION``/``END SOLUTION`` marker at 1-based ``line`` of a cell."""
+
+    def __init__(self, line: int, message: str, cell: int | None = None) -> None:
+        where = f"line {line}" if cell is None else f"cell {cell}, line {line}"
+        super().__init__(f"{where}: {message}")
+        self.line, self.message, self.cell = line, message, cell
+
+
+@dataclass(frozen=True)
+class Region:
+    """An exercise region: 0-based ``start``/``end`` lines of its BEGIN and END markers."""
+
+    start: int
+    end: int
+    indent: str
+    instruction: str
+
+
+def find_regions(source: str) -> list[Region]:
+    """Find the ``# BEGIN SOLUTION: ...`` / ``# END SOLUTION`` regions of a code cell.
+
+    Raises
+    ------
+    MarkerError
+        On nested, unbalanced or malformed markers, or a BEGIN marker without an instruction.
+    """
+    regions: list[Region] = []
+    begin: tuple[int, re.Match[str]] | None = None
+    for number, line in enumerate(source.split("\n")):
+        if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line:
+            continue
+        if match := BEGIN_RE.match(line):
+            if begin is not None:
+                raise MarkerError(
+                    number + 1, f"nested BEGIN SOLUTION (line {begin[0] + 1} is open)"
+                )
+            if not (match["instruction"] or "").strip():
+                raise MarkerError(number + 1, "write '# BEGIN SOLUTION: <instruction>'")
+            begin = (number, match)
+        elif END_RE.match(line):
+            if begin is None:
+                raise MarkerError(number + 1, "END SOLUTION without a BEGIN SOLUTION")
+            start, match = begin
+            regions.append(Region(start, number, match["indent"], match["instruction"].strip()))
+            begin = None
+        else:
+            raise MarkerError(number + 1, f"malformed marker: {line.strip()!r}")
+    if begin is not None:
+        raise MarkerError(begin[0] + 1, "BEGIN SOLUTION without an END SOLUTION")
+    return regions
+
+
+def stub_code(source: str) -> str:
+    """Replace each exercise region of a code cell by a FIXME comment and a raise."""
+    lines = source.split("\n")
+    for region in reversed(find_regions(source)):
+        message = json.dumps(f"FIXME: {region.instruction}", ensure_ascii=False)
+        lines[region.start : region.end + 1] = [
+            f"{region.indent}# FIXME: {region.instruction}",
+            f"{region.indent}raise NotImplementedError({message})",
+        ]
+    return "\n".join(lines)
+
+
+def stub_markdown(source: str) -> str:
+    """Replace each ``<!-- BEGIN SOLUTION -->...<!-- END SOLUTION -->`` by a placeholder."""
+    parts: list[str] = []
+    kept_from, begin_line = 0, 0
+    for match in MD_MARKER_RE.finditer(source):
+        line = source.count("\n", 0, match.start()) + 1
+        if match[1] is None:
+            raise MarkerError(line, "write <!-- BEGIN SOLUTION --> ... <!-- END SOLUTION -->")
+        if match[1] == "BEGIN":
+            if begin_line:
+                raise MarkerError(line, f"nested BEGIN SOLUTION (line {begin_line} is open)")
+            parts.append(source[kept_from : match.start()])
+            begin_line = line
+        else:
+            if not begin_line:
+                raise MarkerError(line, "END SOLUTION without a BEGIN SOLUTION")
+            parts.append(MD_PLACEHOLDER)
+            kept_from, begin_line = match.end(), 0
+    if begin_line:
+        raise MarkerError(begin_line, "BEGIN SOLUTION without an END SOLUTION")
+    return "".join(parts) + source[kept_from:]
+
+
+def count_exercises(nb: NotebookNode) -> int:
+    """Number of exercise regions in the code cells of a solution notebook."""
+    return sum(len(find_regions(c.source)) for c in nb.cells if c.cell_type == "code")
+
+
+def build_student_notebook(nb: NotebookNode) -> NotebookNode:
+    """Return a copy of a solution notebook with every solution region replaced by a stub.
+
+    Raises
+    ------
+    MarkerError
+        Naming the cell index and line of the first bad marker.
+    """
+    student = copy.deepcopy(nb)
+    for index, cell in enumerate(student.cells):
+        stub = {"code": stub_code, "markdown": stub_markdown}.get(cell.cell_type)
+        if stub is None:
+            continue
+        try:
+            cell.source = stub(cell.source)
+        except MarkerError as err:
+            raise MarkerError(err.line, err.message, cell=index) from None
+    return student
+
+
+def stamp(nb: NotebookNode, slug: str, path: str) -> NotebookNode:
+    """Put the badge and setup cells (replacing old ones) right after the first markdown cell.
+
+    ``slug`` is ``owner/name`` on GitHub; ``path`` the notebook's path in the repository.
+    """
+    cells = [c for c in nb.cells if not {BADGE_TAG, SETUP_TAG} & set(_tags(c))]
+    title = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), None)
+    if title is None:
+        raise BuildError("no markdown title cell to put the Colab badge after")
+    badge = nbformat.v4.new_markdown_cell(
+        BADGE.format(slug=slug, path=path), metadata={"tags": [BADGE_TAG]}
+    )
+    folder = path.rpartition("/")[0]
+    code = SETUP_CODE.replace("{url}", f"https://github.com/{slug}").replace("{folder}", folder)
+    setup = nbformat.v4.new_code_cell(code, metadata={"tags": [SETUP_TAG]})
+    stamped = copy.deepcopy(nb)
+    stamped.cells = [*cells[: title + 1], badge, setup, *cells[title + 1 :]]
+    return stamped
+
+
+def normalise(nb: NotebookNode, name: str) -> NotebookNode:
+    """Strip outputs, execution counts and metadata; give cells ids derived from ``name``."""
+    out = nbformat.v4.new_notebook(metadata=copy.deepcopy(NOTEBOOK_METADATA))
+    for index, cell in enumerate(nb.cells):
+        tags = _tags(cell)
+        metadata = {"tags": tags} if tags else {}
+        if cell.cell_type == "code":
+            new = nbformat.v4.new_code_cell(cell.source, metadata=metadata)
+        elif cell.cell_type == "markdown":
+            new = nbformat.v4.new_markdown_cell(cell.source, metadata=metadata)
+            if cell.get("attachments"):
+                new.attachments = copy.deepcopy(cell.attachments)
+        else:
+            new = nbformat.v4.new_raw_cell(cell.source, metadata=metadata)
+        new.id = hashlib.sha1(f"{name}/{index}".encode()).hexdigest()[:8]
+        out.cells.append(new)
+    return out
+
+
+def render(nb: NotebookNode) -> str:
+    """Serialise a notebook: JSON, indent 1, sorted keys, non-ASCII kept, trailing newline."""
+    return nbformat.writes(nb).rstrip("\n") + "\n"
+
+
+def repo_slug(root: Path) -> str:
+    """``owner/name`` from ``[project.urls] Repository`` in ``root/pyproject.toml``."""
+    path = root / "pyproject.toml"
+    hint = 'add [project.urls] Repository = "https://github.com/<owner>/<name>"'
+    try:
+        url = tomllib.loads(path.read_text(encoding="utf-8"))["project"]["urls"]["Repository"]
+    except FileNotFoundError:
+        raise BuildError(f"{path} not found: {hint}") from None
+    except (KeyError, TypeError):
+        raise BuildError(f"{path} has no repository URL: {hint}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise BuildError(f"{path} is not valid TOML: {err}") from None
+    match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?", str(url))
+    if match is None:
+        raise BuildError(f"{path}: Repository = {url!r} is not a GitHub URL: {hint}")
+    return match[1]
+
+
+def plan(root: Path) -> tuple[dict[Path, str], list[Path], list[str]]:
+    """Compute every file to write, the stale student notebooks, and one report line each."""
+    solutions = sorted((root / "solutions").glob("*.ipynb"))
+    slug = repo_slug(root) if solutions else ""
+    files: dict[Path, str] = {}
+    report: list[str] = []
+    for path in solutions:
+        where = path.relative_to(root).as_posix()
+        try:
+            raw = nbformat.read(path, as_version=4)
+            student = build_student_notebook(raw)
+            exercises = count_exercises(raw)
+            files[path] = render(normalise(stamp(raw, slug, where), path.stem))
+            target = root / "notebooks" / path.name
+            files[target] = render(
+                normalise(stamp(student, slug, f"notebooks/{path.name}"), path.stem)
+            )
+        except BuildError as err:
+            raise BuildError(f"{where}: {err}") from None
+        report.append(f"{where} -> notebooks/{path.name}: {exercises} exercise(s)")
+    names = {p.name for p in solutions}
+    stale = [p for p in sorted((root / "notebooks").glob("*.ipynb")) if p.name not in names]
+    return files, stale, report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit code (0 ok, 1 ``--check`` failed, 2 error)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if stale")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
+    args = parser.parse_args(argv)
+    root: Path = args.root.resolve()
+    try:
+        files, stale, report = plan(root)
+    except BuildError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    changed = [p for p, text in files.items() if not p.exists() or p.read_bytes() != text.encode()]
+    if args.check:
+        problems = [f"  {p.relative_to(root).as_posix()}" for p in changed]
+        problems += [f"  {p.relative_to(root).as_posix()} (no solution)" for p in stale]
+        if problems:
+            print("Notebooks out of date; run `make notebooks`:", *problems, sep="\n")
+            return 1
+        print(f"{len(files)} notebooks up to date.")
+        return 0
+    for path in changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(files[path].encode())
+    for path in stale:
+        path.unlink()
+        print(f"removed {path.relative_to(root).as_posix()} (no solution)")
+    print("\n".join(report) or "no notebooks in solutions/")
+    return 0
+
+
+def _tags(cell: NotebookNode) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
