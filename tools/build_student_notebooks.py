@@ -33,11 +33,11 @@ import hashlib
 import json
 import re
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import tomllib
 from nbformat import NotebookNode
 
 BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::(?P<instruction>.*))?$")
