@@ -194,7 +194,11 @@ def test_build_writes_normalised_stamped_notebooks(repo: Path, capsys) -> None:
             {},
         ]
         code = [c for c in cells if c["cell_type"] == "code"]
-        assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
+        assert all(c["execution_count"] is None for c in code)
+        # Only the solution keeps an output: the text of its # NBVAL_CHECK_OUTPUT cell.
+        kept = [{"name": "stdout", "output_type": "stream", "text": ["3.14\n"]}]
+        assert cells[3]["outputs"] == (kept if folder == "solutions" else [])
+        assert all(c["outputs"] == [] for c in code if c is not cells[3])
         assert len({c["id"] for c in cells}) == len(cells)
         badge, setup = "".join(cells[1]["source"]), "".join(cells[2]["source"])
         assert badge == (
@@ -246,7 +250,7 @@ def test_check(repo: Path, capsys) -> None:
     run_tool(repo)
     solution = repo / "solutions" / "01_demo.ipynb"
     nb = nbformat.read(solution, as_version=4)
-    nb.cells[3].outputs = [nbformat.v4.new_output("stream", text="3.14\n")]
+    nb.cells[5].outputs = [nbformat.v4.new_output("stream", text="1\n")]  # not a checked cell
     nbformat.write(nb, solution)
     assert run_tool(repo, "--check") == 1
     assert "  solutions/01_demo.ipynb" in capsys.readouterr().out
@@ -290,6 +294,26 @@ def test_notebook_needs_a_markdown_title(repo: Path, capsys) -> None:
 
 
 @pytest.mark.skipif(not SOLUTIONS, reason="no notebooks in solutions/ yet")
+def test_record_copies_only_checked_text_outputs(repo: Path, tmp_path: Path) -> None:
+    run_tool(repo)
+    executed = nbformat.read(repo / "solutions" / "01_demo.ipynb", as_version=4)
+    executed.cells[3].outputs = [
+        nbformat.v4.new_output("stream", text="3.141592653589793\ndone\n"),
+        nbformat.v4.new_output("display_data", data={"image/png": "AAAA", "text/plain": "<Fig>"}),
+    ]
+    executed.cells[5].outputs = [nbformat.v4.new_output("stream", text="unchecked\n")]
+    (tmp_path / "run").mkdir()
+    nbformat.write(executed, tmp_path / "run" / "01_demo.ipynb")
+    assert run_tool(repo, "--record", str(tmp_path / "run")) == 0
+    cells = nbformat.read(repo / "solutions" / "01_demo.ipynb", as_version=4).cells
+    assert [o.get("text") or o.get("data") for o in cells[3].outputs] == [
+        "3.141592653589793\ndone\n",
+        {"text/plain": "<Fig>"},
+    ]
+    assert cells[5].outputs == []
+    assert run_tool(repo, "--check") == 0  # the recorded output is part of the normal form
+
+
 def test_real_notebooks_are_up_to_date() -> None:
     result = subprocess.run(
         [sys.executable, str(TOOL), "--check"], capture_output=True, text=True, check=False
@@ -306,7 +330,15 @@ def test_real_solution_notebook(path: Path) -> None:
     for cell in nb.cells:
         assert "colab" not in cell.metadata
         if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None
+            assert cell.execution_count is None
+            if "# NBVAL_CHECK_OUTPUT" in cell.source:  # the reference text nbval compares against
+                assert all(
+                    o.output_type in ("stream", "execute_result", "display_data")
+                    for o in cell.outputs
+                )
+                assert all(set(o.get("data", {})) <= {"text/plain"} for o in cell.outputs)
+            else:
+                assert cell.outputs == []
 
 
 @pytest.mark.parametrize("path", STUDENT_NOTEBOOKS, ids=lambda p: p.name)

@@ -23,6 +23,11 @@ Usage::
 
     python tools/build_student_notebooks.py          # rewrite solutions/, regenerate notebooks/
     python tools/build_student_notebooks.py --check  # write nothing; exit 1 if anything is stale
+    python tools/build_student_notebooks.py --record build/quick  # keep checked outputs (nbval)
+
+Solutions keep one kind of output: the text of cells marked ``# NBVAL_CHECK_OUTPUT``, the reference
+that nbval compares a fresh run against in CI. ``make outputs`` executes the solutions in quick mode
+and records those outputs with ``--record``; every other output is stripped.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::(?P<instruction>.
 END_RE = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
 MD_MARKER_RE = re.compile(r"<!-- (BEGIN|END) SOLUTION -->|BEGIN SOLUTION|END SOLUTION")
 MD_PLACEHOLDER = "*Your answer here.*"
+CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 BADGE_TAG, SETUP_TAG = "course-badge", "course-setup"
 NOTEBOOK_METADATA = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -208,14 +214,46 @@ def stamp(nb: NotebookNode, slug: str, path: str) -> NotebookNode:
     return stamped
 
 
-def normalise(nb: NotebookNode, name: str) -> NotebookNode:
-    """Strip outputs, execution counts and metadata; give cells ids derived from ``name``."""
+def checked_outputs(cell: NotebookNode) -> list[NotebookNode]:
+    """The outputs nbval compares for a ``# NBVAL_CHECK_OUTPUT`` cell: its text, nothing else.
+
+    Streams and the ``text/plain`` part of results are kept; images, HTML, widgets and execution
+    counts are dropped, so the stored reference is small, readable and machine-independent.
+    """
+    if cell.cell_type != "code" or CHECK_MARKER not in cell.source:
+        return []
+    kept = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            kept.append(nbformat.v4.new_output("stream", name=output.name, text=output.text))
+        elif output.output_type in (
+            "execute_result",
+            "display_data",
+        ) and "text/plain" in output.get("data", {}):
+            kept.append(
+                nbformat.v4.new_output(
+                    "execute_result" if output.output_type == "execute_result" else "display_data",
+                    data={"text/plain": output.data["text/plain"]},
+                    **({"execution_count": None} if output.output_type == "execute_result" else {}),
+                )
+            )
+    return kept
+
+
+def normalise(nb: NotebookNode, name: str, keep_checked: bool = False) -> NotebookNode:
+    """Strip outputs, execution counts and metadata; give cells ids derived from ``name``.
+
+    With ``keep_checked`` (solutions), the text outputs of ``# NBVAL_CHECK_OUTPUT`` cells stay: they
+    are the reference nbval compares a fresh run against (``make outputs`` records them).
+    """
     out = nbformat.v4.new_notebook(metadata=copy.deepcopy(NOTEBOOK_METADATA))
     for index, cell in enumerate(nb.cells):
         tags = _tags(cell)
         metadata = {"tags": tags} if tags else {}
         if cell.cell_type == "code":
             new = nbformat.v4.new_code_cell(cell.source, metadata=metadata)
+            if keep_checked:
+                new.outputs = checked_outputs(cell)
         elif cell.cell_type == "markdown":
             new = nbformat.v4.new_markdown_cell(cell.source, metadata=metadata)
             if cell.get("attachments"):
@@ -250,8 +288,26 @@ def repo_slug(root: Path) -> str:
     return match[1]
 
 
-def plan(root: Path) -> tuple[dict[Path, str], list[Path], list[str]]:
-    """Compute every file to write, the stale student notebooks, and one report line each."""
+def record_outputs(nb: NotebookNode, executed: NotebookNode) -> int:
+    """Copy the outputs of ``# NBVAL_CHECK_OUTPUT`` cells from an executed copy; return how many.
+
+    Cells are matched by source, so an executed copy of an older version is only used where the
+    cell is unchanged.
+    """
+    sources = {c.source: c for c in executed.cells if c.cell_type == "code"}
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code" and CHECK_MARKER in cell.source and cell.source in sources:
+            cell.outputs = checked_outputs(sources[cell.source])
+            count += 1
+    return count
+
+
+def plan(root: Path, record: Path | None = None) -> tuple[dict[Path, str], list[Path], list[str]]:
+    """Compute every file to write, the stale student notebooks, and one report line each.
+
+    ``record``: a folder of executed solutions whose checked outputs are copied in first.
+    """
     solutions = sorted((root / "solutions").glob("*.ipynb"))
     slug = repo_slug(root) if solutions else ""
     files: dict[Path, str] = {}
@@ -260,9 +316,11 @@ def plan(root: Path) -> tuple[dict[Path, str], list[Path], list[str]]:
         where = path.relative_to(root).as_posix()
         try:
             raw = nbformat.read(path, as_version=4)
+            if record is not None and (record / path.name).exists():
+                record_outputs(raw, nbformat.read(record / path.name, as_version=4))
             student = build_student_notebook(raw)
             exercises = count_exercises(raw)
-            files[path] = render(normalise(stamp(raw, slug, where), path.stem))
+            files[path] = render(normalise(stamp(raw, slug, where), path.stem, keep_checked=True))
             target = root / "notebooks" / path.name
             files[target] = render(
                 normalise(stamp(student, slug, f"notebooks/{path.name}"), path.stem)
@@ -280,10 +338,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if stale")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="copy the outputs of # NBVAL_CHECK_OUTPUT cells from executed notebooks in DIR",
+    )
     args = parser.parse_args(argv)
     root: Path = args.root.resolve()
     try:
-        files, stale, report = plan(root)
+        files, stale, report = plan(root, args.record)
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
