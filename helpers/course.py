@@ -21,7 +21,10 @@ REAL_DATA = REPO_ROOT / "train-dataset"
 """Where ``python data_download.py`` puts the real dataset."""
 
 SYNTHETIC_DATA = REPO_ROOT / "data" / "synthetic"
-"""Where the synthetic corpus is generated when the real one is absent."""
+"""Where the synthetic corpus is generated when the real one is absent (24 speakers × 12 files)."""
+
+SYNTHETIC_TINY = REPO_ROOT / "data" / "synthetic-tiny"
+"""The tiny synthetic corpus of quick mode (8 speakers × 8 files of 2–6 s)."""
 
 QUICK = os.environ.get("AUDIO_COURSE_QUICK", "") not in ("", "0")
 """True under ``AUDIO_COURSE_QUICK=1``: tiny synthetic data, short training (CI and smoke tests)."""
@@ -39,7 +42,8 @@ def find_dataset(prefer: str | None = None, verbose: bool = True) -> Path:
     """The corpus folder the notebooks use.
 
     Order: ``$AUDIO_COURSE_DATA`` if set; the real dataset (``train-dataset/``) when it is complete and
-    quick mode is off; else the synthetic corpus in ``data/synthetic/``, generated on first use.
+    quick mode is off; else a synthetic corpus, generated on first use: ``data/synthetic/`` (24
+    speakers × 12 files of 2–8 s), or ``data/synthetic-tiny/`` (8 × 8 of 2–6 s) in quick mode.
 
     Parameters
     ----------
@@ -65,7 +69,12 @@ def find_dataset(prefer: str | None = None, verbose: bool = True) -> Path:
         return REAL_DATA
     from .synthetic import make_synthetic_corpus
 
-    path = make_synthetic_corpus(SYNTHETIC_DATA, progress=verbose)
+    if QUICK:
+        path = make_synthetic_corpus(SYNTHETIC_TINY, progress=verbose)
+    else:
+        path = make_synthetic_corpus(
+            SYNTHETIC_DATA, n_speakers=24, files_per_speaker=12, max_seconds=8.0, progress=verbose
+        )
     if verbose:
         reason = "quick mode" if QUICK else "the real dataset is not downloaded"
         print(
@@ -102,3 +111,7 @@ def headline(name: str, value: float | int | str) -> None:
 
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         Path(target).write_text(json.dumps({"name": name, "value": value}))
+
+
+if __name__ == "__main__":  # `python -m helpers.course`: make sure a dataset exists, say which
+    find_dataset()

@@ -1,0 +1,64 @@
+# audio-course — two commands do everything on a fresh machine:
+#   make run    venv + dependencies + a dataset, then execute every solution notebook into build/
+#   make test   venv + dependencies, then ruff, the unit tests and the notebooks (nbval) on tiny data
+# Also: make lab (JupyterLab on notebooks/), make notebooks (regenerate the student notebooks),
+#       make outputs (record the reference output of # NBVAL_CHECK_OUTPUT cells), make clean.
+# DATA=real make run  uses (and if needed downloads) the real dataset; DATA=synthetic forces synthetic.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DATA   ?= auto
+
+export MPLBACKEND := Agg
+
+.PHONY: install data run test lint lab notebooks outputs clean
+
+install: $(STAMP)
+
+# Re-install only when the requirements or the package metadata change.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+	@touch $@
+
+data: install
+ifeq ($(DATA),real)
+	$(BIN)/python data_download.py
+	AUDIO_COURSE_DATA_KIND=real $(BIN)/python -m helpers.course
+else ifeq ($(DATA),synthetic)
+	AUDIO_COURSE_DATA_KIND=synthetic $(BIN)/python -m helpers.course
+else
+	$(BIN)/python -m helpers.course
+endif
+
+run: data
+	AUDIO_COURSE_DATA_KIND=$(filter real synthetic,$(DATA)) $(BIN)/python tools/run_notebooks.py
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python tools/build_student_notebooks.py --check
+
+test: install lint
+	AUDIO_COURSE_QUICK=1 $(BIN)/python -m pytest tests
+	cd solutions && AUDIO_COURSE_QUICK=1 ../$(BIN)/python -m pytest -p no:cacheprovider \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 .
+
+lab: install
+	$(BIN)/jupyter lab notebooks/
+
+notebooks: install
+	$(BIN)/ruff format -q solutions/
+	$(BIN)/python tools/build_student_notebooks.py
+
+outputs: install
+	$(BIN)/python tools/run_notebooks.py --quick --no-html --out build/quick
+	$(BIN)/python tools/build_student_notebooks.py --record build/quick
+
+clean:
+	rm -rf build .pytest_cache
