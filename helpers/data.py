@@ -148,7 +148,10 @@ def load_manifest(
         key = relative.as_posix()
         stat = path.stat()
         entry = cached.get(key)
-        if entry is None or (entry["size"], entry["mtime_ns"]) != (stat.st_size, stat.st_mtime_ns):
+        if not isinstance(entry, dict) or (entry.get("size"), entry.get("mtime_ns")) != (
+            stat.st_size,
+            stat.st_mtime_ns,
+        ):
             try:
                 info = audio_info(path)
                 entry = {"frames": info.frames, "sample_rate": info.sample_rate}
@@ -172,7 +175,10 @@ def load_manifest(
         more = f"\n  ... and {len(skipped) - 5} more" if len(skipped) > 5 else ""
         warnings.warn(f"skipped {len(skipped)} unreadable file(s):\n  {listed}{more}", stacklevel=2)
     if not utterances:
-        raise FileNotFoundError(f"None of the {len(files)} audio files in {root} is readable.")
+        raise FileNotFoundError(
+            f"None of the {len(files)} audio files in {root} is readable (see the warning above). "
+            "Download the data again with `python data_download.py`."
+        )
     return Manifest(root, utterances, skipped)
 
 
@@ -284,6 +290,15 @@ def split_utterances(
     return train, val
 
 
+def _uniform(*keys: int) -> float:
+    """A number in [0, 1) fixed by ``keys``, uniformly spread: a hash, the same in every process.
+
+    About 2 µs, against 17 µs to seed a numpy Generator for one number.
+    """
+    digest = hashlib.blake2b(repr(keys).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") / 2**64
+
+
 def _stable_int(text: str) -> int:
     """A hash of ``text`` that is the same in every process (``hash()`` is salted per process)."""
     return int.from_bytes(hashlib.sha1(text.encode()).digest()[:4], "little")
@@ -319,6 +334,8 @@ class SpeakerDataset(Dataset):
         Rate of the returned waveforms (Hz); files at other rates are resampled.
     cache : FeatureCache or None
         Read crops from a memory-mapped cache instead of decoding the files (see ``FeatureCache``).
+        A feature cache must hold ``feature`` (else ``ValueError``); the crops of a waveform cache
+        still go through ``feature``.
 
     Items
     -----
@@ -351,6 +368,17 @@ class SpeakerDataset(Dataset):
         self.epoch = 0
         if cache is not None and cache.sample_rate != sample_rate:
             raise ValueError("the cache was built at another sample rate")
+        if (
+            cache is not None
+            and cache.feature is not None
+            and feature is not None
+            and repr(cache.feature) != repr(feature)
+        ):
+            raise ValueError(
+                f"the cache holds {cache.feature!r}, not this dataset's feature {feature!r}"
+            )
+        # A waveform cache gives waveforms: the feature (if any) is still applied to them.
+        self._feature_after_cache = feature if cache is not None and cache.feature is None else None
 
     def __len__(self) -> int:
         return len(self.utterances)
@@ -366,24 +394,44 @@ class SpeakerDataset(Dataset):
     def crop_start(self, index: int) -> float:
         """Where the crop of item ``index`` starts, as a fraction of the room left in the file.
 
-        0 is the start of the file, 1 the last possible start; the centre (0.5) in validation.
+        0 is the start of the file, 1 the last possible start; the centre (0.5) in validation. In
+        training, a function of ``(seed, epoch, index)`` only: the same in every process and run.
         """
         if not self.train:
             return 0.5
-        return float(np.random.default_rng([self.seed, self.epoch, index]).random())
+        return _uniform(self.seed, self.epoch, index)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        utterance = self.utterances[index]
-        label = self.speaker_to_index[utterance.speaker]
-        position = self.crop_start(index)
-        if self.cache is not None:
-            return self.cache.crop(utterance, position, self.crop_seconds), label
-        try:
-            waveform = self.read_crop(utterance, position)
-        except AudioError as error:  # corrupt audio past a valid header: report it, keep training
-            warnings.warn(f"{error} Using the next file instead.", stacklevel=2)
-            return self[(index + 1) % len(self)]
-        return (self.feature(waveform) if self.feature is not None else waveform), label
+        """Item ``index``: ``(x, label)``, ``x`` of the feature's shape (or ``(crop_samples,)``).
+
+        A file that cannot be decoded (corrupt past a valid header, deleted since the manifest was
+        read) is reported with a warning naming it, and the next file's item is returned instead, so
+        one bad file never stops training inside a DataLoader worker.
+
+        Raises
+        ------
+        AudioError
+            Only if no file of the dataset can be decoded at all.
+        """
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} items")
+        for attempt in range(len(self)):
+            item = (index + attempt) % len(self)
+            utterance = self.utterances[item]
+            label = self.speaker_to_index[utterance.speaker]
+            position = self.crop_start(item)
+            if self.cache is not None:
+                x = self.cache.crop(utterance, position, self.crop_seconds)
+                if self._feature_after_cache is not None:
+                    x = self._feature_after_cache(x)
+                return x, label
+            try:
+                waveform = self.read_crop(utterance, position)
+            except AudioError as error:  # corrupt audio past a valid header: report it, go on
+                warnings.warn(f"{error} Using the next file instead.", stacklevel=2)
+                continue
+            return (self.feature(waveform) if self.feature is not None else waveform), label
+        raise AudioError(f"none of the {len(self)} files of this dataset can be decoded")
 
     def read_crop(self, utterance: Utterance, position: float) -> torch.Tensor:
         """Decode only the crop: ``(crop_samples,)`` at ``sample_rate``, zero-padded if short."""
@@ -408,9 +456,12 @@ class SpeakerDataset(Dataset):
         n_crops = min(max_crops, max(1, int(np.ceil(utterance.seconds / self.crop_seconds))))
         positions = np.linspace(0.0, 1.0, n_crops) if n_crops > 1 else [0.5]
         if self.cache is not None:
-            return torch.stack(
+            crops = torch.stack(
                 [self.cache.crop(utterance, p, self.crop_seconds) for p in positions]
             )
+            if self._feature_after_cache is not None:
+                crops = self._feature_after_cache(crops)
+            return crops
         whole = load_audio(self.root / utterance.path, self.sample_rate)
         room = max(0, whole.shape[-1] - self.crop_samples)
         crops = torch.stack(
@@ -437,18 +488,41 @@ class FeatureCache:
     utterances : sequence of Utterance
         Files to cache (the whole manifest, so train and validation share one cache).
     feature : AudioFeature or None
-        Cache ``feature.extract`` of each file, as float16 ``(n_bins, frames)``; ``crop`` then applies
-        ``feature.finish``. ``None`` caches the waveform as int16 and ``crop`` returns waveforms.
+        Cache ``feature.extract`` of each file, as float16 ``(frames, n_bins)`` rows; ``crop`` then
+        applies ``feature.finish``. ``None`` caches the waveform as int16 and ``crop`` returns waveforms.
     sample_rate : int
         Rate the files are decoded at (Hz).
+    cache_dir : path or None
+        Folder of the cache files (default ``root/.cache``).
+    progress : bool
+        Show a progress bar while building.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The ``.npy`` array; its index (file → first row, rows) is the ``.json`` beside it. The name holds
+        a hash of the feature's settings and of the files (path, length, rate): a changed setting or
+        file gets a new cache, an unchanged one is reused without reading any audio.
 
     Notes
     -----
-    Disk use for the real corpus (about 100 h): int16 waveforms take 3.2 kB per second of audio
-    (1.2 GB for 100 h); 40 float16 MFCCs 8 kB/s (2.9 GB); a 201-bin spectrogram 40 kB/s (14.5 GB).
-    A crop of cached features equals the features of the decoded crop except in the first and last
-    frames (the STFT pads the edges of the whole file, not of the crop).
+    Disk use for the real corpus (about 100 h): int16 waveforms take 32 kB per second of audio
+    (11.5 GB for 100 h); 40 float16 MFCCs 8 kB/s (2.9 GB); a 201-bin spectrogram 40 kB/s (14.5 GB).
+    Features are stored frame by frame (one row per frame), so a crop is one contiguous block of the
+    file: one read, whatever the number of bins.
+
+    Waveforms are stored as ``round(x * 32768)``, so a 16-bit file's samples come back exactly. A crop
+    of cached features equals the features of the decoded crop but for the float16 rounding (about
+    1e-3 relative) and in the first and last ``n_fft / (2 hop_length)`` frames, 2 with the defaults
+    (the STFT pads the edges of the whole file, not of the crop); normalised kinds differ a little
+    more, through the mean and deviation. A crop starts on the frame nearest to the decoded crop's
+    start, at most half a hop (5 ms) away.
+
+    A cache pickles without its array (workers of a DataLoader started with "spawn", as on macOS and
+    Windows, reopen the memory map instead of copying the cache into every worker).
     """
+
+    VERSION = 2  # bump when the layout of the files changes
 
     def __init__(
         self,
@@ -463,53 +537,79 @@ class FeatureCache:
         self.feature = feature
         self.sample_rate = sample_rate
         kind = "waveform" if feature is None else repr(feature)
-        names = sorted(u.path for u in utterances)
-        key = hashlib.sha1(json.dumps([kind, sample_rate, names]).encode()).hexdigest()[:12]
+        files = sorted((u.path, u.frames, u.sample_rate) for u in utterances)
+        description = json.dumps([self.VERSION, kind, sample_rate, files])
+        key = hashlib.sha1(description.encode()).hexdigest()[:12]
         folder = Path(cache_dir) if cache_dir is not None else self.root / CACHE_DIR
         self.path = folder / f"{'waveform' if feature is None else 'features'}-{key}.npy"
-        index_path = self.path.with_suffix(".json")
-        if not (self.path.exists() and index_path.exists()):
-            folder.mkdir(parents=True, exist_ok=True)
-            self._build(sorted(utterances, key=lambda u: u.path), index_path, progress)
-        self.index: dict[str, tuple[int, int]] = {
-            k: tuple(v) for k, v in json.loads(index_path.read_text()).items()
-        }
-        self.array = np.load(self.path, mmap_mode="r")
+        self.index_path = self.path.with_suffix(".json")
+        self.silence: torch.Tensor | None = None
         if feature is not None:  # (n_bins,): what zero-padding a waveform turns into
             with torch.no_grad():
                 self.silence = feature.extract(torch.zeros(8 * feature.hop_length))[..., 4]
+        if not (self.path.exists() and self.index_path.exists()):
+            folder.mkdir(parents=True, exist_ok=True)
+            self._build(sorted(utterances, key=lambda u: u.path), progress)
+        self.index: dict[str, tuple[int, int]] = {
+            k: tuple(v) for k, v in json.loads(self.index_path.read_text()).items()
+        }
+        self.array = np.load(self.path, mmap_mode="r")
 
-    def _build(self, utterances: list[Utterance], index_path: Path, progress: bool) -> None:
-        """Decode every file once and write the array, then the index (written last, atomically)."""
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["array"] = None  # reopened by __setstate__: never copy the cache into a worker
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.array = np.load(self.path, mmap_mode="r")
+
+    def _build(self, utterances: list[Utterance], progress: bool) -> None:
+        """Decode every file once and write the array, then the index (written last, atomically).
+
+        A file that fails to decode is reported with a warning and cached as silence, so that one bad
+        file does not throw away the whole pass.
+        """
         lengths = [self._length(u) for u in utterances]
         rows = () if self.feature is None else (self.feature.n_bins,)
         dtype = np.int16 if self.feature is None else np.float16
-        tmp = self.path.with_name(self.path.name + ".partial.npy")
-        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(*rows, sum(lengths)))
+        tmp = self.path.with_name(f"{self.path.stem}.partial-{os.getpid()}.npy")
+        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(sum(lengths), *rows))
         index, offset = {}, 0
         try:
-            for utterance, length in zip(
-                tqdm(utterances, desc=f"caching {self.path.stem}", disable=not progress), lengths
-            ):
-                waveform = load_audio(self.root / utterance.path, self.sample_rate)
+            bar = tqdm(utterances, desc=f"caching {self.path.stem}", disable=not progress)
+            for utterance, length in zip(bar, lengths):
+                samples = self._samples(utterance)
+                try:
+                    waveform = fit_length(
+                        load_audio(self.root / utterance.path, self.sample_rate), samples
+                    )
+                except AudioError as error:
+                    warnings.warn(f"{error} Cached as silence.", stacklevel=3)
+                    waveform = torch.zeros(samples)
                 if self.feature is None:
-                    block = (fit_length(waveform, length) * 32767).round().clamp(-32768, 32767)
+                    block = (waveform * 32768).round_().clamp_(-32768, 32767)
                     array[offset : offset + length] = block.numpy().astype(np.int16)
                 else:
                     with torch.no_grad():
-                        block = self.feature.extract(waveform)[..., :length]
-                    array[:, offset : offset + length] = block.numpy().astype(np.float16)
+                        block = self.feature.extract(waveform)  # (n_bins, length)
+                    array[offset : offset + length] = block.T.numpy().astype(np.float16)
                 index[utterance.path] = (offset, length)
                 offset += length
             array.flush()
             del array
             tmp.replace(self.path)
-            _atomic_write_text(index_path, json.dumps(index))
+            _atomic_write_text(self.index_path, json.dumps(index))
         finally:
             tmp.unlink(missing_ok=True)
 
+    def _samples(self, utterance: Utterance) -> int:
+        """Length of ``utterance`` at the cache's rate (samples)."""
+        return round(utterance.frames * self.sample_rate / utterance.sample_rate)
+
     def _length(self, utterance: Utterance) -> int:
-        samples = round(utterance.frames * self.sample_rate / utterance.sample_rate)
+        """Rows ``utterance`` takes in the array: samples (waveforms) or frames (features)."""
+        samples = self._samples(utterance)
         return samples if self.feature is None else self.feature.frames(samples)
 
     def crop(self, utterance: Utterance, position: float, crop_seconds: float) -> torch.Tensor:
@@ -517,24 +617,39 @@ class FeatureCache:
 
         The start is placed in samples exactly as ``SpeakerDataset.read_crop`` places it, then rounded
         to the nearest frame, so cached and decoded crops cover the same audio.
+
+        Parameters
+        ----------
+        utterance : Utterance
+            A file the cache was built with.
+        position : float
+            0 for the start of the file, 1 for the last possible start.
+        crop_seconds : float
+            Crop length (s); a shorter file is padded with silence.
+
+        Returns
+        -------
+        torch.Tensor
+            float32: the waveform ``(crop_samples,)``, or ``feature.finish`` of the cached features,
+            e.g. ``(n_bins, frames)`` or ``(n_bins,)``.
         """
         offset, length = self.index[utterance.path]
-        samples = round(utterance.frames * self.sample_rate / utterance.sample_rate)
+        samples = self._samples(utterance)
         crop_samples = round(crop_seconds * self.sample_rate)
         start = round(position * max(0, samples - crop_samples))
         if self.feature is None:
-            block = torch.from_numpy(np.array(self.array[offset + start : offset + length]))
-            return fit_length(block[:crop_samples].float() / 32767, crop_samples)
+            stop = min(length, start + crop_samples)
+            block = self.array[offset + start : offset + stop].astype(np.float32)
+            return fit_length(torch.from_numpy(block).div_(32768), crop_samples)
         wanted = self.feature.frames(crop_samples)
-        first = offset + min(round(start / self.feature.hop_length), max(0, length - wanted))
-        block = torch.from_numpy(np.array(self.array[:, first : first + min(wanted, length)]))
-        block = block.float()
-        if (
-            block.shape[-1] < wanted
-        ):  # short file: pad with the features of silence, as decoding does
+        first = min(round(start / self.feature.hop_length), max(0, length - wanted))
+        rows = self.array[offset + first : offset + first + min(wanted, length)]  # (frames, n_bins)
+        block = torch.from_numpy(np.array(rows)).float().T  # (n_bins, frames), a transposed view
+        if block.shape[-1] < wanted:
+            # A short file: pad with the features of silence, as decoding the padded crop does.
             pad = self.silence.unsqueeze(-1).expand(-1, wanted - block.shape[-1])
             block = torch.cat([block, pad], dim=-1)
-        return self.feature.finish(block)
+        return self.feature.finish(block, overwrite=True)  # block is a fresh copy: reuse it
 
 
 # --------------------------------------------------------------------------------------------------

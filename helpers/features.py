@@ -42,14 +42,117 @@ LOG_FLOOR = 1e-6
 """Added to the power before the log so that silence gives a finite value."""
 
 
-def normalize_over_time(features: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+def normalize_over_time(
+    features: torch.Tensor, eps: float = 1e-5, *, overwrite: bool = False
+) -> torch.Tensor:
     """Give each bin zero mean and unit variance over the frames of its own clip.
 
-    ``features`` has shape ``(..., bins, frames)``; so does the result.
+    Parameters
+    ----------
+    features : torch.Tensor
+        Shape ``(..., bins, frames)``, at least two frames.
+    eps : float
+        Added to the standard deviation, so that a constant bin (digital silence) gives zeros.
+    overwrite : bool
+        Reuse the memory of ``features`` for the result (the caller no longer needs them). Ignored
+        when autograd tracks ``features``.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(..., bins, frames)``: ``(features - mean) / (std + eps)``, with the mean and the
+        (unbiased) standard deviation of each bin taken over the frames.
+
+    Notes
+    -----
+    Computed in two passes (the mean, then the sum of squared deviations), which is as accurate as
+    ``Tensor.std`` and several times faster on the CPU for one clip.
     """
     mean = features.mean(dim=-1, keepdim=True)
-    std = features.std(dim=-1, keepdim=True)
-    return (features - mean) / (std + eps)
+    if overwrite and not _tracked(features):
+        centred = features.sub_(mean)
+        variance = centred.square().sum(dim=-1, keepdim=True).div_(max(features.shape[-1] - 1, 1))
+        return centred.div_(variance.sqrt_().add_(eps))
+    centred = features - mean
+    variance = centred.square().sum(dim=-1, keepdim=True) / max(features.shape[-1] - 1, 1)
+    return centred / (variance.sqrt() + eps)
+
+
+def _tracked(tensor: torch.Tensor) -> bool:
+    """Whether autograd records operations on ``tensor`` (then nothing may be done in place)."""
+    return tensor.requires_grad and torch.is_grad_enabled()
+
+
+def _log(power: torch.Tensor) -> torch.Tensor:
+    """``log(power + LOG_FLOOR)``, in place on ``power`` (a fresh intermediate) when allowed."""
+    if _tracked(power):
+        return torch.log(power + LOG_FLOOR)
+    return power.add_(LOG_FLOOR).log_()
+
+
+def power_spectrogram(
+    spectrogram: torchaudio.transforms.Spectrogram, waveform: torch.Tensor
+) -> torch.Tensor:
+    """Power ``|STFT|²`` of ``waveform`` with the framing and window of ``spectrogram``.
+
+    Parameters
+    ----------
+    spectrogram : torchaudio.transforms.Spectrogram
+        Gives ``n_fft``, ``hop_length``, the window, the centring and the padding mode (its ``power``
+        is ignored).
+    waveform : torch.Tensor
+        Shape ``(..., samples)``.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(..., n_fft // 2 + 1, frames)``, real, the dtype of ``waveform``; like torchaudio's,
+        a transposed view of a ``(..., frames, n_fft // 2 + 1)`` array.
+
+    Notes
+    -----
+    Equal (to float rounding) to ``torchaudio.transforms.Spectrogram(power=2)``, about twice as fast
+    on the CPU for one 3-s clip: the reflection padding is two small flipped copies instead of
+    ``F.pad``'s kernel, the frames are a strided view multiplied by the window and sent to one
+    ``rfft``, and the power is ``re² + im²`` into a contiguous array instead of ``|z|`` (a square
+    root) squared again.
+    Settings the fast path does not cover (a window shorter than ``n_fft``, normalisation, other
+    padding, clips shorter than half a window) go through ``torchaudio.functional.spectrogram``.
+    """
+    n_fft, hop = spectrogram.n_fft, spectrogram.hop_length
+    half = n_fft // 2
+    fast = (
+        spectrogram.win_length == n_fft
+        and not spectrogram.normalized
+        and spectrogram.pad == 0
+        and spectrogram.onesided
+        and (not spectrogram.center or spectrogram.pad_mode == "reflect")
+        and waveform.shape[-1] > half
+    )
+    if not fast:
+        spectrum = torchaudio.functional.spectrogram(
+            waveform,
+            pad=spectrogram.pad,
+            window=spectrogram.window,
+            n_fft=n_fft,
+            hop_length=hop,
+            win_length=spectrogram.win_length,
+            power=None,
+            normalized=spectrogram.normalized,
+            center=spectrogram.center,
+            pad_mode=spectrogram.pad_mode,
+            onesided=spectrogram.onesided,
+        )
+        return (spectrum * spectrum.conj()).real
+    x = waveform
+    if spectrogram.center:  # reflect: x[half], ..., x[1] | x | x[-2], ..., x[-half - 1]
+        x = torch.cat([x[..., 1 : half + 1].flip(-1), x, x[..., -half - 1 : -1].flip(-1)], dim=-1)
+    frames = x.unfold(-1, n_fft, hop)  # (..., frames, n_fft), a view
+    spectrum = torch.fft.rfft(frames * spectrogram.window, dim=-1)  # (..., frames, n_fft // 2 + 1)
+    parts = torch.view_as_real(spectrum)  # (..., frames, n_fft // 2 + 1, 2): real and imaginary
+    power = parts[..., 0].square()  # contiguous, so that the log and the means after it run fast
+    power = power.addcmul_(parts[..., 1], parts[..., 1])
+    return power.transpose(-1, -2)
 
 
 class AudioFeature(nn.Module):
@@ -76,14 +179,20 @@ class AudioFeature(nn.Module):
         """Log features ``(..., n_bins, frames)`` of a waveform ``(..., samples)``."""
         raise NotImplementedError
 
-    def finish(self, features: torch.Tensor) -> torch.Tensor:
-        """Pool (``(..., n_bins)``) or normalise (``(..., n_bins, frames)``) what ``extract`` gave."""
+    def finish(self, features: torch.Tensor, *, overwrite: bool = False) -> torch.Tensor:
+        """Pool (``(..., n_bins)``) or normalise (``(..., n_bins, frames)``) what ``extract`` gave.
+
+        ``overwrite=True`` lets the normalisation reuse the memory of ``features``.
+        """
         if self.pooled:
             return features.mean(dim=-1)
-        return normalize_over_time(features) if self.normalize else features
+        if not self.normalize:
+            return features
+        return normalize_over_time(features, overwrite=overwrite)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        return self.finish(self.extract(waveform))
+        """Features of a waveform ``(..., samples)``: ``finish(extract(waveform))``."""
+        return self.finish(self.extract(waveform), overwrite=True)
 
     def extra_repr(self) -> str:
         return self.config
@@ -120,7 +229,8 @@ class LogSpectrogram(AudioFeature):
         )
 
     def extract(self, waveform: torch.Tensor) -> torch.Tensor:
-        return torch.log(self.spectrogram(waveform) + LOG_FLOOR)
+        """Log power ``(..., n_fft // 2 + 1, frames)`` of a waveform ``(..., samples)``."""
+        return _log(power_spectrogram(self.spectrogram, waveform))
 
 
 class MFCC(AudioFeature):
@@ -138,7 +248,9 @@ class MFCC(AudioFeature):
     n_mfcc : int
         Coefficients kept; at most ``n_mels``. 40 keeps the envelope well for speaker recognition.
         (The original practical quotes ``(256, frames)``: that needs ``n_mfcc=256, n_mels=256`` and a
-        larger ``n_fft`` such as 1024, else many mel bands hold no FFT bin at all.)
+        larger ``n_fft`` such as 1024, else many mel bands hold no FFT bin at all: 43 of 256 are empty
+        with ``n_fft=400``, 1 with 1024 (torchaudio warns about it; an empty band gives a constant
+        coefficient), none with 2048.)
     n_mels : int
         Mel bands. 80 is the usual choice for 16-kHz speech.
     n_fft, hop_length : int
@@ -178,7 +290,9 @@ class MFCC(AudioFeature):
         self.register_buffer("dct", dct.T.contiguous())  # (n_mfcc, n_mels)
 
     def extract(self, waveform: torch.Tensor) -> torch.Tensor:
-        log_mel = torch.log(self.mel(waveform) + LOG_FLOOR)  # (..., n_mels, frames)
+        """Cepstral coefficients ``(..., n_mfcc, frames)`` of a waveform ``(..., samples)``."""
+        power = power_spectrogram(self.mel.spectrogram, waveform)  # (..., n_fft // 2 + 1, frames)
+        log_mel = _log(self.mel.mel_scale(power))  # (..., n_mels, frames)
         return self.dct @ log_mel
 
 

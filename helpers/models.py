@@ -1,0 +1,436 @@
+"""The course's three speaker classifiers, small enough for a laptop CPU, strong enough to teach with.
+
+=================  ==================================  ===================================================
+model              input                               idea
+=================  ==================================  ===================================================
+``DenseClassifier`` ``(B, n_features)``                 an MLP on the time-averaged features (``*_pooled``)
+``CNN1d``          ``(B, n_features, frames)``         feature bins as channels, convolutions over time,
+                                                       then mean *and* std over time: an x-vector/TDNN
+``CNN2d``          ``(B, n_features, frames)``         the features as a one-channel image, ResNet-style
+=================  ==================================  ===================================================
+
+All three follow one convention (checked by ``helpers.checks.classifier``):
+
+* ``model(x)`` returns one raw score (logit) per speaker, ``(B, n_classes)``;
+* ``model.embed(x)`` returns the penultimate features ``(B, embedding_dim)`` — the speaker embedding,
+  which the last ``Linear`` turns into logits;
+* convolutional models pool over time before the head, so any clip length works.
+
+``CNN1d`` is the recommended model (``make_model("cnn1d", ...)`` on 80 MFCCs): dilated residual 1-D
+convolutions see ~0.3 s of context per output frame, *statistics pooling* (mean and standard deviation
+over time, as in x-vectors) summarises a clip of any length, and SpecAugment-style masks regularise it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import torch
+from torch import nn
+
+from .course import SEED
+
+
+class SpecAugment(nn.Module):
+    """Random frequency and time masks on ``(B, bins, frames)`` features, in training mode only.
+
+    Each clip gets ``n_masks`` bands of up to ``max_bins`` bins and ``n_masks`` spans of up to
+    ``max_frames`` frames set to zero, i.e. to the mean of the per-utterance normalised features
+    (Park et al., 2019). The network must then recognise the speaker from whatever is left, which
+    stops it memorising a few bins or moments. In ``eval()`` mode it is the identity.
+
+    Parameters
+    ----------
+    max_bins, max_frames : int
+        Largest mask along each axis.
+    n_masks : int
+        Masks per axis and clip.
+    """
+
+    def __init__(self, max_bins: int = 8, max_frames: int = 20, n_masks: int = 2) -> None:
+        super().__init__()
+        self.max_bins, self.max_frames, self.n_masks = max_bins, max_frames, n_masks
+
+    def _mask(self, batch: int, size: int, width: int, device: torch.device) -> torch.Tensor:
+        """``(batch, size)``, True inside ``n_masks`` random spans of at most ``width``."""
+        positions = torch.arange(size, device=device)
+        mask = torch.zeros(batch, size, dtype=torch.bool, device=device)
+        for _ in range(self.n_masks):
+            length = torch.randint(0, min(width, size) + 1, (batch, 1), device=device)
+            start = (torch.rand(batch, 1, device=device) * (size - length + 1)).long()
+            mask |= (positions >= start) & (positions < start + length)
+        return mask
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return x
+        batch, bins, frames = x.shape
+        freq = self._mask(batch, bins, self.max_bins, x.device)[:, :, None]
+        time = self._mask(batch, frames, self.max_frames, x.device)[:, None, :]
+        return x.masked_fill(freq | time, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"max_bins={self.max_bins}, max_frames={self.max_frames}, n_masks={self.n_masks}"
+
+
+class StatsPool(nn.Module):
+    """Statistics pooling: ``(B, C, T)`` → ``(B, 2C)``, the mean then the std of each channel over time.
+
+    The mean says what the channel detects on average; the std how much it varies — speaking style
+    and pitch movement that a plain average would erase. Any ``T`` gives the same output size.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float()  # the variance of float16 activations can overflow under autocast
+        mean = x.mean(dim=-1)
+        std = (x.var(dim=-1, unbiased=False) + 1e-5).sqrt()
+        return torch.cat([mean, std], dim=1)
+
+
+class Residual1d(nn.Module):
+    """Two ``Conv1d(k=3) → BatchNorm`` layers with a skip connection: ``(B, C, T)`` → ``(B, C, T)``.
+
+    ``residual=False`` drops the skip connection (the same layers, plainly stacked), for comparison.
+    """
+
+    def __init__(self, channels: int, dilation: int = 1, residual: bool = True) -> None:
+        super().__init__()
+        self.residual = residual
+        self.body = nn.Sequential(
+            nn.Conv1d(channels, channels, 3, padding=dilation, dilation=dilation, bias=False),
+            nn.BatchNorm1d(channels),
+            nn.ReLU(),
+            nn.Conv1d(channels, channels, 3, padding=dilation, dilation=dilation, bias=False),
+            nn.BatchNorm1d(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.body(x)
+        return torch.relu(out + x if self.residual else out)
+
+
+class Residual2d(nn.Module):
+    """ResNet basic block: ``(B, C_in, F, T)`` → ``(B, C_out, F / stride, T / stride)``.
+
+    When the shape changes, the skip connection is a strided 1×1 convolution.
+    """
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1, residual: bool = True) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(),
+            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+        )
+        self.skip: nn.Module | None = None
+        if residual:
+            self.skip = nn.Identity()
+            if stride != 1 or c_in != c_out:
+                self.skip = nn.Sequential(
+                    nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out)
+                )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.body(x)
+        return torch.relu(out + self.skip(x) if self.skip is not None else out)
+
+
+class SpeakerModel(nn.Module):
+    """Common head: ``embed`` (subclass) → Dropout → Linear. Records its constructor arguments.
+
+    ``config`` holds what ``make_model`` needs to rebuild the model (saved in checkpoints).
+    """
+
+    name: str = ""
+    embedding_dim: int
+    config: dict[str, Any]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, n_classes)``."""
+        return self.classifier(self.dropout(self.embed(x)))
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Speaker embedding ``(B, embedding_dim)``: the input of the last Linear layer."""
+        raise NotImplementedError
+
+
+def _embedding_head(n_in: int, embedding_dim: int) -> nn.Sequential:
+    """``Linear → BatchNorm``: the embedding layer (no ReLU, so cosine scoring sees signed values)."""
+    return nn.Sequential(nn.Linear(n_in, embedding_dim), nn.BatchNorm1d(embedding_dim))
+
+
+class DenseClassifier(SpeakerModel):
+    """Multi-layer perceptron on pooled features: ``(B, n_features)`` → ``(B, n_classes)``.
+
+    ``BatchNorm → [Linear → BatchNorm → ReLU → Dropout] → residual block → embedding → Linear``.
+
+    Parameters
+    ----------
+    n_features : int
+        Size of the pooled feature vector (40 for ``mfcc_pooled``, 201 for ``spectrogram_pooled``).
+    n_classes : int
+        Number of speakers.
+    hidden : int
+        Width of the hidden layers.
+    embedding_dim : int
+        Size of the embedding (the penultimate layer).
+    residual : bool
+        Add the input of the middle block to its output (a skip connection).
+    dropout : float
+        Dropout probability after each hidden layer and before the classifier.
+    """
+
+    name = "dense"
+
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        hidden: int = 256,
+        embedding_dim: int = 128,
+        residual: bool = True,
+        dropout: float = 0.3,
+    ) -> None:
+        super().__init__()
+        self.config = dict(hidden=hidden, embedding_dim=embedding_dim, residual=residual)
+        self.config.update(dropout=dropout, n_features=n_features, n_classes=n_classes)
+        self.embedding_dim, self.residual = embedding_dim, residual
+        # Pooled log features are not normalised (e.g. log power around -10): BatchNorm scales them.
+        self.input_norm = nn.BatchNorm1d(n_features)
+        self.hidden = nn.Sequential(
+            nn.Linear(n_features, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Dropout(dropout)
+        )
+        self.block = nn.Sequential(
+            nn.Linear(hidden, hidden),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, hidden),
+            nn.BatchNorm1d(hidden),
+        )
+        self.embedding = _embedding_head(hidden, embedding_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(embedding_dim, n_classes)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, n_features)`` → ``(B, embedding_dim)``."""
+        h = self.hidden(self.input_norm(x))
+        out = self.block(h)
+        h = torch.relu(out + h if self.residual else out)
+        return self.embedding(h)
+
+
+class CNN1d(SpeakerModel):
+    """1-D CNN over time with statistics pooling (x-vector/TDNN style): ``(B, n_features, frames)``.
+
+    ``SpecAugment → Conv1d(k=5, stride 2) → n_blocks × Residual1d (dilation 1, 2, 3, ...) →
+    Conv1d(k=1, 2×channels) → StatsPool (mean, std over time) → Linear+BatchNorm (embedding) →
+    Dropout → Linear``.
+
+    Feature bins are the input channels: each output frame of the stem looks at all bins of 5 frames
+    (50 ms); the dilated blocks widen that context to ~0.3 s. The stride halves the frame rate (10 →
+    20 ms), which halves the cost and loses little, since a voice changes slowly.
+
+    Parameters
+    ----------
+    n_features : int
+        Feature bins (e.g. 80 MFCCs).
+    n_classes : int
+        Number of speakers.
+    channels : int
+        Width of the convolutional layers.
+    n_blocks : int
+        Residual blocks; block ``i`` has dilation ``i + 1``.
+    embedding_dim : int
+        Size of the embedding.
+    residual : bool
+        Skip connections in the blocks.
+    dropout : float
+        Dropout before the classifier.
+    augment : bool
+        SpecAugment masks in training mode.
+    stride : int
+        Time stride of the first convolution.
+    """
+
+    name = "cnn1d"
+
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        channels: int = 128,
+        n_blocks: int = 3,
+        embedding_dim: int = 128,
+        residual: bool = True,
+        dropout: float = 0.2,
+        augment: bool = True,
+        stride: int = 2,
+    ) -> None:
+        super().__init__()
+        self.config = dict(channels=channels, n_blocks=n_blocks, embedding_dim=embedding_dim)
+        self.config.update(residual=residual, dropout=dropout, augment=augment, stride=stride)
+        self.config.update(n_features=n_features, n_classes=n_classes)
+        self.embedding_dim = embedding_dim
+        self.augment = SpecAugment() if augment else nn.Identity()
+        self.stem = nn.Sequential(
+            nn.Conv1d(n_features, channels, 5, stride=stride, padding=2, bias=False),
+            nn.BatchNorm1d(channels),
+            nn.ReLU(),
+        )
+        self.blocks = nn.Sequential(
+            *[Residual1d(channels, dilation=i + 1, residual=residual) for i in range(n_blocks)]
+        )
+        self.expand = nn.Sequential(
+            nn.Conv1d(channels, 2 * channels, 1, bias=False),
+            nn.BatchNorm1d(2 * channels),
+            nn.ReLU(),
+        )
+        self.pool = StatsPool()
+        self.embedding = _embedding_head(4 * channels, embedding_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(embedding_dim, n_classes)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, n_features, frames)`` → ``(B, embedding_dim)``."""
+        x = self.expand(self.blocks(self.stem(self.augment(x))))  # (B, 2C, frames / stride)
+        return self.embedding(self.pool(x))
+
+
+class CNN2d(SpeakerModel):
+    """2-D CNN on the time–frequency image (ResNet style): ``(B, n_features, frames)``.
+
+    ``SpecAugment → add channel axis → Conv2d(3×3, stride 2) → one Residual2d per stage (stride 2) →
+    flatten channels × frequency → StatsPool over time → Linear+BatchNorm (embedding) → Dropout →
+    Linear``.
+
+    Unlike ``CNN1d``, the filters are shared across frequency: a pattern (a formant, a harmonic) is
+    detected wherever it sits. Frequency position still matters for a voice, so the head keeps the
+    frequency axis (flattened into channels) and pools over time only.
+
+    Parameters
+    ----------
+    n_features : int
+        Feature bins (the image height: 201 for ``spectrogram``, 40 or 80 for ``mfcc``).
+    n_classes : int
+        Number of speakers.
+    channels : tuple of int
+        Channels of the stem, then of each stage.
+    embedding_dim : int
+        Size of the embedding.
+    residual : bool
+        Skip connections in the blocks.
+    dropout : float
+        Dropout before the classifier.
+    augment : bool
+        SpecAugment masks in training mode.
+    """
+
+    name = "cnn2d"
+
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        channels: tuple[int, ...] | list[int] = (16, 32, 64),
+        embedding_dim: int = 128,
+        residual: bool = True,
+        dropout: float = 0.2,
+        augment: bool = True,
+    ) -> None:
+        super().__init__()
+        channels = tuple(channels)
+        self.config = dict(channels=list(channels), embedding_dim=embedding_dim, residual=residual)
+        self.config.update(dropout=dropout, augment=augment)
+        self.config.update(n_features=n_features, n_classes=n_classes)
+        self.embedding_dim = embedding_dim
+        self.augment = SpecAugment() if augment else nn.Identity()
+        self.stem = nn.Sequential(
+            nn.Conv2d(1, channels[0], 3, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(channels[0]),
+            nn.ReLU(),
+        )
+        self.stages = nn.Sequential(
+            *[
+                Residual2d(c_in, c_out, stride=2, residual=residual)
+                for c_in, c_out in itertools.pairwise(channels)
+            ]
+        )
+        bins = n_features
+        for _ in channels:  # each stride-2 layer (kernel 3, padding 1) maps n to ceil(n / 2)
+            bins = (bins + 1) // 2
+        self.pool = StatsPool()
+        self.embedding = _embedding_head(2 * channels[-1] * bins, embedding_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(embedding_dim, n_classes)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, n_features, frames)`` → ``(B, embedding_dim)``."""
+        x = self.stages(self.stem(self.augment(x).unsqueeze(1)))  # (B, C, F', T')
+        return self.embedding(self.pool(x.flatten(1, 2)))  # (B, C·F', T') → (B, 2·C·F')
+
+
+MODELS: dict[str, type[SpeakerModel]] = {"dense": DenseClassifier, "cnn1d": CNN1d, "cnn2d": CNN2d}
+"""Model name → class, for ``make_model``."""
+
+POOLED_MODELS = ("dense",)
+"""Models that take pooled features ``(B, n_features)``; the others take ``(B, n_features, frames)``."""
+
+
+def check_compatible(name: str, feature_kind: str) -> None:
+    """Raise ``ValueError`` unless model ``name`` can take features of ``feature_kind``.
+
+    The dense model needs a pooled kind (one vector per clip); the CNNs need a time axis.
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    pooled = feature_kind.endswith("_pooled")
+    if name in POOLED_MODELS and not pooled:
+        raise ValueError(
+            f"model {name!r} takes one vector per clip: use a pooled feature kind "
+            f"({feature_kind}_pooled), not {feature_kind!r}"
+        )
+    if name not in POOLED_MODELS and pooled:
+        raise ValueError(
+            f"model {name!r} convolves over time: use a feature kind with a time axis "
+            f"({feature_kind.removesuffix('_pooled')}), not {feature_kind!r}"
+        )
+
+
+def make_model(
+    name: str, n_features: int, n_classes: int, seed: int | None = SEED, **options: Any
+) -> SpeakerModel:
+    """Build model ``name`` (``"dense"``, ``"cnn1d"`` or ``"cnn2d"``).
+
+    Parameters
+    ----------
+    name : str
+        One of ``MODELS``.
+    n_features : int
+        Feature bins of the input.
+    n_classes : int
+        Number of speakers.
+    seed : int or None
+        Seed of the initial weights (the global random state is left untouched); ``None`` draws
+        them from the global generator.
+    **options
+        Keyword arguments of the model class (``residual``, ``dropout``, ``channels``...).
+
+    >>> make_model("cnn1d", 40, 8)(torch.zeros(2, 40, 301)).shape
+    torch.Size([2, 8])
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    if seed is None:
+        return MODELS[name](n_features, n_classes, **options)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return MODELS[name](n_features, n_classes, **options)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable numbers in ``model`` (buffers such as BatchNorm statistics excluded)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,195 @@
+"""Figures of the course: signals, features, training curves, confusion matrix, ROC.
+
+Every function labels its axes (with units) and gives a title, draws into ``ax`` when given (else a new
+figure), and returns the matplotlib ``Axes`` (``Figure`` for ``plot_history``) without calling
+``plt.show()``, so a notebook can still adjust it. Tensors and arrays are both accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import librosa.display
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .audio import SAMPLE_RATE
+
+
+def _numpy(x: Any) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (8, 3)) -> Axes:
+    return ax if ax is not None else plt.subplots(figsize=figsize, layout="constrained")[1]
+
+
+def plot_waveform(
+    waveform: Any, sample_rate: int = SAMPLE_RATE, ax: Axes | None = None, title: str = "Waveform"
+) -> Axes:
+    """Amplitude against time (s) of a waveform ``(samples,)``."""
+    ax = _axes(ax)
+    y = _numpy(waveform).reshape(-1)
+    ax.plot(np.arange(len(y)) / sample_rate, y, linewidth=0.5)
+    ax.set(xlabel="time (s)", ylabel="amplitude", title=title, xlim=(0, len(y) / sample_rate))
+    return ax
+
+
+def plot_spectrogram(
+    spectrogram: Any,
+    sample_rate: int = SAMPLE_RATE,
+    hop_length: int = 160,
+    n_fft: int = 400,
+    y_axis: str = "linear",
+    ax: Axes | None = None,
+    title: str = "Log power spectrogram",
+    colorbar_label: str = "log power",
+) -> Axes:
+    """A time–frequency image ``(bins, frames)`` with ``librosa.display.specshow``.
+
+    Parameters
+    ----------
+    spectrogram : array (bins, frames)
+        E.g. ``LogSpectrogram`` output (``y_axis="linear"``: bins spaced ``sample_rate / n_fft`` Hz)
+        or a log-mel spectrogram (``y_axis="mel"``).
+    sample_rate, hop_length, n_fft : int
+        Place the frames in seconds and the bins in Hz.
+    y_axis : str
+        ``"linear"`` or ``"log"`` (Hz), ``"mel"`` (Hz on a mel scale).
+    """
+    ax = _axes(ax)
+    image = librosa.display.specshow(
+        _numpy(spectrogram),
+        sr=sample_rate,
+        hop_length=hop_length,
+        n_fft=n_fft,
+        x_axis="time",
+        y_axis=y_axis,
+        ax=ax,
+    )
+    ax.figure.colorbar(image, ax=ax, label=colorbar_label)
+    ax.set(xlabel="time (s)", ylabel="frequency (Hz)", title=title)
+    return ax
+
+
+def plot_features(
+    features: Any,
+    kind: str = "mfcc",
+    sample_rate: int = SAMPLE_RATE,
+    hop_length: int = 160,
+    n_fft: int = 400,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Features of one clip, whatever the kind (see ``helpers.features.FEATURE_KINDS``).
+
+    ``mfcc`` ``(n_mfcc, frames)``: coefficients against time; ``spectrogram`` ``(bins, frames)``:
+    frequency (Hz) against time; the ``*_pooled`` kinds ``(bins,)``: the average over time, as a curve.
+    """
+    x = _numpy(features)
+    title = title or kind.replace("_", " ")
+    if kind == "spectrogram":
+        return plot_spectrogram(x, sample_rate, hop_length, n_fft, ax=ax, title=title)
+    ax = _axes(ax)
+    if kind == "mfcc":
+        image = librosa.display.specshow(
+            x, sr=sample_rate, hop_length=hop_length, x_axis="time", ax=ax
+        )
+        ax.figure.colorbar(image, ax=ax, label="normalised value")
+        ax.set(xlabel="time (s)", ylabel="MFCC coefficient", title=title)
+    elif kind == "mfcc_pooled":
+        ax.bar(np.arange(len(x)), x)
+        ax.set(xlabel="MFCC coefficient", ylabel="mean over time", title=title)
+    elif kind == "spectrogram_pooled":
+        ax.plot(np.arange(len(x)) * sample_rate / n_fft, x)
+        ax.set(xlabel="frequency (Hz)", ylabel="mean log power", title=title)
+    else:
+        raise ValueError(f"unknown feature kind {kind!r}")
+    return ax
+
+
+def plot_history(history: Any, title: str = "Training history") -> Figure:
+    """Loss and accuracy per epoch (training and validation) of a ``training.History``.
+
+    The training curves are measured on augmented random crops with dropout on, while the model
+    changes during the epoch; validation on fixed centre crops at the end of the epoch.
+    """
+    figure, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
+    epochs = history.epoch
+    loss_ax.plot(epochs, history.train_loss, "o-", label="training")
+    acc_ax.plot(epochs, history.train_accuracy, "o-", label="training")
+    if history.val_loss:
+        loss_ax.plot(epochs, history.val_loss, "o-", label="validation")
+        acc_ax.plot(epochs, history.val_accuracy, "o-", label="validation")
+    if history.best_epoch is not None and history.val_accuracy:
+        acc_ax.axvline(history.best_epoch, color="grey", linestyle=":", label="best epoch")
+    loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
+    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(0, 1.02))
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    figure.suptitle(title)
+    return figure
+
+
+def plot_confusion(
+    matrix: Any,
+    names: Sequence[str] | None = None,
+    normalize: bool = True,
+    ax: Axes | None = None,
+    title: str = "Confusion matrix",
+) -> Axes:
+    """A confusion matrix (rows: true speaker, columns: predicted), as an image.
+
+    ``normalize`` divides each row by its total, so a cell is the share of that speaker's clips
+    predicted as the column's speaker (recall on the diagonal). Names label the ticks when there are
+    at most 40 classes.
+    """
+    cm = _numpy(matrix).astype(float)
+    if normalize:
+        cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    n = len(cm)
+    ax = _axes(ax, figsize=(7, 6))
+    image = ax.imshow(cm, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    ax.figure.colorbar(image, ax=ax, label="share of the row" if normalize else "clips")
+    if names is not None and n <= 40:
+        ticks = np.arange(n)
+        ax.set_xticks(ticks, [str(s) for s in names], rotation=90, fontsize=7)
+        ax.set_yticks(ticks, [str(s) for s in names], fontsize=7)
+    ax.set(xlabel="predicted speaker", ylabel="true speaker", title=title)
+    return ax
+
+
+def plot_roc(
+    scores: Any, same: Any, ax: Axes | None = None, title: str = "Speaker verification ROC"
+) -> Axes:
+    """ROC curve of verification trials, with the equal-error-rate point marked.
+
+    x: false acceptance rate (different speakers accepted), y: true acceptance rate.
+    """
+    from sklearn.metrics import auc, roc_curve
+
+    from .embeddings import equal_error_rate
+
+    same = _numpy(same).astype(bool)
+    fpr, tpr, _ = roc_curve(same, _numpy(scores))
+    eer, _ = equal_error_rate(_numpy(scores), same)
+    ax = _axes(ax, figsize=(5, 5))
+    ax.plot(fpr, tpr, label=f"ROC (AUC = {auc(fpr, tpr):.3f})")
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="chance")
+    ax.plot([eer], [1 - eer], "o", color="red", label=f"EER = {100 * eer:.1f} %")
+    ax.set(
+        xlabel="false acceptance rate",
+        ylabel="true acceptance rate (1 − false rejection rate)",
+        title=title,
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+    )
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    return ax

@@ -1,0 +1,549 @@
+"""Training and evaluation: ``fit`` (with a time budget), ``predict``, ``evaluate``, checkpoints.
+
+A run, as the notebooks and ``python -m helpers.train`` do it::
+
+    model = make_model("cnn1d", feature.n_bins, len(labels))
+    history = fit(model, train_loader, val_loader, epochs=30, checkpoint="runs/best.pt",
+                  metadata={"feature": feature, "speaker_to_index": labels})
+    history.plot()
+    result = evaluate(model, val_set)       # crop- and utterance-level accuracy
+
+``fit`` trains with AdamW, a warm-up + cosine learning-rate schedule, optional label smoothing, mixed
+precision on a GPU, early stopping and a wall-clock budget; it keeps the best epoch (by validation
+accuracy) in memory and, with ``checkpoint=``, on disk. Same seed, same data order, same numbers (CPU).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from .course import get_device
+from .features import MFCC, AudioFeature, LogSpectrogram, make_feature
+from .models import make_model
+
+CHECKPOINT_FORMAT = 1
+"""Version of the checkpoint dictionary written by ``save_checkpoint``."""
+
+
+# --------------------------------------------------------------------------------------------------
+# History
+
+
+@dataclass
+class History:
+    """What ``fit`` measured, one entry per epoch, and how the run ended.
+
+    ``val_*`` lists are empty without a validation loader. ``seconds`` is the wall-clock time at the
+    end of each epoch since the start of ``fit``.
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    best_val_accuracy: float | None = None
+    planned_epochs: int = 0
+    stopped: str = ""  # why training ended: "completed", "early stopping", "time budget"
+
+    def plot(self, title: str = "Training history"):
+        """Loss and accuracy per epoch, training and validation; returns the matplotlib Figure."""
+        from .plots import plot_history
+
+        return plot_history(self, title=title)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, for JSON."""
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------------------------------
+# Checkpoints
+
+
+def describe_feature(feature: AudioFeature | dict | None) -> dict | None:
+    """``{"kind": ..., "options": {...}}`` such that ``make_feature(kind, **options)`` rebuilds it."""
+    if feature is None or isinstance(feature, dict):
+        return feature
+    if isinstance(feature, MFCC):
+        mel = feature.mel
+        kind = "mfcc"
+        options = dict(n_mfcc=feature.n_bins, n_mels=mel.n_mels, n_fft=mel.n_fft)
+        options["sample_rate"] = mel.sample_rate
+    elif isinstance(feature, LogSpectrogram):
+        kind, options = "spectrogram", dict(n_fft=feature.spectrogram.n_fft)
+    else:
+        raise TypeError(f"cannot describe a {type(feature).__name__} for a checkpoint")
+    options.update(hop_length=feature.hop_length, normalize=feature.normalize)
+    return {"kind": kind + ("_pooled" if feature.pooled else ""), "options": options}
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: nn.Module,
+    feature: AudioFeature | dict | None = None,
+    speaker_to_index: dict[str, int] | None = None,
+    **extra: Any,
+) -> Path:
+    """Save the weights and what is needed to rebuild the model and its input.
+
+    The file is a ``torch.save`` dictionary::
+
+        {"format": 1,
+         "model": {"name": "cnn1d", "n_features": 80, "n_classes": 36, "options": {...}},
+         "state_dict": {...},
+         "feature": {"kind": "mfcc", "options": {"n_mfcc": 80, ...}},   # or None
+         "speaker_to_index": {"103": 0, ...},                           # or None
+         ...extra (epoch, metrics, crop_seconds...)}
+
+    It is written to a temporary file and renamed, so an interrupted save never leaves half a file.
+    """
+    config = dict(getattr(model, "config", {}))
+    name = getattr(model, "name", "")
+    if not name or "n_features" not in config:
+        raise TypeError("save_checkpoint needs a helpers.models model (with .name and .config)")
+    n_features, n_classes = config.pop("n_features"), config.pop("n_classes")
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "model": {
+            "name": name,
+            "n_features": n_features,
+            "n_classes": n_classes,
+            "options": config,
+        },
+        "state_dict": state,
+        "feature": describe_feature(feature),
+        "speaker_to_index": dict(speaker_to_index) if speaker_to_index is not None else None,
+        **extra,
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_checkpoint(
+    path: str | os.PathLike, model: nn.Module | None = None, device: str | torch.device = "cpu"
+) -> nn.Module:
+    """Load a checkpoint's weights into ``model``, or into a model rebuilt from the checkpoint.
+
+    Returns the model in ``eval()`` mode, on ``device``, with the checkpoint's metadata (everything
+    but the weights) in ``model.checkpoint``: ``model.checkpoint["speaker_to_index"]``,
+    ``feature_from_checkpoint(model)``...
+    """
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a helpers checkpoint (format {payload.get('format')!r})")
+    spec = payload["model"]
+    if model is None:
+        model = make_model(
+            spec["name"], spec["n_features"], spec["n_classes"], seed=None, **spec["options"]
+        )
+    model.load_state_dict(payload["state_dict"])
+    model.checkpoint = {k: v for k, v in payload.items() if k != "state_dict"}
+    return model.to(device).eval()
+
+
+def feature_from_checkpoint(checkpoint: nn.Module | dict) -> AudioFeature | None:
+    """The feature module a checkpointed model was trained on (``None`` if not recorded)."""
+    info = checkpoint.checkpoint if isinstance(checkpoint, nn.Module) else checkpoint
+    spec = info.get("feature")
+    return make_feature(spec["kind"], **spec["options"]) if spec else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Training
+
+
+def lr_at(progress: float, peak: float, warmup: float = 0.1) -> float:
+    """One-cycle schedule: linear warm-up from ``peak / 25`` to ``peak``, then cosine to ~0.
+
+    ``progress`` is the fraction of training done (0 to 1); ``warmup`` the fraction spent warming up.
+    """
+    progress = min(max(progress, 0.0), 1.0)
+    if progress < warmup:
+        return peak * (0.04 + 0.96 * progress / warmup)
+    cosine = 0.5 * (1 + math.cos(math.pi * (progress - warmup) / max(1e-8, 1 - warmup)))
+    return peak * (1e-3 + (1 - 1e-3) * cosine)
+
+
+def _to_device(
+    x: torch.Tensor, device: torch.device, batch_transform: nn.Module | None
+) -> torch.Tensor:
+    x = x.to(device, non_blocking=True)
+    if batch_transform is not None:
+        with torch.no_grad():
+            x = batch_transform(x)
+    return x
+
+
+def _autocast(device: torch.device) -> contextlib.AbstractContextManager:
+    """float16 autocast on CUDA (tensor cores), nothing elsewhere."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.float16)
+    return contextlib.nullcontext()
+
+
+def _parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """Weight decay on weight matrices and kernels, not on biases and normalisation parameters."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    return [
+        {"params": [p for p in params if p.ndim > 1], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
+    ]
+
+
+def _validate(
+    model: nn.Module,
+    loader: DataLoader,
+    device: torch.device,
+    batch_transform: nn.Module | None,
+) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on ``loader``."""
+    logits, labels = predict(model, loader, batch_transform, device)
+    loss = F.cross_entropy(logits, labels).item()
+    return loss, (logits.argmax(1) == labels).float().mean().item()
+
+
+def fit(
+    model: nn.Module,
+    train_loader: DataLoader,
+    val_loader: DataLoader | None = None,
+    epochs: int = 20,
+    lr: float = 3e-3,
+    weight_decay: float = 0.05,
+    label_smoothing: float = 0.1,
+    warmup: float = 0.1,
+    batch_transform: nn.Module | None = None,
+    device: str | torch.device | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    metadata: dict[str, Any] | None = None,
+    patience: int | None = None,
+    max_minutes: float | None = None,
+    progress: bool = True,
+    seed: int = 0,
+) -> History:
+    """Train ``model`` and keep its best epoch.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Returns logits ``(B, n_classes)``. Trained in place; on return it holds the weights of the best
+        validation epoch (the last epoch without ``val_loader``).
+    train_loader, val_loader : DataLoader
+        Batches ``(x, labels)``. ``train_loader.dataset.set_epoch(epoch)`` is called before each epoch
+        when it exists (new random crops every epoch).
+    epochs : int
+        Most epochs to train (fewer with ``patience`` or ``max_minutes``).
+    lr : float
+        Peak learning rate of the one-cycle schedule (``lr_at``), stepped every batch.
+    weight_decay : float
+        AdamW's decoupled weight decay (not applied to biases and normalisation parameters).
+    label_smoothing : float
+        Target probability moved from the true speaker to the others: discourages over-confident logits.
+    warmup : float
+        Fraction of the steps spent warming the learning rate up.
+    batch_transform : nn.Module or None
+        Applied to each input batch on the device, without gradients — the feature extractor when the
+        loader yields waveforms (features computed on the GPU). Moved to the device.
+    device : str, torch.device or None
+        ``None``: ``helpers.course.get_device()``. On CUDA, mixed precision (float16 autocast with a
+        gradient scaler) is used.
+    checkpoint : path or None
+        Where to save the best epoch (see ``save_checkpoint``).
+    metadata : dict or None
+        Saved with the checkpoint: ``feature`` (module or description), ``speaker_to_index`` and any
+        other key. Missing ``feature``/``speaker_to_index`` are taken from the train dataset or
+        ``batch_transform`` when they have them.
+    patience : int or None
+        Stop after this many epochs without a better validation accuracy.
+    max_minutes : float or None
+        Wall-clock budget of the training, validation included. The learning-rate schedule follows
+        whichever runs out first, the steps or the time: its position is ``max(step / total_steps,
+        elapsed / budget)``. So when time is short the schedule is *compressed* to fit it — the
+        learning rate still warms up and anneals to ~0 by the end of the budget, instead of being cut
+        off at its peak — and training stops (mid-epoch if need be) when the budget is spent, keeping
+        the time of one validation pass for the last one. The best epoch is kept either way. (The
+        schedule then depends on the machine's speed, so budgeted runs do not repeat exactly.)
+    progress : bool
+        One progress bar, advancing per epoch, with the latest metrics.
+    seed : int
+        Seeds dropout, augmentation and the loader's shuffling (its generator, if any) so that a run
+        repeats exactly on the CPU. Seed the initial weights with ``make_model(..., seed=)``.
+
+    Returns
+    -------
+    History
+    """
+    device = torch.device(device) if device is not None else get_device()
+    torch.manual_seed(seed)
+    if getattr(train_loader, "generator", None) is not None:
+        train_loader.generator.manual_seed(seed)
+    model.to(device)
+    if batch_transform is not None:
+        batch_transform.to(device).eval()
+    meta = _checkpoint_metadata(metadata, train_loader.dataset, batch_transform)
+    optimizer = torch.optim.AdamW(_parameter_groups(model, weight_decay), lr=lr)
+    scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" else None
+    steps_per_epoch = len(train_loader)
+    if steps_per_epoch == 0:
+        raise ValueError(
+            "the training loader is empty (fewer items than one batch with drop_last?)"
+        )
+    history = History(planned_epochs=epochs)
+    budget = max_minutes * 60 if max_minutes is not None else math.inf
+    total_steps = epochs * steps_per_epoch
+    best_state, best_key, since_best, step = None, None, 0, 0
+    reserve = 0.0  # seconds kept for the last validation pass (the duration of the previous one)
+    start = time.perf_counter()
+
+    def fraction_done() -> float:
+        """Fraction of training done: of the steps, or of the time budget if that runs out first."""
+        done = step / total_steps
+        if math.isfinite(budget):
+            done = max(done, (time.perf_counter() - start) / max(1e-9, budget - reserve))
+        return done
+
+    bar = tqdm(total=epochs, desc="training", unit="epoch", disable=not progress)
+    for epoch in range(epochs):
+        if fraction_done() >= 1:
+            break
+        if hasattr(train_loader.dataset, "set_epoch"):
+            train_loader.dataset.set_epoch(epoch)
+        model.train()
+        loss_sum, correct, seen = 0.0, 0, 0
+        for x, y in train_loader:
+            done = fraction_done()
+            if done >= 1 and seen > 0:
+                break
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(done, lr, warmup)
+            x, y = _to_device(x, device, batch_transform), y.to(device, non_blocking=True)
+            with _autocast(device):
+                logits = model(x)
+                loss = F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                loss.backward()
+                optimizer.step()
+            loss_sum += loss.item() * len(y)
+            correct += (logits.argmax(1) == y).sum().item()
+            seen += len(y)
+            step += 1
+
+        history.epoch.append(epoch + 1)
+        history.train_loss.append(loss_sum / max(1, seen))
+        history.train_accuracy.append(correct / max(1, seen))
+        history.lr.append(optimizer.param_groups[0]["lr"])
+        postfix = {
+            "loss": f"{history.train_loss[-1]:.3f}",
+            "acc": f"{history.train_accuracy[-1]:.3f}",
+        }
+        if val_loader is not None:
+            val_start = time.perf_counter()
+            val_loss, val_accuracy = _validate(model, val_loader, device, batch_transform)
+            reserve = time.perf_counter() - val_start
+            history.val_loss.append(val_loss)
+            history.val_accuracy.append(val_accuracy)
+            postfix.update(val_loss=f"{val_loss:.3f}", val_acc=f"{val_accuracy:.3f}")
+            key = (val_accuracy, -val_loss)  # ties on accuracy go to the lower loss
+        else:
+            key = (epoch, 0.0)  # no validation: the last epoch is the best
+        if best_key is None or key > best_key:
+            best_key, since_best = key, 0
+            best_state = copy.deepcopy(model.state_dict())
+            history.best_epoch = epoch + 1
+            history.best_val_accuracy = history.val_accuracy[-1] if val_loader else None
+            if checkpoint is not None:
+                metrics = {"val_accuracy": history.best_val_accuracy, "train_loss": loss_sum / seen}
+                save_checkpoint(checkpoint, model, epoch=epoch + 1, metrics=metrics, **meta)
+        else:
+            since_best += 1
+        history.seconds.append(time.perf_counter() - start)
+        done = fraction_done()
+        if math.isfinite(budget):  # epochs the budget allows at the current pace
+            history.planned_epochs = min(epochs, max(epoch + 1, round((epoch + 1) / done)))
+            bar.total = history.planned_epochs
+        bar.set_postfix(postfix, refresh=False)
+        bar.update()
+        if patience is not None and since_best >= patience:
+            history.stopped = "early stopping"
+            break
+        if done >= 1:
+            history.stopped = "completed" if step >= total_steps else "time budget"
+            break
+    bar.close()
+    history.stopped = history.stopped or "completed"
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+def _checkpoint_metadata(
+    metadata: dict[str, Any] | None, dataset: Dataset, batch_transform: nn.Module | None
+) -> dict[str, Any]:
+    meta = dict(metadata or {})
+    if "feature" not in meta:
+        feature = getattr(dataset, "feature", None)
+        if feature is None and isinstance(batch_transform, AudioFeature):
+            feature = batch_transform
+        meta["feature"] = feature if isinstance(feature, AudioFeature) else None
+    if "speaker_to_index" not in meta:
+        meta["speaker_to_index"] = getattr(dataset, "speaker_to_index", None)
+    if "crop_seconds" not in meta and hasattr(dataset, "crop_seconds"):
+        meta["crop_seconds"] = dataset.crop_seconds
+    return meta
+
+
+# --------------------------------------------------------------------------------------------------
+# Prediction and evaluation
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module,
+    loader: DataLoader,
+    batch_transform: nn.Module | None = None,
+    device: str | torch.device | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits ``(N, n_classes)`` and labels ``(N,)`` of every item of ``loader`` (on the CPU)."""
+    device = torch.device(device) if device is not None else get_device()
+    model.to(device).eval()
+    if batch_transform is not None:
+        batch_transform.to(device).eval()
+    all_logits, all_labels = [], []
+    for x, y in loader:
+        with _autocast(device):
+            logits = model(_to_device(x, device, batch_transform))
+        all_logits.append(logits.float().cpu())
+        all_labels.append(torch.as_tensor(y))
+    return torch.cat(all_logits), torch.cat(all_labels)
+
+
+class _UtteranceCrops(Dataset):
+    """Item ``i``: ``(dataset.utterance_crops(i), label)``, so a DataLoader can prepare them in workers."""
+
+    def __init__(self, dataset: Dataset, max_crops: int) -> None:
+        self.dataset, self.max_crops = dataset, max_crops
+        self.labels = dataset.labels()
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return self.dataset.utterance_crops(index, self.max_crops), self.labels[index]
+
+
+def _as_list(batch: list) -> list:
+    return batch
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    dataset: Dataset,
+    batch_transform: nn.Module | None = None,
+    device: str | torch.device | None = None,
+    max_crops: int = 10,
+    batch_size: int = 64,
+    num_workers: int = 0,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Crop-level and utterance-level accuracy of ``model`` on a validation ``SpeakerDataset``.
+
+    *Crop level* scores one crop per file (the centre crop of a ``train=False`` dataset): what the
+    validation accuracy of ``fit`` measures. *Utterance level* scores the whole file: its
+    ``utterance_crops`` (crops covering it from start to end, at most ``max_crops``) are classified
+    and their log-probabilities averaged — the sum of log-likelihoods of independent pieces of
+    evidence. Averaging the raw logits instead would rank the speakers identically, since
+    ``log_softmax`` only subtracts one constant per crop.
+
+    Published speaker-identification results (SincNet's sentence-level accuracy, LibriSpeech and
+    VoxCeleb1 identification) score whole utterances: a system decides once per recording, using all
+    of it. A single 3-s crop may be mostly silence or a few syllables, so crop-level accuracy is lower
+    and not comparable to those numbers; report the utterance-level figure next to them.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A classifier returning logits.
+    dataset : SpeakerDataset
+        Usually built with ``train=False`` (centre crops).
+    batch_transform : nn.Module or None
+        The feature module, when ``dataset`` yields waveforms.
+    device : str, torch.device or None
+        ``None``: ``get_device()``.
+    max_crops : int
+        Most crops per utterance.
+    batch_size : int
+        Crops per forward pass (crop level), files per forward pass (utterance level: ``batch_size //
+        4``).
+    num_workers : int
+        DataLoader workers reading the files.
+    progress : bool
+        Show a progress bar for the utterance pass.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``utterance_accuracy`` (floats), ``y_true``, ``y_pred``, ``utterance_y_pred``
+        (int arrays ``(N,)``), ``logits`` ``(N, C)`` and ``utterance_log_probs`` ``(N, C)`` (float
+        arrays), ``n_crops`` (crops per utterance, ``(N,)``).
+    """
+    device = torch.device(device) if device is not None else get_device()
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers)
+    logits, labels = predict(model, loader, batch_transform, device)
+
+    utterances = DataLoader(
+        _UtteranceCrops(dataset, max_crops),
+        batch_size=max(1, batch_size // 4),
+        num_workers=num_workers,
+        collate_fn=_as_list,
+    )
+    log_probs, n_crops = [], []
+    for batch in tqdm(utterances, desc="utterances", disable=not progress, leave=False):
+        crops = torch.cat([c for c, _ in batch])
+        with _autocast(device):
+            out = model(_to_device(crops, device, batch_transform))
+        out = torch.log_softmax(out.float(), dim=1).cpu()
+        for piece in out.split([len(c) for c, _ in batch]):
+            log_probs.append(piece.mean(0))
+            n_crops.append(len(piece))
+    utterance_log_probs = torch.stack(log_probs)
+    y_true = labels.numpy()
+    y_pred = logits.argmax(1).numpy()
+    utterance_y_pred = utterance_log_probs.argmax(1).numpy()
+    return {
+        "accuracy": float(np.mean(y_pred == y_true)),
+        "utterance_accuracy": float(np.mean(utterance_y_pred == y_true)),
+        "y_true": y_true,
+        "y_pred": y_pred,
+        "utterance_y_pred": utterance_y_pred,
+        "logits": logits.numpy(),
+        "utterance_log_probs": utterance_log_probs.numpy(),
+        "n_crops": np.asarray(n_crops),
+    }

@@ -1,0 +1,193 @@
+"""helpers.models: shapes for every model × feature kind, any clip length, embeddings, options."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from helpers.features import make_feature
+from helpers.models import (
+    CNN1d,
+    CNN2d,
+    DenseClassifier,
+    SpecAugment,
+    StatsPool,
+    check_compatible,
+    count_parameters,
+    make_model,
+)
+
+N_CLASSES = 5
+PAIRS = [
+    ("dense", "mfcc_pooled"),
+    ("dense", "spectrogram_pooled"),
+    ("cnn1d", "mfcc"),
+    ("cnn1d", "spectrogram"),
+    ("cnn2d", "mfcc"),
+    ("cnn2d", "spectrogram"),
+]
+
+
+def _waveforms(batch: int = 3, seconds: float = 1.0, seed: int = 0) -> torch.Tensor:
+    return torch.randn(batch, int(16_000 * seconds), generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("name, kind", PAIRS)
+def test_every_model_on_its_feature_kinds(name: str, kind: str) -> None:
+    feature = make_feature(kind)
+    x = feature(_waveforms(batch=3))
+    model = make_model(name, feature.n_bins, N_CLASSES).eval()
+    with torch.no_grad():
+        logits, embedding = model(x), model.embed(x)
+    assert logits.shape == (3, N_CLASSES)
+    assert embedding.shape == (3, model.embedding_dim)
+    assert torch.isfinite(logits).all()
+    # embed is the input of the last Linear: the classifier applied to it gives the logits
+    assert torch.allclose(model.classifier(embedding), logits, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("dense", "mfcc"),
+        ("dense", "spectrogram"),
+        ("cnn1d", "mfcc_pooled"),
+        ("cnn2d", "spectrogram_pooled"),
+    ],
+)
+def test_incompatible_pairs_raise(name: str, kind: str) -> None:
+    with pytest.raises(ValueError, match="pooled|time axis"):
+        check_compatible(name, kind)
+    feature = make_feature(kind)
+    model = make_model(name, feature.n_bins, N_CLASSES).eval()
+    with pytest.raises(RuntimeError):  # and the forward pass would fail, not silently misbehave
+        model(feature(_waveforms(batch=2)))
+
+
+def test_unknown_model_raises() -> None:
+    with pytest.raises(ValueError, match="unknown model"):
+        make_model("transformer", 40, N_CLASSES)
+    with pytest.raises(ValueError, match="unknown model"):
+        check_compatible("transformer", "mfcc")
+
+
+@pytest.mark.parametrize("name", ["cnn1d", "cnn2d"])
+def test_any_clip_length_and_batch_independence(name: str) -> None:
+    model = make_model(name, 40, N_CLASSES).eval()
+    with torch.no_grad():
+        for frames in (17, 151, 301, 1001):
+            x = torch.randn(4, 40, frames)
+            logits = model(x)
+            assert logits.shape == (4, N_CLASSES)
+            assert model.embed(x).shape == (4, model.embedding_dim)
+            # in eval mode a clip's scores do not depend on the rest of its batch
+            assert torch.allclose(model(x[:1]), logits[:1], atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        DenseClassifier(40, N_CLASSES, embedding_dim=24),
+        CNN1d(40, N_CLASSES, channels=16, embedding_dim=24),
+        CNN2d(40, N_CLASSES, channels=(4, 8), embedding_dim=24),
+    ],
+)
+def test_embedding_dim_is_respected(model: nn.Module) -> None:
+    x = torch.randn(2, 40) if isinstance(model, DenseClassifier) else torch.randn(2, 40, 50)
+    assert model.eval().embed(x).shape == (2, 24)
+    assert model.embedding_dim == 24
+
+
+def test_count_parameters_matches_the_formula() -> None:
+    f, h, e, c = 40, 32, 16, N_CLASSES
+    model = DenseClassifier(f, c, hidden=h, embedding_dim=e)
+    batchnorm = 2  # a scale and a shift per feature; running statistics are buffers, not counted
+    expected = (
+        batchnorm * f  # input BatchNorm
+        + (f * h + h) + batchnorm * h  # hidden layer
+        + 2 * ((h * h + h) + batchnorm * h)  # residual block
+        + (h * e + e) + batchnorm * e  # embedding layer
+        + (e * c + c)  # classifier
+    )  # fmt: skip
+    assert count_parameters(model) == expected
+    model.classifier.weight.requires_grad_(False)  # frozen parameters are not trainable
+    assert count_parameters(model) == expected - e * c
+
+
+def test_make_model_seed_fixes_weights_without_touching_the_global_rng() -> None:
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    a = make_model("cnn1d", 40, N_CLASSES, seed=7)
+    assert torch.equal(torch.rand(1), before)  # global generator untouched by make_model
+    b = make_model("cnn1d", 40, N_CLASSES, seed=7)
+    c = make_model("cnn1d", 40, N_CLASSES, seed=8)
+    for (name, p), q, r in zip(a.named_parameters(), b.parameters(), c.parameters()):
+        assert torch.equal(p, q), name
+    assert not all(torch.equal(p, r) for p, r in zip(a.parameters(), c.parameters()))
+
+
+@pytest.mark.parametrize(
+    "name, n_features, options",
+    [
+        ("dense", 40, {"hidden": 32}),
+        ("cnn1d", 40, {"channels": 16}),
+        ("cnn2d", 40, {"channels": (4, 8)}),
+    ],
+)
+def test_residual_option_changes_the_computation(name: str, n_features: int, options) -> None:
+    with_skip = make_model(name, n_features, N_CLASSES, residual=True, **options).eval()
+    without = make_model(name, n_features, N_CLASSES, residual=False, **options).eval()
+    # The same weights (the 2-D skip convolutions only exist with residual=True) ...
+    missing, unexpected = without.load_state_dict(with_skip.state_dict(), strict=False)
+    assert not missing
+    assert all(".skip." in key for key in unexpected)
+    # ... give other outputs: the skip connection really is added.
+    x = torch.randn(3, n_features) if name == "dense" else torch.randn(3, n_features, 64)
+    with torch.no_grad():
+        assert not torch.allclose(with_skip(x), without(x), atol=1e-4)
+
+
+@pytest.mark.parametrize("name, pooled", [("dense", True), ("cnn1d", False), ("cnn2d", False)])
+def test_a_training_step_lowers_the_loss(name: str, pooled: bool) -> None:
+    options = {} if name == "dense" else {"augment": False}
+    model = make_model(name, 40, N_CLASSES, seed=0, dropout=0.0, **options).train()
+    generator = torch.Generator().manual_seed(0)
+    shape = (16, 40) if pooled else (16, 40, 80)
+    x = torch.randn(shape, generator=generator)
+    y = torch.randint(0, N_CLASSES, (16,), generator=generator)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    before = loss_fn(model(x), y)
+    optimizer.zero_grad()
+    before.backward()
+    assert all(p.grad is not None for p in model.parameters())  # every layer is used
+    optimizer.step()
+    with torch.no_grad():
+        after = loss_fn(model(x), y)
+    assert after.item() < before.item() - 1e-3
+
+
+def test_stats_pool_is_mean_then_std_over_time() -> None:
+    x = torch.randn(2, 3, 50)
+    pooled = StatsPool()(x)
+    assert pooled.shape == (2, 6)
+    assert torch.allclose(pooled[:, :3], x.mean(-1), atol=1e-6)
+    assert torch.allclose(pooled[:, 3:], x.std(-1, unbiased=False), atol=1e-4)
+
+
+def test_specaugment_masks_in_training_only() -> None:
+    augment = SpecAugment(max_bins=8, max_frames=20, n_masks=2)
+    x = torch.randn(64, 40, 200) + 10  # no natural zeros
+    assert torch.equal(augment.eval()(x), x)
+    torch.manual_seed(0)
+    masked = augment.train()(x) == 0
+    assert masked.any()
+    # masks are whole bands and spans: a masked bin is masked in every frame of that clip, or a
+    # masked frame in every bin
+    bins = masked.all(dim=2)
+    frames = masked.all(dim=1)
+    assert torch.equal(masked, bins[:, :, None] | frames[:, None, :])
+    assert bins.sum(1).max() <= 16 and frames.sum(1).max() <= 40  # 2 masks of at most 8 / 20
+    assert bins.any(1).float().mean() > 0.5  # most clips get a frequency mask
