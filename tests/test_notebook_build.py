@@ -194,10 +194,12 @@ def test_build_writes_normalised_stamped_notebooks(repo: Path, capsys) -> None:
             {},
         ]
         code = [c for c in cells if c["cell_type"] == "code"]
-        assert all(c["execution_count"] is None for c in code)
-        # Only the solution keeps an output: the text of its # NBVAL_CHECK_OUTPUT cell.
+        # Only the solution keeps an output: the text of its # NBVAL_CHECK_OUTPUT cell, with an
+        # execution count, without which nbval rejects it as the output of an unrun cell.
         kept = [{"name": "stdout", "output_type": "stream", "text": ["3.14\n"]}]
         assert cells[3]["outputs"] == (kept if folder == "solutions" else [])
+        assert cells[3]["execution_count"] == (1 if folder == "solutions" else None)
+        assert all(c["execution_count"] is None for c in code if c is not cells[3])
         assert all(c["outputs"] == [] for c in code if c is not cells[3])
         assert len({c["id"] for c in cells}) == len(cells)
         badge, setup = "".join(cells[1]["source"]), "".join(cells[2]["source"])
@@ -330,15 +332,15 @@ def test_real_solution_notebook(path: Path) -> None:
     for cell in nb.cells:
         assert "colab" not in cell.metadata
         if cell.cell_type == "code":
-            assert cell.execution_count is None
             if "# NBVAL_CHECK_OUTPUT" in cell.source:  # the reference text nbval compares against
+                assert cell.outputs and cell.execution_count == 1, "run `make outputs`"
                 assert all(
                     o.output_type in ("stream", "execute_result", "display_data")
                     for o in cell.outputs
                 )
                 assert all(set(o.get("data", {})) <= {"text/plain"} for o in cell.outputs)
             else:
-                assert cell.outputs == []
+                assert cell.outputs == [] and cell.execution_count is None
 
 
 @pytest.mark.parametrize("path", STUDENT_NOTEBOOKS, ids=lambda p: p.name)

@@ -234,7 +234,7 @@ def checked_outputs(cell: NotebookNode) -> list[NotebookNode]:
                 nbformat.v4.new_output(
                     "execute_result" if output.output_type == "execute_result" else "display_data",
                     data={"text/plain": output.data["text/plain"]},
-                    **({"execution_count": None} if output.output_type == "execute_result" else {}),
+                    **({"execution_count": 1} if output.output_type == "execute_result" else {}),
                 )
             )
     return kept
@@ -252,8 +252,9 @@ def normalise(nb: NotebookNode, name: str, keep_checked: bool = False) -> Notebo
         metadata = {"tags": tags} if tags else {}
         if cell.cell_type == "code":
             new = nbformat.v4.new_code_cell(cell.source, metadata=metadata)
-            if keep_checked:
-                new.outputs = checked_outputs(cell)
+            if keep_checked and (outputs := checked_outputs(cell)):
+                new.outputs = outputs
+                new.execution_count = 1  # nbval refuses a stored output of an "unrun" cell
         elif cell.cell_type == "markdown":
             new = nbformat.v4.new_markdown_cell(cell.source, metadata=metadata)
             if cell.get("attachments"):
