@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> dict:
     ]  # fmt: skip
     workers = args.workers if args.workers is not None else (2 if on_gpu else 0)
     # A tiny corpus still gets a few steps per epoch (BatchNorm's running statistics need them).
-    batch_size = min(args.batch_size, max(16, len(train) // 8))
+    batch_size = min(args.batch_size, max(8, len(train) // 4))
     train_loader = make_loader(
         datasets[0], batch_size, shuffle=True, seed=args.seed, num_workers=workers, drop_last=True
     )

@@ -34,7 +34,7 @@ CROP = 1.5  # seconds: short crops keep the tests fast
 SMALL = {
     "dense": ("mfcc_pooled", {"hidden": 64, "embedding_dim": 32}),
     "cnn1d": ("mfcc", {"channels": 32, "embedding_dim": 32}),
-    "cnn2d": ("spectrogram", {"channels": (8, 16), "embedding_dim": 32}),
+    "cnn2d": ("mfcc", {"channels": (8, 16), "embedding_dim": 32}),
 }
 
 
