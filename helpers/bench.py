@@ -39,7 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +81,9 @@ class PracticalDataset(Dataset):
     ``(features, label)``: features ``(bins, frames)`` or ``(bins,)``, label an ``int``.
     """
 
-    def __init__(self, paths: Sequence[str | os.PathLike], speakers: Sequence[str], kind: str):
+    def __init__(
+        self, paths: Sequence[str | os.PathLike], speakers: Sequence[str], kind: str
+    ) -> None:
         self.file_paths = [os.fspath(p) for p in paths]
         self.speakers = list(speakers)
         self.kind = kind
@@ -174,7 +176,7 @@ def run_benchmark(
     threads: int | None = 1,
     cache_dir: str | os.PathLike | None = None,
     chunk: int = 25,
-    log=print,
+    log: Callable[[str], None] = print,
 ) -> dict:
     """Time the three pipelines on the same clips; return the numbers (see the module docstring).
 
@@ -239,7 +241,18 @@ def _peak_rss_mb() -> float:
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
 
 
-def _run(root, feature, clips, workers, seed, repeats, cache_dir, chunk, log) -> dict:
+def _run(
+    root: str | os.PathLike,
+    feature: str,
+    clips: int,
+    workers: int,
+    seed: int,
+    repeats: int,
+    cache_dir: str | os.PathLike | None,
+    chunk: int,
+    log: Callable[[str], None],
+) -> dict:
+    """``run_benchmark`` once the thread count is set."""
     root = Path(root)
     rss_start = _current_rss_mb()
     manifest = load_manifest(root, progress=False)
@@ -274,8 +287,10 @@ def _run(root, feature, clips, workers, seed, repeats, cache_dir, chunk, log) ->
             else [indices]
         )
 
-        torch.manual_seed(seed)  # the practical's crops come from torch's global generator
-        with torch.no_grad():
+        # The practical's crops come from torch's global generator: seed it, and give the caller's
+        # generator state back afterwards.
+        with torch.random.fork_rng(), torch.no_grad():
+            torch.manual_seed(seed)
             for name in PIPELINES:  # warm-up: first pass (imports, allocator, OS file cache)
                 for part in chunks:
                     runners[name](part)

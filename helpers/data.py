@@ -567,37 +567,42 @@ class FeatureCache:
     def _build(self, utterances: list[Utterance], progress: bool) -> None:
         """Decode every file once and write the array, then the index (written last, atomically).
 
-        A file that fails to decode is reported with a warning and cached as silence, so that one bad
-        file does not throw away the whole pass.
+        The ``.npy`` file is written block after block with plain writes (not through a memory map,
+        whose dirty pages would count as this process's memory until the end), so building a cache
+        bigger than the RAM is fine. A file that fails to decode is reported with a warning and
+        cached as silence, so that one bad file does not throw away the whole pass.
         """
         lengths = [self._length(u) for u in utterances]
         rows = () if self.feature is None else (self.feature.n_bins,)
-        dtype = np.int16 if self.feature is None else np.float16
+        dtype = np.dtype(np.int16 if self.feature is None else np.float16)
+        header = {
+            "descr": np.lib.format.dtype_to_descr(dtype),
+            "fortran_order": False,
+            "shape": (sum(lengths), *rows),
+        }
         tmp = self.path.with_name(f"{self.path.stem}.partial-{os.getpid()}.npy")
-        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(sum(lengths), *rows))
         index, offset = {}, 0
         try:
-            bar = tqdm(utterances, desc=f"caching {self.path.stem}", disable=not progress)
-            for utterance, length in zip(bar, lengths):
-                samples = self._samples(utterance)
-                try:
-                    waveform = fit_length(
-                        load_audio(self.root / utterance.path, self.sample_rate), samples
-                    )
-                except AudioError as error:
-                    warnings.warn(f"{error} Cached as silence.", stacklevel=3)
-                    waveform = torch.zeros(samples)
-                if self.feature is None:
-                    block = (waveform * 32768).round_().clamp_(-32768, 32767)
-                    array[offset : offset + length] = block.numpy().astype(np.int16)
-                else:
-                    with torch.no_grad():
-                        block = self.feature.extract(waveform)  # (n_bins, length)
-                    array[offset : offset + length] = block.T.numpy().astype(np.float16)
-                index[utterance.path] = (offset, length)
-                offset += length
-            array.flush()
-            del array
+            with open(tmp, "wb") as file:
+                np.lib.format.write_array_header_1_0(file, header)
+                bar = tqdm(utterances, desc=f"caching {self.path.stem}", disable=not progress)
+                for utterance, length in zip(bar, lengths):
+                    samples = self._samples(utterance)
+                    try:
+                        waveform = load_audio(self.root / utterance.path, self.sample_rate)
+                        waveform = fit_length(waveform, samples)
+                    except AudioError as error:
+                        warnings.warn(f"{error} Cached as silence.", stacklevel=3)
+                        waveform = torch.zeros(samples)
+                    if self.feature is None:
+                        block = (waveform * 32768).round_().clamp_(-32768, 32767).numpy()
+                    else:
+                        with torch.no_grad():
+                            block = self.feature.extract(waveform).T.numpy()  # (length, n_bins)
+                    assert block.shape[0] == length, (utterance.path, block.shape, length)
+                    file.write(block.astype(dtype).tobytes())  # row-major: frame after frame
+                    index[utterance.path] = (offset, length)
+                    offset += length
             tmp.replace(self.path)
             _atomic_write_text(self.index_path, json.dumps(index))
         finally:

@@ -17,7 +17,7 @@ All three follow one convention (checked by ``helpers.checks.classifier``):
 * convolutional models pool over time before the head, so any clip length works.
 
 ``CNN1d`` is the recommended model (``make_model("cnn1d", ...)`` on 80 MFCCs): dilated residual 1-D
-convolutions see ~0.3 s of context per output frame, *statistics pooling* (mean and standard deviation
+convolutions see ~0.5 s of context per output frame, *statistics pooling* (mean and standard deviation
 over time, as in x-vectors) summarises a clip of any length, and SpecAugment-style masks regularise it.
 """
 
@@ -231,8 +231,9 @@ class CNN1d(SpeakerModel):
     Dropout → Linear``.
 
     Feature bins are the input channels: each output frame of the stem looks at all bins of 5 frames
-    (50 ms); the dilated blocks widen that context to ~0.3 s. The stride halves the frame rate (10 →
-    20 ms), which halves the cost and loses little, since a voice changes slowly.
+    (50 ms); the dilated blocks widen that context to ~0.5 s (53 frames with 3 blocks). The stride
+    halves the frame rate (10 → 20 ms), which halves the cost and loses little, since a voice changes
+    slowly.
 
     Parameters
     ----------

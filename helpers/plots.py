@@ -101,6 +101,8 @@ def plot_features(
             x, sr=sample_rate, hop_length=hop_length, x_axis="time", ax=ax
         )
         ax.figure.colorbar(image, ax=ax, label="normalised value")
+        ticks = np.unique(np.linspace(0, len(x) - 1, 5).round().astype(int))
+        ax.set_yticks(ticks + 0.5, [str(t) for t in ticks])  # row k spans [k, k + 1]
         ax.set(xlabel="time (s)", ylabel="MFCC coefficient", title=title)
     elif kind == "mfcc_pooled":
         ax.bar(np.arange(len(x)), x)

@@ -142,6 +142,19 @@ def save_checkpoint(
     return path
 
 
+def _plain(value: Any) -> Any:
+    """Metadata as the plain types ``torch.load(weights_only=True)`` accepts (numpy, paths...)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
 def load_checkpoint(
     path: str | os.PathLike, model: nn.Module | None = None, device: str | torch.device = "cpu"
 ) -> nn.Module:

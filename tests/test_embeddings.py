@@ -90,7 +90,7 @@ def test_plot_roc_marks_the_eer() -> None:
     ax = plot_roc(scores, same, title="ROC")
     assert ax.get_xlabel() == "false acceptance rate" and "true acceptance" in ax.get_ylabel()
     assert ax.get_title() == "ROC"
-    eer_point = [line for line in ax.lines if "EER" in line.get_label()][0]
+    eer_point = next(line for line in ax.lines if "EER" in line.get_label())
     assert eer_point.get_xdata()[0] == pytest.approx(0.25)
     assert "25.0 %" in eer_point.get_label()
 

@@ -36,8 +36,12 @@ def test_per_class_values_match_hand_computation() -> None:
 
 def test_macro_and_weighted_averages() -> None:
     metrics = classification_metrics(Y_TRUE, Y_PRED)
-    assert metrics["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)  # every speaker counts once
-    assert metrics["weighted_f1"] == pytest.approx((3 * 0.8 + 2 * 0.5 + 1 * 2 / 3) / 6)  # by support
+    assert metrics["macro_f1"] == pytest.approx(
+        (0.8 + 0.5 + 2 / 3) / 3
+    )  # every speaker counts once
+    assert metrics["weighted_f1"] == pytest.approx(
+        (3 * 0.8 + 2 * 0.5 + 1 * 2 / 3) / 6
+    )  # by support
     assert metrics["macro"]["precision"] == pytest.approx(np.mean(PRECISION))
     assert metrics["macro"]["recall"] == pytest.approx(np.mean(RECALL))
     assert metrics["weighted"]["recall"] == pytest.approx(4 / 6)  # weighted recall = accuracy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from pathlib import Path
@@ -83,7 +84,7 @@ def trained(split_corpus, tmp_path_factory: pytest.TempPathFactory):
     """Each model trained once on the 6-speaker corpus (with a checkpoint)."""
     runs = {}
     for name, (kind, options) in SMALL.items():
-        feature, train_set, val_set, train_loader, val_loader = _sets(split_corpus, kind)
+        feature, _train_set, val_set, train_loader, val_loader = _sets(split_corpus, kind)
         model = make_model(name, feature.n_bins, len(split_corpus[1]), seed=0, **options)
         path = tmp_path_factory.mktemp(name) / "best.pt"
         history = fit(
@@ -105,7 +106,7 @@ def test_every_model_beats_chance_by_far(trained, name: str) -> None:
 
 
 def test_fit_keeps_the_best_epoch_in_memory_and_on_disk(trained) -> None:
-    model, history, path, feature, val_set, val_loader = trained["cnn1d"]
+    model, history, path, _feature, val_set, val_loader = trained["cnn1d"]
     best = int(np.argmax(history.val_accuracy))
     assert history.best_val_accuracy == max(history.val_accuracy)
     # ties go to the lower validation loss
@@ -128,7 +129,12 @@ def test_fit_keeps_the_best_epoch_in_memory_and_on_disk(trained) -> None:
 def test_checkpoint_round_trip_gives_identical_outputs(trained, tmp_path: Path, name: str) -> None:
     model, _, _, feature, val_set, val_loader = trained[name]
     path = save_checkpoint(
-        tmp_path / "model.pt", model, feature=feature, speaker_to_index=val_set.speaker_to_index
+        tmp_path / "model.pt",
+        model,
+        feature=feature,
+        speaker_to_index=val_set.speaker_to_index,
+        accuracy=np.float64(0.75),  # numpy numbers and paths in the metadata are stored plainly
+        folder=tmp_path,
     )
     rebuilt = load_checkpoint(path)  # rebuilt from the checkpoint's own description
     assert type(rebuilt) is type(model) and rebuilt.config == model.config
@@ -137,6 +143,7 @@ def test_checkpoint_round_trip_gives_identical_outputs(trained, tmp_path: Path, 
         assert torch.equal(rebuilt(x), model.eval()(x))
         assert torch.equal(rebuilt.embed(x), model.embed(x))
     assert rebuilt.checkpoint["speaker_to_index"] == val_set.speaker_to_index
+    assert rebuilt.checkpoint["accuracy"] == 0.75 and rebuilt.checkpoint["folder"] == str(tmp_path)
     # the feature is rebuilt identically from its description
     again = feature_from_checkpoint(rebuilt)
     waveform = torch.randn(16_000, generator=torch.Generator().manual_seed(0))
@@ -166,7 +173,9 @@ def test_features_per_batch_match_features_per_item(split_corpus) -> None:
         model = make_model("cnn1d", feature.n_bins, 6, seed=0, channels=16)
         transform = None if in_dataset else feature
         histories.append(
-            fit(model, train_loader, val_loader, epochs=2, batch_transform=transform, progress=False)
+            fit(
+                model, train_loader, val_loader, epochs=2, batch_transform=transform, progress=False
+            )
         )
     per_item, per_batch = histories
     assert np.allclose(per_item.train_loss, per_batch.train_loss, rtol=1e-3)
@@ -214,7 +223,7 @@ def test_lr_schedule_warms_up_then_anneals() -> None:
     assert lr_at(0.1, 1.0, warmup=0.1) == pytest.approx(1.0)
     assert lr_at(1.0, 1.0, warmup=0.1) == pytest.approx(1e-3)
     values = [lr_at(p, 1.0, warmup=0.1) for p in np.linspace(0.1, 1.0, 50)]
-    assert all(a >= b for a, b in zip(values, values[1:]))
+    assert all(a >= b for a, b in itertools.pairwise(values))
     assert lr_at(0.55, 1.0, warmup=0.1) == pytest.approx(0.5, abs=1e-3)  # cosine midpoint
 
 

@@ -1,0 +1,113 @@
+"""python -m helpers.train: JSON results, checkpoint, budget, and clear errors for bad combinations."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from helpers import train as cli
+from helpers.synthetic import make_synthetic_corpus
+from helpers.training import feature_from_checkpoint, load_checkpoint
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = {
+    "val_accuracy",
+    "val_utterance_accuracy",
+    "macro_f1",
+    "n_speakers",
+    "n_train",
+    "n_val",
+    "parameters",
+    "seconds",
+    "checkpoint",
+}
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_synthetic_corpus(
+        tmp_path_factory.getbasetemp() / "synthetic-6x6",
+        n_speakers=6,
+        files_per_speaker=6,
+        min_seconds=2,
+        max_seconds=4,
+        progress=False,
+    )
+
+
+def test_cli_default_model_json_and_checkpoint(corpus: Path, tmp_path: Path) -> None:
+    """The command a user runs, in a fresh process: the recommended model on the tiny corpus."""
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "helpers.train", "--data", str(corpus), "--epochs", "12"]
+    command += ["--max-minutes", "2", "--out", str(out), "--json", "--quiet"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    result = json.loads(lines[-1])
+    assert KEYS <= set(result)
+    assert result["n_speakers"] == 6 and result["n_train"] + result["n_val"] == 36
+    chance = 1 / 6
+    assert result["val_accuracy"] >= 3 * chance, result
+    assert result["val_utterance_accuracy"] >= 3 * chance, result
+    assert 0 < result["macro_f1"] <= 1
+    assert result["model"] == "cnn1d" and result["feature"] == "mfcc"  # the defaults
+    assert any("utterance" in line for line in lines[:-1])  # the human-readable table came first
+    # the checkpoint rebuilds the model and its feature, and agrees with the reported figures
+    model = load_checkpoint(result["checkpoint"])
+    assert sum(p.numel() for p in model.parameters()) == result["parameters"]
+    feature = feature_from_checkpoint(model)
+    assert feature.n_bins == 80 and model.checkpoint["feature"]["kind"] == "mfcc"
+    assert len(model.checkpoint["speaker_to_index"]) == 6
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["val_utterance_accuracy"] == result["val_utterance_accuracy"]
+    assert len(json.loads((out / "history.json").read_text())["epoch"]) == result["epochs"]
+
+
+@pytest.mark.parametrize(
+    "model, feature, extra",
+    [
+        ("dense", "mfcc_pooled", []),
+        ("cnn2d", "mfcc", ["--n-mfcc", "40", "--cache", "--no-residual"]),
+    ],
+)
+def test_cli_other_models(
+    corpus: Path, tmp_path: Path, capsys, model: str, feature: str, extra: list[str]
+) -> None:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        args = ["--data", str(corpus), "--model", model, "--feature", feature, "--epochs", "12"]
+        cli.main(
+            [*args, "--out", str(tmp_path), "--json", "--quiet", "--crop-seconds", "1.5", *extra]
+        )
+    finally:
+        torch.set_num_threads(threads)
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["model"] == model and result["feature"] == feature
+    assert result["val_utterance_accuracy"] >= 0.5, result  # chance: 1/6
+    assert load_checkpoint(result["checkpoint"]).config.get("residual") == (
+        "--no-residual" not in extra
+    )
+
+
+@pytest.mark.parametrize(
+    "model, feature, hint",
+    [
+        ("dense", "mfcc", "mfcc_pooled"),
+        ("cnn1d", "spectrogram_pooled", "spectrogram"),
+        ("cnn2d", "mfcc_pooled", "mfcc"),
+    ],
+)
+def test_cli_rejects_incompatible_model_and_feature(
+    corpus: Path, capsys, model: str, feature: str, hint: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--data", str(corpus), "--model", model, "--feature", feature])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"model {model!r}" in error and hint in error
