@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_notebook(path: Path, out: Path, html: bool, timeout: int) -> tuple[float, str, str]:
     """Execute ``path`` into ``out``; return ``(seconds, status, headline)``."""
-    headline_file = out / "headlines" / f"{path.stem}.json"
+    headline_file = (out / "headlines" / f"{path.stem}.json").resolve()
     headline_file.unlink(missing_ok=True)
     os.environ["AUDIO_COURSE_HEADLINE"] = str(headline_file)
     nb = nbformat.read(path, as_version=4)
