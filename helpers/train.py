@@ -112,7 +112,6 @@ def run(args: argparse.Namespace) -> dict:
     """Train and evaluate as ``args`` say; return the results (the ``--json`` object)."""
     start = time.perf_counter()
     check_compatible(args.model, args.feature)
-    say = print
     seed_everything(args.seed)
     device = torch.device(args.device) if args.device else get_device()
     root = args.data if args.data is not None else find_dataset()
@@ -146,7 +145,7 @@ def run(args: argparse.Namespace) -> dict:
     ]  # fmt: skip
     workers = args.workers if args.workers is not None else (2 if on_gpu else 0)
     # A tiny corpus still gets a few steps per epoch (BatchNorm's running statistics need them).
-    batch_size = min(args.batch_size, max(8, len(train) // 4))
+    batch_size = min(args.batch_size, max(8, len(train) // 4), len(train))
     train_loader = make_loader(
         datasets[0], batch_size, shuffle=True, seed=args.seed, num_workers=workers, drop_last=True
     )
@@ -160,13 +159,13 @@ def run(args: argparse.Namespace) -> dict:
     model = make_model(args.model, feature.n_bins, len(labels), seed=args.seed, **model_options)
     parameters = count_parameters(model)
     split = describe_split(train, val)
-    say(f"corpus      {root}: {manifest.summary()}")
-    say(
+    print(f"corpus      {root}: {manifest.summary()}")
+    print(
         f"split       by {args.split_by}: {split['train_files']} training files "
         f"({split['train_hours']} h), {split['val_files']} validation files ({split['val_hours']} h)"
     )
-    say(f"model       {args.model} on {args.feature} {feature.extra_repr()}")
-    say(f"            {parameters:,} parameters, device {device}, {workers} loader workers")
+    print(f"model       {args.model} on {args.feature} {feature.extra_repr()}")
+    print(f"            {parameters:,} parameters, device {device}, {workers} loader workers")
 
     checkpoint = out / "best.pt"
     history = fit(
@@ -219,18 +218,18 @@ def run(args: argparse.Namespace) -> dict:
     (out / "metrics.json").write_text(
         json.dumps({**summary, "crop": crop_metrics, "utterance": utt_metrics}, indent=1)
     )
-    say("")
-    say(f"{'validation':<22}{'crop (3 s)':>12}{'utterance':>12}")
-    say(f"{'accuracy':<22}{result['accuracy']:>12.2%}{result['utterance_accuracy']:>12.2%}")
-    say(f"{'macro F1':<22}{crop_metrics['macro_f1']:>12.4f}{utt_metrics['macro_f1']:>12.4f}")
-    say(
+    print("")
+    print(f"{'validation':<22}{'crop (3 s)':>12}{'utterance':>12}")
+    print(f"{'accuracy':<22}{result['accuracy']:>12.2%}{result['utterance_accuracy']:>12.2%}")
+    print(f"{'macro F1':<22}{crop_metrics['macro_f1']:>12.4f}{utt_metrics['macro_f1']:>12.4f}")
+    print(
         f"{'weighted F1':<22}{crop_metrics['weighted_f1']:>12.4f}{utt_metrics['weighted_f1']:>12.4f}"
     )
-    say(
+    print(
         f"{len(history.epoch)} epochs ({history.stopped}), best epoch {history.best_epoch}, "
         f"training {train_seconds:.0f} s, total {summary['seconds']:.0f} s"
     )
-    say(f"checkpoint  {checkpoint}")
+    print(f"checkpoint  {checkpoint}")
     return summary
 
 
@@ -241,11 +240,18 @@ def _plain(values: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m helpers.train``."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         check_compatible(args.model, args.feature)
     except ValueError as error:
-        build_parser().error(str(error))
+        parser.error(str(error))
+    if args.epochs < 1 or args.batch_size < 1:
+        parser.error("--epochs and --batch-size must be at least 1")
+    if args.max_minutes is not None and args.max_minutes <= 0:
+        parser.error("--max-minutes must be positive")
+    if not 0 < args.val_fraction < 1:
+        parser.error("--val-fraction must be between 0 and 1")
     summary = run(args)
     if args.json:
         print(json.dumps(summary))

@@ -121,19 +121,21 @@ def save_checkpoint(
         raise TypeError("save_checkpoint needs a helpers.models model (with .name and .config)")
     n_features, n_classes = config.pop("n_features"), config.pop("n_classes")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "model": {
-            "name": name,
-            "n_features": n_features,
-            "n_classes": n_classes,
-            "options": config,
-        },
-        "state_dict": state,
-        "feature": describe_feature(feature),
-        "speaker_to_index": dict(speaker_to_index) if speaker_to_index is not None else None,
-        **extra,
-    }
+    payload = _plain(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "model": {
+                "name": name,
+                "n_features": n_features,
+                "n_classes": n_classes,
+                "options": config,
+            },
+            "feature": describe_feature(feature),
+            "speaker_to_index": dict(speaker_to_index) if speaker_to_index is not None else None,
+            **extra,
+        }
+    )
+    payload["state_dict"] = state
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
@@ -296,8 +298,9 @@ def fit(
         elapsed / budget)``. So when time is short the schedule is *compressed* to fit it — the
         learning rate still warms up and anneals to ~0 by the end of the budget, instead of being cut
         off at its peak — and training stops (mid-epoch if need be) when the budget is spent, keeping
-        the time of one validation pass for the last one. The best epoch is kept either way. (The
-        schedule then depends on the machine's speed, so budgeted runs do not repeat exactly.)
+        the time of one validation pass for the last one. The best epoch is kept either way. (When
+        the budget binds, the schedule depends on the machine's speed and the run does not repeat
+        exactly; a run that fits its budget repeats exactly.)
     progress : bool
         One progress bar, advancing per epoch, with the latest metrics.
     seed : int
@@ -331,10 +334,16 @@ def fit(
     start = time.perf_counter()
 
     def fraction_done() -> float:
-        """Fraction of training done: of the steps, or of the time budget if that runs out first."""
+        """Fraction of training done: of the steps, or of the time budget if that runs out first.
+
+        Time counts from the second epoch, or once a tenth of the budget is gone: the one-off costs
+        of the first batches (and the exact timing) must not change the schedule of a run that fits
+        the budget anyway, so that it repeats exactly.
+        """
         done = step / total_steps
-        if math.isfinite(budget):
-            done = max(done, (time.perf_counter() - start) / max(1e-9, budget - reserve))
+        elapsed = time.perf_counter() - start
+        if math.isfinite(budget) and (history.epoch or elapsed > 0.1 * budget):
+            done = max(done, elapsed / max(1e-9, budget - reserve))
         return done
 
     bar = tqdm(total=epochs, desc="training", unit="epoch", disable=not progress)

@@ -169,7 +169,7 @@ def test_plot_embeddings_3d_has_one_trace_per_speaker() -> None:
 
 
 @pytest.fixture(scope="session")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def corpus6(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_synthetic_corpus(
         tmp_path_factory.getbasetemp() / "synthetic-6x6",
         n_speakers=6,
@@ -181,18 +181,18 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def unseen_setup(corpus: Path, tmp_path_factory: pytest.TempPathFactory):
+def unseen_setup(corpus6: Path, tmp_path_factory: pytest.TempPathFactory):
     """A small CNN trained on 4 speakers; the files of the 2 others for verification."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    manifest = load_manifest(corpus, progress=False)
+    manifest = load_manifest(corpus6, progress=False)
     seen, unseen = holdout_speakers({u.speaker for u in manifest.utterances}, 2, seed=0)
     known = [u for u in manifest.utterances if u.speaker in seen]
     labels = speaker_to_index(known)
     train, val = split(known, val_fraction=0.25, seed=0)
     feature = make_feature("mfcc")
-    train_set = SpeakerDataset(train, labels, corpus, feature, crop_seconds=1.5, train=True)
-    val_set = SpeakerDataset(val, labels, corpus, feature, crop_seconds=1.5, train=False)
+    train_set = SpeakerDataset(train, labels, corpus6, feature, crop_seconds=1.5, train=True)
+    val_set = SpeakerDataset(val, labels, corpus6, feature, crop_seconds=1.5, train=False)
     model = make_model("cnn1d", feature.n_bins, len(labels), channels=32, embedding_dim=32)
     checkpoint = tmp_path_factory.mktemp("embeddings") / "best.pt"
     fit(
@@ -205,7 +205,7 @@ def unseen_setup(corpus: Path, tmp_path_factory: pytest.TempPathFactory):
     )
     others = [u for u in manifest.utterances if u.speaker in unseen]
     all_speakers = speaker_to_index(manifest.utterances)  # labels for the unseen files
-    unseen_set = SpeakerDataset(others, all_speakers, corpus, feature, 1.5, train=False)
+    unseen_set = SpeakerDataset(others, all_speakers, corpus6, feature, 1.5, train=False)
     yield model, checkpoint, unseen_set
     torch.set_num_threads(threads)
 

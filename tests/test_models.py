@@ -30,7 +30,7 @@ PAIRS = [
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
+def single_thread():
     """Small forward passes gain nothing from threads, and one thread is immune to a busy machine."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -29,7 +29,7 @@ KEYS = {
 
 
 @pytest.fixture(scope="session")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def corpus6(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_synthetic_corpus(
         tmp_path_factory.getbasetemp() / "synthetic-6x6",
         n_speakers=6,
@@ -40,10 +40,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def test_cli_default_model_json_and_checkpoint(corpus: Path, tmp_path: Path) -> None:
+def test_cli_default_model_json_and_checkpoint(corpus6: Path, tmp_path: Path) -> None:
     """The command a user runs, in a fresh process: the recommended model on the tiny corpus."""
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "helpers.train", "--data", str(corpus), "--epochs", "12"]
+    command = [sys.executable, "-m", "helpers.train", "--data", str(corpus6), "--epochs", "12"]
     command += ["--max-minutes", "2", "--out", str(out), "--json", "--quiet"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -76,12 +76,12 @@ def test_cli_default_model_json_and_checkpoint(corpus: Path, tmp_path: Path) -> 
     ],
 )
 def test_cli_other_models(
-    corpus: Path, tmp_path: Path, capsys, model: str, feature: str, extra: list[str]
+    corpus6: Path, tmp_path: Path, capsys, model: str, feature: str, extra: list[str]
 ) -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        args = ["--data", str(corpus), "--model", model, "--feature", feature, "--epochs", "12"]
+        args = ["--data", str(corpus6), "--model", model, "--feature", feature, "--epochs", "12"]
         cli.main(
             [*args, "--out", str(tmp_path), "--json", "--quiet", "--crop-seconds", "1.5", *extra]
         )
@@ -104,10 +104,27 @@ def test_cli_other_models(
     ],
 )
 def test_cli_rejects_incompatible_model_and_feature(
-    corpus: Path, capsys, model: str, feature: str, hint: str
+    corpus6: Path, capsys, model: str, feature: str, hint: str
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["--data", str(corpus), "--model", model, "--feature", feature])
+        cli.main(["--data", str(corpus6), "--model", model, "--feature", feature])
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert f"model {model!r}" in error and hint in error
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--epochs", "0"], "at least 1"),
+        (["--max-minutes", "-1"], "positive"),
+        (["--val-fraction", "1.5"], "between 0 and 1"),
+    ],
+)
+def test_cli_rejects_nonsense_numbers(
+    corpus6: Path, capsys, options: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--data", str(corpus6), *options])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
