@@ -40,6 +40,19 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def corpus6(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """6 speakers × 6 files of 2–4 s: enough for a model to beat chance (models, training, CLI)."""
+    return make_synthetic_corpus(
+        tmp_path_factory.getbasetemp() / "synthetic-6x6",
+        n_speakers=6,
+        files_per_speaker=6,
+        min_seconds=2,
+        max_seconds=4,
+        progress=False,
+    )
+
+
+@pytest.fixture(scope="session")
 def nested_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A smaller corpus in LibriSpeech's nested layout ``<speaker>/<chapter>/<file>.flac``."""
     return make_synthetic_corpus(

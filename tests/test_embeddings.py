@@ -29,7 +29,6 @@ from helpers.embeddings import (
 from helpers.features import make_feature
 from helpers.models import make_model
 from helpers.plots import plot_roc
-from helpers.synthetic import make_synthetic_corpus
 from helpers.training import fit
 
 matplotlib.use("Agg")
@@ -166,18 +165,6 @@ def test_plot_embeddings_3d_has_one_trace_per_speaker() -> None:
 
 # --------------------------------------------------------------------------------------------------
 # A trained model: embeddings from the checkpoint, verification on unseen speakers
-
-
-@pytest.fixture(scope="session")
-def corpus6(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_synthetic_corpus(
-        tmp_path_factory.getbasetemp() / "synthetic-6x6",
-        n_speakers=6,
-        files_per_speaker=6,
-        min_seconds=2,
-        max_seconds=4,
-        progress=False,
-    )
 
 
 @pytest.fixture(scope="module")

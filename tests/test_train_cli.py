@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from helpers import train as cli
-from helpers.synthetic import make_synthetic_corpus
 from helpers.training import feature_from_checkpoint, load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,18 +25,6 @@ KEYS = {
     "seconds",
     "checkpoint",
 }
-
-
-@pytest.fixture(scope="session")
-def corpus6(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_synthetic_corpus(
-        tmp_path_factory.getbasetemp() / "synthetic-6x6",
-        n_speakers=6,
-        files_per_speaker=6,
-        min_seconds=2,
-        max_seconds=4,
-        progress=False,
-    )
 
 
 def test_cli_default_model_json_and_checkpoint(corpus6: Path, tmp_path: Path) -> None:

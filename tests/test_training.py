@@ -17,7 +17,6 @@ from helpers.data import SpeakerDataset, load_manifest, make_loader, speaker_to_
 from helpers.data import split_utterances as split
 from helpers.features import make_feature
 from helpers.models import make_model
-from helpers.synthetic import make_synthetic_corpus
 from helpers.training import (
     History,
     evaluate,
@@ -46,18 +45,6 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="session")
-def corpus6(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_synthetic_corpus(
-        tmp_path_factory.getbasetemp() / "synthetic-6x6",
-        n_speakers=6,
-        files_per_speaker=6,
-        min_seconds=2,
-        max_seconds=4,
-        progress=False,
-    )
 
 
 @pytest.fixture(scope="module")
