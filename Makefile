@@ -11,8 +11,6 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?= auto
 
-export MPLBACKEND := Agg
-
 .PHONY: install data run test lint lab notebooks outputs clean
 
 install: $(STAMP)
@@ -44,9 +42,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/python tools/build_student_notebooks.py --check
 
+# Headless and quiet: AUDIO_COURSE_QUICK=1 (tiny synthetic data, short training), MPLBACKEND=Agg.
 test: install lint
-	AUDIO_COURSE_QUICK=1 $(BIN)/python -m pytest tests
-	cd solutions && AUDIO_COURSE_QUICK=1 ../$(BIN)/python -m pytest -p no:cacheprovider \
+	AUDIO_COURSE_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests
+	cd solutions && AUDIO_COURSE_QUICK=1 MPLBACKEND=Agg ../$(BIN)/python -m pytest -p no:cacheprovider \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 .
 
 lab: install

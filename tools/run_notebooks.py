@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Execute the solution notebooks headless into ``build/`` (executed ``.ipynb`` + HTML) and summarise.
 
-``make run`` calls this. Each notebook runs in its own kernel, in ``solutions/``, with
-``MPLBACKEND=Agg``; its ``headline(...)`` value is collected for the summary table::
+``make run`` calls this. Each notebook runs in its own kernel, in ``solutions/``, with matplotlib's
+inline backend (figures are kept in the outputs); its ``headline(...)`` value is collected for the summary table::
 
     notebook                   seconds  status  headline
     01_loading_audio.ipynb         4.1  ok      duration (s) = 14.2
@@ -75,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-html", dest="html", action="store_false")
     parser.add_argument("--timeout", type=int, default=3600, help="per cell (s)")
     args = parser.parse_args(argv)
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    # Figures go into the executed notebooks and the HTML: the inline backend, explicitly (with
+    # MPLBACKEND=Agg, as in `make test`, plt.show() would draw nothing).
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     if args.quick:
         os.environ["AUDIO_COURSE_QUICK"] = "1"
     notebooks = sorted((ROOT / "solutions").glob("*.ipynb"))
