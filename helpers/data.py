@@ -693,8 +693,8 @@ def make_loader(
     num_workers : int or None
         Processes decoding in parallel with training. ``None``: with a GPU, one per CPU core, at most 4
         (Colab has 2 cores), so the CPU decodes while the GPU trains; without one, 0 (decode in the
-        main process): on a CPU-only machine workers compete with training for the same cores (measured
-        slower on 2 cores). 0 is also the simplest to debug.
+        main process): on a CPU-only machine workers would compete with training for the same cores.
+        0 is also the simplest to debug.
     drop_last : bool
         Drop the last incomplete batch (training with BatchNorm likes full batches).
 
