@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..embeddings import equal_error_rate as reference_eer
 from ._common import ExerciseError, expect, passed
 
 __all__ = [
@@ -816,22 +817,6 @@ def verification_trials(trials: Callable) -> None:
     )
 
 
-def _reference_eer(scores: np.ndarray, same: np.ndarray) -> tuple[float, float]:
-    from sklearn.metrics import roc_curve
-
-    fpr, tpr, thresholds = roc_curve(same, scores)
-    fnr = 1 - tpr
-    i = int(
-        np.argmax(fnr <= fpr)
-    )  # first point where false rejections fall below false acceptances
-    if i == 0:
-        return float(fpr[0]), float(thresholds[0])
-    d0, d1 = fpr[i - 1] - fnr[i - 1], fpr[i] - fnr[i]
-    w = d0 / (d0 - d1)  # where the difference crosses zero between points i - 1 and i
-    eer = fpr[i - 1] + w * (fpr[i] - fpr[i - 1])
-    return float(eer), float(thresholds[i])
-
-
 def _eer_cases() -> list[tuple[str, np.ndarray, np.ndarray, float]]:
     rng = np.random.default_rng(11)
     gaussian = np.concatenate([rng.normal(2.0, 1.0, 400), rng.normal(0.0, 1.0, 4000)])
@@ -857,13 +842,13 @@ def equal_error_rate(eer_fn: Callable) -> None:
             "return the EER (a rate between 0 and 1) and the score threshold where it is reached.",
         )
         eer, threshold = float(got[0]), float(got[1])
-        wanted, _ = _reference_eer(scores, same)
+        wanted, _ = reference_eer(scores, same)
         if eer > 1.0 and math.isclose(eer / 100, wanted, abs_tol=tolerance):
             raise ExerciseError(
                 f"EER = {eer:.2f}: a percentage.\nHint: return a rate between 0 and 1."
             )
         if not math.isclose(eer, wanted, abs_tol=tolerance):
-            inverted, _ = _reference_eer(-scores, same)
+            inverted, _ = reference_eer(-scores, same)
             if math.isclose(eer, inverted, abs_tol=tolerance) or math.isclose(
                 eer, 1 - wanted, abs_tol=tolerance
             ):
