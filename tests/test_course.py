@@ -1,15 +1,13 @@
-"""Course settings (helpers.course) and the Colab bootstrap (helpers.colab)."""
+"""Course settings (helpers.course); the Colab bootstrap is tested in test_colab.py."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-import helpers.colab as colab
 import helpers.course as course
 
 
@@ -80,50 +78,3 @@ def test_headline_is_printed_and_recorded(
     course.headline("utterance accuracy", 0.98765)
     assert "utterance accuracy = 0.9877" in capsys.readouterr().out
     assert json.loads(target.read_text()) == {"name": "utterance accuracy", "value": 0.98765}
-
-
-# ---------------------------------------------------------------------------------- Colab bootstrap
-
-
-def test_colab_setup_does_nothing_outside_colab(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(colab, "run", lambda *a, **k: pytest.fail("ran a command outside Colab"))
-    assert not colab.is_colab()
-    colab.setup()
-
-
-def test_colab_installs_only_what_is_missing_never_torch(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert {"torch", "torchaudio", "numpy"}.isdisjoint(colab.KIT_PACKAGES.values())
-    monkeypatch.setattr(colab, "missing_packages", lambda needed: ["gdown", "plotly"])
-    commands = []
-    monkeypatch.setattr(colab, "run", lambda cmd, cwd=None: commands.append(cmd) or 0)
-    assert colab.install_packages() == ["gdown", "plotly"]
-    (cmd,) = commands
-    assert cmd[:4] == [sys.executable, "-m", "pip", "install"]
-    assert any(c.startswith("gdown") for c in cmd) and any(c.startswith("plotly") for c in cmd)
-    assert not any(c.startswith(("torch", "numpy")) for c in cmd)
-
-
-def test_missing_packages_uses_import_names() -> None:
-    assert colab.missing_packages({"json": "json-dist", "no_such_module_xyz": "xyz-dist"}) == [
-        "xyz-dist"
-    ]
-
-
-def test_colab_falls_back_to_synthetic_when_download_fails(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(colab, "REAL_DATA", tmp_path / "train-dataset")
-    monkeypatch.setattr(colab, "SYNTHETIC_DATA", tmp_path / "synthetic")
-    commands = []
-
-    def fake_run(cmd: list[str], cwd: Path | None = None) -> int:
-        commands.append(cmd)
-        return 1 if "data_download.py" in cmd else 0
-
-    monkeypatch.setattr(colab, "run", fake_run)
-    assert colab.get_data("auto") == tmp_path / "synthetic"
-    assert commands[0][1:] == ["data_download.py"]
-    assert commands[1][1:] == ["-m", "helpers.course"]
-    assert "SYNTHETIC" in capsys.readouterr().out
-    with pytest.raises(RuntimeError, match="download"):
-        colab.get_data("real")
