@@ -95,7 +95,7 @@ def build_small(dest: Path, corpus: Path, n_speakers: int = 6, files_per_speaker
     return _write_tar_gz(dest / ARCHIVE_NAMES["small"], fill)
 
 
-def build_full(dest: Path, corpus: Path, n_speakers: int = 8, files_per_speaker: int = 6) -> Path:
+def build_full(dest: Path, corpus: Path, n_speakers: int = 10, files_per_speaker: int = 6) -> Path:
     """Write ``dest/train-dataset.tar.gz`` in the practical's flat layout; return its path."""
     source = make_synthetic_corpus(
         corpus, n_speakers, files_per_speaker, 2.0, 4.0, seed=2, layout="flat", progress=False
