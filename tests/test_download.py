@@ -1,182 +1,71 @@
-"""Tests of ``helpers.download`` / ``data_download.py``, offline, against a local HTTP server."""
+"""Tests of ``helpers.download`` / ``data_download.py``, offline, against a loopback HTTP server."""
 
 from __future__ import annotations
 
 import hashlib
-import http.server
 import io
-import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
-import threading
+import tempfile
 import types
 from collections import namedtuple
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import soundfile as sf
+from archives import (
+    course_members,
+    librispeech_members,
+    make_tar_gz,
+    sha256_of,
+    small_tier_archive,
+)
+from loopback import closed_port_url, loopback_server, silent_server
 
-from helpers import download
+from helpers import download, paths
+from helpers.cli.download import main
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REAL_DOWNLOAD_DRIVE = download.download_drive  # before the autouse fixture replaces it
-
-
-# --------------------------------------------------------------------------------------------------
-# a local HTTP server with Range support that can cut responses short
-
-
-@dataclass
-class ServerState:
-    files: dict[str, bytes] = field(default_factory=dict)
-    content_types: dict[str, str] = field(default_factory=dict)
-    requests: list[tuple[str, str | None]] = field(default_factory=list)
-    cut_at: int = 0  # bytes of the body actually sent when cutting
-    cuts: int = 0  # how many of the next responses to cut short
-    ignore_range: bool = False
-
-
-class RangeHandler(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:  # keep test output clean
-        pass
-
-    def do_GET(self) -> None:
-        state: ServerState = self.server.state  # type: ignore[attr-defined]
-        range_header = self.headers.get("Range")
-        state.requests.append((self.path, range_header))
-        body = state.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        start = 0
-        match = re.fullmatch(r"bytes=(\d+)-", range_header or "")
-        if match and not state.ignore_range:
-            start = int(match.group(1))
-            if start >= len(body):
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{len(body)}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-        else:
-            self.send_response(200)
-        payload = body[start:]
-        self.send_header("Content-Type", state.content_types.get(self.path, "application/gzip"))
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if state.cuts > 0:
-            state.cuts -= 1
-            payload = payload[: state.cut_at]
-            self.close_connection = True
-        self.wfile.write(payload)
-
-
-@dataclass
-class Server:
-    state: ServerState
-    base: str
-
-    def serve(self, path: str, body: bytes, content_type: str = "application/gzip") -> str:
-        self.state.files[path] = body
-        self.state.content_types[path] = content_type
-        return self.base + path
-
-    def ranges(self) -> list[str | None]:
-        return [r for _, r in self.state.requests]
+MARKER = paths.COMPLETE_MARKER
 
 
 @pytest.fixture
 def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RangeHandler)
-    httpd.state = ServerState()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield Server(httpd.state, f"http://127.0.0.1:{httpd.server_address[1]}")  # type: ignore[attr-defined]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    with loopback_server() as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    """No real network, no waiting between retries."""
+def offline(monkeypatch, tmp_path_factory):
+    """No real network, no waiting between retries, no mirror, a fresh runtime's temp folder."""
 
     def no_drive(*args, **kwargs):
         raise download.DownloadError("Google Drive is not reachable in tests")
 
     monkeypatch.setattr(download, "download_drive", no_drive)
-    monkeypatch.setattr(download, "GCS_URL", "http://127.0.0.1:1/no-network-in-tests")
-    monkeypatch.setattr(download, "OPENSLR_URL", "http://127.0.0.1:1/no-network-in-tests")
+    for name in ("GCS_URL", "OPENSLR_URL", "DEV_CLEAN_URL", "TEST_CLEAN_URL"):
+        monkeypatch.setattr(download, name, "http://127.0.0.1:1/no-network-in-tests")
     monkeypatch.setattr(download, "RETRY_WAIT_SECONDS", 0.0)
+    monkeypatch.delenv(download.MIRROR_ENV, raising=False)
+    monkeypatch.delenv(download.SHA256_ENV, raising=False)
+    runtime_tmp = tmp_path_factory.mktemp("runtime-tmp")  # where failed sources are remembered
+    monkeypatch.setattr(tempfile, "tempdir", str(runtime_tmp))
 
 
 # --------------------------------------------------------------------------------------------------
-# archives
-
-
-def fake_flac(seed: int, size: int = 12_000) -> bytes:
-    return b"fLaC" + random.Random(seed).randbytes(size)  # incompressible, like real FLAC
-
-
-def course_members(n_speakers: int = 3, n_files: int = 2, top: str = "train-dataset/"):
-    members = {}
-    for s in range(n_speakers):
-        speaker = 100 + 37 * s
-        for u in range(n_files):
-            members[f"{top}{speaker}/{speaker}-{500 + s}-{u:04d}.flac"] = fake_flac(s * 100 + u)
-    return members
-
-
-def librispeech_members(n_speakers: int = 2, n_chapters: int = 2, n_files: int = 2):
-    root = "LibriSpeech/train-clean-100"
-    members = {"LibriSpeech/README.TXT": b"read me", "LibriSpeech/SPEAKERS.TXT": b"speakers"}
-    for s in range(n_speakers):
-        speaker = 19 + 7 * s
-        for c in range(n_chapters):
-            chapter = 198 + c
-            prefix = f"{root}/{speaker}/{chapter}"
-            members[f"{prefix}/{speaker}-{chapter}.trans.txt"] = b"0000 HELLO WORLD\n"
-            for u in range(n_files):
-                members[f"{prefix}/{speaker}-{chapter}-{u:04d}.flac"] = fake_flac(s + c + u)
-    return members
-
-
-def make_tar_gz(
-    path: Path, members: dict[str, bytes], extra: list[tarfile.TarInfo] = (), dirs: bool = True
-) -> Path:
-    with tarfile.open(path, "w:gz") as tar:
-        if dirs:
-            seen = set()
-            for name in members:
-                parts = name.split("/")[:-1]
-                for i in range(1, len(parts) + 1):
-                    folder = "/".join(parts[:i])
-                    if folder not in seen:
-                        seen.add(folder)
-                        info = tarfile.TarInfo(folder)
-                        info.type, info.mode = tarfile.DIRTYPE, 0o755
-                        tar.addfile(info)
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-        for info in extra:
-            tar.addfile(info, io.BytesIO(b"x" * info.size) if info.isreg() else None)
-    return path
+# archives (builders in tests/archives.py)
 
 
 def tree(dest: Path) -> dict[str, bytes]:
     return {
         p.relative_to(dest).as_posix(): p.read_bytes()
         for p in sorted(dest.rglob("*"))
-        if p.is_file() and p.name != download.MARKER
+        if p.is_file() and p.name != MARKER
     }
 
 
@@ -214,14 +103,14 @@ def test_url_download_layout_marker_and_second_run_does_nothing(server, data_dir
     stale = data_dir / ".train-dataset.partial-old"  # left by a killed run
     (stale / "100").mkdir(parents=True)
 
-    assert download.main(["--url", url, "--dest", str(dest)]) == 0
+    assert main(["--url", url, "--dest", str(dest)]) == 0
 
     assert tree(dest) == flat(members)
     assert sorted(p.name for p in dest.iterdir() if p.is_dir()) == ["100", "137", "174"]
     assert not (dest / "train-dataset").exists()
-    marker = (dest / download.MARKER).read_text()
+    marker = (dest / MARKER).read_text()
     assert "source=url" in marker and "speakers=3" in marker and "files=6" in marker
-    assert download.is_complete(dest)
+    assert download.has_dataset(dest)
     assert not (data_dir / download.ARCHIVE_NAME).exists()  # deleted once unpacked
     assert not list(data_dir.glob("*.part"))
     assert not stale.exists()
@@ -230,7 +119,7 @@ def test_url_download_layout_marker_and_second_run_does_nothing(server, data_dir
 
     capsys.readouterr()
     server.state.requests.clear()
-    assert download.main(["--url", url, "--dest", str(dest)]) == 0
+    assert main(["--url", url, "--dest", str(dest)]) == 0
     assert server.state.requests == []
     assert "nothing to do" in capsys.readouterr().out
 
@@ -239,9 +128,9 @@ def test_archive_option_keeps_the_archive_and_handles_no_top_folder(data_dir):
     members = course_members(n_speakers=2, n_files=3, top="")
     archive = make_tar_gz(data_dir / "mine.tar.gz", members)
     dest = data_dir / "train-dataset"
-    assert download.main(["--archive", str(archive), "--dest", str(dest), "--quiet"]) == 0
+    assert main(["--archive", str(archive), "--dest", str(dest), "--quiet"]) == 0
     assert tree(dest) == flat(members)
-    assert "source=archive" in (dest / download.MARKER).read_text()
+    assert "source=archive" in (dest / MARKER).read_text()
     assert archive.exists()
 
 
@@ -251,9 +140,9 @@ def test_keep_archive_and_correct_sha256(server, data_dir):
     dest = data_dir / "train-dataset"
     digest = hashlib.sha256(body).hexdigest().upper()  # case does not matter
     args = ["--url", url, "--dest", str(dest), "--sha256", digest, "--keep-archive", "--quiet"]
-    assert download.main(args) == 0
+    assert main(args) == 0
     assert (data_dir / download.ARCHIVE_NAME).read_bytes() == body
-    assert download.is_complete(dest)
+    assert download.has_dataset(dest)
 
 
 def test_reuses_an_earlier_download(server, data_dir):
@@ -261,7 +150,7 @@ def test_reuses_an_earlier_download(server, data_dir):
     make_tar_gz(data_dir / download.ARCHIVE_NAME, members)
     url = server.serve("/a.tar.gz", b"never fetched")
     dest = data_dir / "train-dataset"
-    assert download.main(["--url", url, "--dest", str(dest), "--quiet"]) == 0
+    assert main(["--url", url, "--dest", str(dest), "--quiet"]) == 0
     assert server.state.requests == []
     assert tree(dest) == flat(members)
 
@@ -273,14 +162,14 @@ def test_openslr_librispeech_rebuilt_flat_without_transcripts(server, data_dir, 
     monkeypatch.setattr(download, "OPENSLR_SHA256", hashlib.sha256(body).hexdigest())
     dest = data_dir / "train-dataset"
 
-    assert download.main(["--source", "openslr", "--dest", str(dest), "--quiet"]) == 0
+    assert main(["--source", "openslr", "--dest", str(dest), "--quiet"]) == 0
 
     files = tree(dest)
     assert files == flat(members, depth=3)
     assert len(files) == 2 * 2 * 2
     assert all(re.fullmatch(r"(\d+)/\1-\d+-\d{4}\.flac", name) for name in files)
     assert not list(dest.rglob("*.txt")) and not list(dest.rglob("*.TXT"))
-    assert "source=openslr" in (dest / download.MARKER).read_text()
+    assert "source=openslr" in (dest / MARKER).read_text()
     assert not (data_dir / download.OPENSLR_ARCHIVE_NAME).exists()
 
 
@@ -289,7 +178,7 @@ def test_librispeech_layout_detected_from_an_archive(data_dir):
     archive = make_tar_gz(data_dir / "ls.tar.gz", members, dirs=False)
     assert download.detect_layout(archive) == "librispeech"
     dest = data_dir / "ls"
-    assert download.main(["--archive", str(archive), "--dest", str(dest), "--quiet"]) == 0
+    assert main(["--archive", str(archive), "--dest", str(dest), "--quiet"]) == 0
     assert tree(dest) == flat(members, depth=3)
 
 
@@ -297,7 +186,7 @@ def test_openslr_checksum_is_enforced(server, data_dir, monkeypatch):
     body = make_tar_gz(data_dir / "ls.tgz", librispeech_members()).read_bytes()
     monkeypatch.setattr(download, "OPENSLR_URL", server.serve("/ls.tar.gz", body))
     dest = data_dir / "train-dataset"  # OPENSLR_SHA256 is the real one: mismatch
-    assert download.main(["--source", "openslr", "--dest", str(dest), "--quiet"]) == 1
+    assert main(["--source", "openslr", "--dest", str(dest), "--quiet"]) == 1
     assert_nothing_left(data_dir, dest)
     assert not (data_dir / download.OPENSLR_ARCHIVE_NAME).exists()
 
@@ -320,10 +209,10 @@ def test_auto_falls_back_from_drive_to_gcs(server, data_dir, monkeypatch, capsys
 
     monkeypatch.setattr(download, "download_drive", drive_fails)
     dest = data_dir / "train-dataset"
-    assert download.main(["--dest", str(dest), "--quiet"]) == 0
+    assert main(["--dest", str(dest), "--quiet"]) == 0
     assert calls == [download.DRIVE_FILE_ID]
     assert "Google Drive failed" in capsys.readouterr().err
-    assert "source=gcs" in (dest / download.MARKER).read_text()
+    assert "source=gcs" in (dest / MARKER).read_text()
     assert tree(dest) == flat(members)
 
 
@@ -338,7 +227,7 @@ def test_auto_drive_html_page_falls_back_to_gcs(server, data_dir, monkeypatch):
 
     monkeypatch.setattr(download, "download_drive", drive_html)
     dest = data_dir / "train-dataset"
-    assert download.main(["--dest", str(dest), "--quiet"]) == 0
+    assert main(["--dest", str(dest), "--quiet"]) == 0
     assert tree(dest) == flat(members)
 
 
@@ -352,14 +241,14 @@ def test_drive_success_is_used_first(data_dir, monkeypatch):
 
     monkeypatch.setattr(download, "download_drive", drive_ok)
     dest = data_dir / "train-dataset"
-    assert download.main(["--dest", str(dest), "--quiet"]) == 0
-    assert "source=drive" in (dest / download.MARKER).read_text()
+    assert main(["--dest", str(dest), "--quiet"]) == 0
+    assert "source=drive" in (dest / MARKER).read_text()
 
 
 def test_every_source_failing_is_one_clear_error(server, data_dir, monkeypatch, capsys):
     monkeypatch.setattr(download, "GCS_URL", server.base + "/gone.tar.gz")  # 404
     dest = data_dir / "train-dataset"
-    assert download.main(["--dest", str(dest), "--quiet"]) == 1
+    assert main(["--dest", str(dest), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "Every source failed" in err and "Google Drive" in err and "HTTP 404" in err
     assert "Traceback" not in err
@@ -376,7 +265,7 @@ def test_truncated_archive(server, data_dir, capsys, keep):
     cut = int(len(body) * keep) if keep > 0 else len(body) + keep
     url = server.serve("/t.tar.gz", body[:cut])  # served whole: the file itself is truncated
     dest = data_dir / "train-dataset"
-    assert download.main(["--url", url, "--dest", str(dest), "--quiet"]) == 1
+    assert main(["--url", url, "--dest", str(dest), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "truncated or corrupt" in err and "Traceback" not in err
     assert_nothing_left(data_dir, dest)
@@ -387,7 +276,7 @@ def test_html_page_instead_of_archive(server, data_dir, capsys):
     page = b"<!DOCTYPE html><html><head><title>Google Drive - Quota exceeded</title></head></html>"
     url = server.serve("/uc", page, content_type="text/html; charset=utf-8")
     dest = data_dir / "train-dataset"
-    assert download.main(["--url", url, "--dest", str(dest), "--quiet"]) == 1
+    assert main(["--url", url, "--dest", str(dest), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "HTML" in err and "quota" in err and "--archive" in err and "--source gcs" in err
     assert_nothing_left(data_dir, dest)
@@ -398,7 +287,7 @@ def test_not_gzip(data_dir, capsys):
     archive = data_dir / "plain.tar"
     with tarfile.open(archive, "w") as tar:
         tar.addfile(tarfile.TarInfo("a.flac"), io.BytesIO(b""))
-    assert download.main(["--archive", str(archive), "--dest", str(data_dir / "d")]) == 1
+    assert main(["--archive", str(archive), "--dest", str(data_dir / "d")]) == 1
     assert "not a gzip file" in capsys.readouterr().err
     assert archive.exists()  # the user's own file is never deleted
 
@@ -437,7 +326,7 @@ def test_unsafe_members_are_refused(tmp_path, data_dir, capsys, make_member):
     archive = make_tar_gz(tmp_path / "bad.tar.gz", course_members(), extra=[make_member(tmp_path)])
     before = {p for p in tmp_path.rglob("*")}
     dest = data_dir / "train-dataset"
-    assert download.main(["--archive", str(archive), "--dest", str(dest), "--quiet"]) == 1
+    assert main(["--archive", str(archive), "--dest", str(dest), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "unsafe member" in err and "Traceback" not in err
     assert_nothing_left(data_dir, dest)
@@ -456,7 +345,7 @@ def test_without_tarfile_data_filter(tmp_path, data_dir, monkeypatch, unsafe):
     extra += [_file("../evil.flac")] if unsafe else []
     archive = make_tar_gz(tmp_path / "a.tar.gz", members, extra=extra)
     dest = data_dir / "train-dataset"
-    code = download.main(["--archive", str(archive), "--dest", str(dest), "--quiet"])
+    code = main(["--archive", str(archive), "--dest", str(dest), "--quiet"])
     if unsafe:
         assert code == 1
         assert_nothing_left(data_dir, dest)
@@ -498,7 +387,7 @@ def test_free_space_check_before_unpacking(data_dir, monkeypatch, capsys):
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 1000, 1000))
     dest = data_dir / "train-dataset"
-    assert download.main(["--archive", str(archive), "--dest", str(dest), "--quiet"]) == 1
+    assert main(["--archive", str(archive), "--dest", str(dest), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert f"Not enough free disk space in {data_dir}" in err
     assert "1.0 KB is free" in err and "--dest" in err
@@ -510,7 +399,7 @@ def test_free_space_check_before_downloading(server, data_dir, monkeypatch, caps
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 1000, 1000))
     dest = data_dir / "train-dataset"
-    assert download.main(["--url", url, "--dest", str(dest), "--quiet"]) == 1
+    assert main(["--url", url, "--dest", str(dest), "--quiet"]) == 1
     assert "Not enough free disk space" in capsys.readouterr().err
     assert not list(data_dir.glob("*.part"))
     assert_nothing_left(data_dir, dest)
@@ -520,7 +409,7 @@ def test_sha256_mismatch(server, data_dir, capsys):
     url = server.serve("/a.tar.gz", make_tar_gz(data_dir / "s.tgz", course_members()).read_bytes())
     dest = data_dir / "train-dataset"
     args = ["--url", url, "--dest", str(dest), "--sha256", "0" * 64, "--quiet"]
-    assert download.main(args) == 1
+    assert main(args) == 1
     err = capsys.readouterr().err
     assert "SHA-256" in err and "0" * 64 in err
     assert_nothing_left(data_dir, dest)
@@ -532,7 +421,7 @@ def test_existing_incomplete_folder_is_left_alone(data_dir, capsys):
     dest = data_dir / "train-dataset"
     (dest / "100").mkdir(parents=True)
     (dest / "100" / "mine.flac").write_bytes(b"keep me")
-    assert download.main(["--archive", str(archive), "--dest", str(dest), "--quiet"]) == 1
+    assert main(["--archive", str(archive), "--dest", str(dest), "--quiet"]) == 1
     assert "not a complete data set" in capsys.readouterr().err
     assert (dest / "100" / "mine.flac").read_bytes() == b"keep me"
 
@@ -566,7 +455,7 @@ def test_cli_resumes_a_broken_connection_by_itself(server, data_dir):
     server.state.cut_at, server.state.cuts = 5000, 2
     dest = data_dir / "train-dataset"
     args = ["--url", url, "--dest", str(dest), "--keep-archive", "--quiet"]
-    assert download.main(args) == 0
+    assert main(args) == 0
     assert server.ranges() == [None, "bytes=5000-", "bytes=10000-"]
     assert (data_dir / download.ARCHIVE_NAME).read_bytes() == body
     assert tree(dest) == flat(members)
@@ -577,7 +466,7 @@ def test_cli_gives_up_after_retries_and_keeps_the_part(server, data_dir, capsys)
     url = server.serve("/big.tar.gz", body)
     server.state.cut_at, server.state.cuts = 1000, 100
     dest = data_dir / "train-dataset"
-    assert download.main(["--url", url, "--dest", str(dest), "--quiet"]) == 1
+    assert main(["--url", url, "--dest", str(dest), "--quiet"]) == 1
     assert "resume" in capsys.readouterr().err
     assert len(server.state.requests) == download.DOWNLOAD_RETRIES + 1
     part = data_dir / f"{download.ARCHIVE_NAME}.part"
@@ -586,9 +475,9 @@ def test_cli_gives_up_after_retries_and_keeps_the_part(server, data_dir, capsys)
 
     kept = part.stat().st_size
     server.state.cuts = 0  # the network is back: the next run finishes the same .part
-    assert download.main(["--url", url, "--dest", str(dest), "--quiet"]) == 0
+    assert main(["--url", url, "--dest", str(dest), "--quiet"]) == 0
     assert server.ranges()[-1] == f"bytes={kept}-"
-    assert download.is_complete(dest)
+    assert download.has_dataset(dest)
 
 
 def test_server_without_range_support_restarts_cleanly(server, data_dir):
@@ -633,7 +522,7 @@ def test_http_error_names_the_url(server, data_dir):
     ],
 )
 def test_usage_errors_exit_2(argv, data_dir, capsys):
-    assert download.main([*argv, "--dest", str(data_dir / "d"), "--quiet"]) == 2
+    assert main([*argv, "--dest", str(data_dir / "d"), "--quiet"]) == 2
     assert "error" in capsys.readouterr().err
     assert not (data_dir / "d").exists()
 
@@ -645,7 +534,7 @@ def test_synthetic_passthrough(data_dir, monkeypatch):
         calls.append((Path(dest), n_speakers, files_per_speaker, seed))
         (Path(dest) / "11").mkdir(parents=True)
         (Path(dest) / "11" / "11-1-0000.flac").write_bytes(b"fLaC")
-        (Path(dest) / download.MARKER).write_text("synthetic\n")
+        (Path(dest) / MARKER).write_text("synthetic\n")
         return Path(dest)
 
     fake = types.ModuleType("helpers.synthetic")
@@ -653,9 +542,9 @@ def test_synthetic_passthrough(data_dir, monkeypatch):
     monkeypatch.setitem(sys.modules, "helpers.synthetic", fake)
     dest = data_dir / "synthetic"
     argv = ["--synthetic", "--dest", str(dest), "--speakers", "3", "--files", "2", "--seed", "5"]
-    assert download.main([*argv, "--quiet"]) == 0
+    assert main([*argv, "--quiet"]) == 0
     assert calls == [(dest, 3, 2, 5)]
-    assert download.main([*argv, "--quiet"]) == 0  # complete: not called again
+    assert main([*argv, "--quiet"]) == 0  # complete: not called again
     assert len(calls) == 1
 
 
@@ -671,13 +560,19 @@ def test_script_runs(tmp_path):
     assert "--archive" in result.stdout and "--synthetic" in result.stdout
 
 
-def test_default_dest_is_next_to_notebooks():
-    assert download.default_dest() == REPO_ROOT / "train-dataset"
+def test_tier_folders():
+    assert download.tier_folder("full") == REPO_ROOT / "train-dataset"  # next to notebooks/
+    assert download.tier_folder("small") == paths.DATA_DIR / "small" == paths.SMALL_DATA
+    assert download.tier_folder("synthetic") == paths.SYNTHETIC_DATA
+    assert set(download.TIERS) == {"small", "full", "synthetic"}
+    with pytest.raises(download.DownloadError, match="tier must be one of") as info:
+        download.tier_folder("medium")
+    assert info.value.kind == "usage"
 
 
-def test_is_complete(tmp_path):
-    assert not download.is_complete(tmp_path / "missing")
-    (tmp_path / download.MARKER).write_text("x")
-    assert not download.is_complete(tmp_path)  # no speaker folder
+def test_has_dataset(tmp_path):
+    assert not download.has_dataset(tmp_path / "missing")
+    (tmp_path / MARKER).write_text("x")
+    assert not download.has_dataset(tmp_path)  # no speaker folder
     (tmp_path / "100").mkdir()
-    assert download.is_complete(tmp_path)
+    assert download.has_dataset(tmp_path)
