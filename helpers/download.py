@@ -76,7 +76,8 @@ class DownloadError(RuntimeError):
     """
 
     def __init__(self, summary: str, next_step: str = "", kind: str = "failed") -> None:
-        super().__init__(f"{summary}. {next_step}" if next_step else summary)
+        sep = "\n" if "\n" in summary else ". "  # after a list of failures
+        super().__init__(f"{summary}{sep}{next_step}" if next_step else summary)
         self.summary, self.next_step, self.kind = summary, next_step, kind
 
 
@@ -198,7 +199,7 @@ _NETWORK = {  # text in the error chain -> (kind, what happened, next step); the
                                "Check that this machine is online"),
     "connection refused": ("network", "{host} refused the connection on port {port}",
                            "The server is down or the port is wrong: check the URL, or another source"),
-    "timed out": ("timeout", "{host} did not answer within {timeout:.0f} s",
+    "timed out": ("timeout", "{host} did not answer (timed out{after})",
                   "The server is down or overloaded, or the network slow: retry later, or another source"),
 }
 # fmt: on
@@ -214,8 +215,9 @@ def _network_error(url: str, exc: BaseException | None, timeout: float = 0) -> D
     for pattern, (kind, what, step) in _NETWORK.items():
         if pattern in text.lower():
             port = parts.port or (443 if parts.scheme == "https" else 80)
-            what = what.format(host=parts.hostname, port=port, timeout=timeout)
-            return DownloadError(f"{url}: {what}", step, kind)
+            after = f" after {timeout:g} s" if timeout else ""
+            what = what.format(host=parts.hostname, port=port, after=after)
+            return DownloadError(what, step, kind)
     return None
 
 
@@ -224,6 +226,7 @@ def _http_error(url: str, status: int, reason: str) -> DownloadError:
     busy = status in (408, 429) or status >= 500
     why = "the server is busy or failing" if busy else why.get(status, "it refused the request")
     step = "Check the URL (a mirror must be a direct public link to the .tar.gz), or another source"
+    step = "Try again later (the server's fault, not yours), or another source" if busy else step
     return DownloadError(
         f"{url} answered HTTP {status} ({reason}): {why}", step, "busy" if busy else "http"
     )
@@ -331,12 +334,12 @@ def download_http(
             _http_attempt(url, part, extra_space_factor, quiet, timeout or TIMEOUT_SECONDS)
             break
         except DownloadError as exc:
-            if exc.kind not in _RETRIED:
+            if exc.kind not in _RETRIED or (exc.kind == "busy" and attempt == retries):
                 raise
             if attempt == retries:
                 kept = part.stat().st_size if part.is_file() else 0
-                where = f"The {_human(kept)} received so far are kept in {part}: " if kept else ""
-                step = f"{where}check your connection and run the same command again to resume"
+                where = f"The {_human(kept)} received so far are kept in {part}. " if kept else ""
+                step = f"{where}Check your connection and run the same command again to resume"
                 raise DownloadError(f"{url} stopped: {exc.summary}", step, exc.kind) from exc
             wait = RETRY_WAIT_SECONDS * 2**attempt
             _say(f"{exc.summary}; resuming in {wait:.0f} s ({attempt + 1} of {retries}).", quiet)
@@ -371,9 +374,8 @@ def download_drive(file_id: str, dest_file: str | os.PathLike, quiet: bool = Fal
                 what, f"It lifts within hours; retry later, or {others}", "quota"
             ) from exc
         net = _network_error(f"https://drive.google.com/uc?id={file_id}", exc)
-        step = f"{net.next_step}; or {others}" if net else f"Retry later, or {others}"
-        what = net.summary if net else f"Google Drive file {file_id}: gdown failed ({text[:300]})"
-        raise DownloadError(what, step, net.kind if net else "failed") from exc
+        what = f"Google Drive file {file_id}: gdown failed ({text[:300]})"
+        raise net or DownloadError(what, f"Retry later, or {others}") from exc
     if result is None or not output.is_file():
         raise DownloadError(f"gdown did not download Drive file {file_id}", f"Retry, or {others}")
     os.replace(output, dest_file)
@@ -536,9 +538,7 @@ def tier_sources(
         link = url + part[0].archive if url.endswith("/") else url
         same_name = PurePosixPath(urllib.parse.urlsplit(link).path).name == part[0].archive
         known = (sha256 if i == 0 else None) or (part[0].sha256 if same_name else None)
-        part.insert(
-            0, replace(part[0], label="url", title=f"the mirror {link}", url=link, sha256=known)
-        )
+        part.insert(0, replace(part[0], label="url", title="the mirror", url=link, sha256=known))
     return plan
 
 
@@ -587,15 +587,18 @@ def _fetch_part(
                 DownloadError(f"{src.title} {verb}: {exc.summary}", exc.next_step, exc.kind)
             )
             if i + 1 < len(part):
-                print(f"{failures[-1].summary}. Trying {part[i + 1].title} next.", file=sys.stderr)
+                line = f"{failures[-1].summary}. Trying {part[i + 1].title} next."
+                print(line[0].upper() + line[1:], file=sys.stderr, flush=True)
             continue
         _remember(src.url, None)
         return src.label, path
     if len(failures) == 1:
         raise failures[0]
+    offline = all(e.kind in ("network", "timeout") for e in failures)
     steps = " ".join(dict.fromkeys(e.next_step.rstrip(".") + "." for e in failures if e.next_step))
     lines = "".join(f"\n  - {e.summary}" for e in failures)
-    raise DownloadError(f"Every source failed:{lines}\n", steps)
+    why = " (none could be reached: is this machine online?)" if offline else ""
+    raise DownloadError(f"Every source failed{why}:{lines}", steps)
 
 
 def _prepare(dest: Path, quiet: bool) -> None:
@@ -739,10 +742,8 @@ def fetch_tier(
     except DownloadError as exc:
         if exc.kind in _FINAL or archive is not None:
             raise
-        advice = _advice(tier, plan, dest, url, with_test_clean)
-        raise DownloadError(
-            exc.summary, f"{exc.next_step.rstrip('.')}. {advice}", exc.kind
-        ) from exc
+        steps = [exc.next_step.rstrip("."), _advice(tier, plan, dest, url, with_test_clean)]
+        raise DownloadError(exc.summary, ". ".join(filter(None, steps)), exc.kind) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # gone already if renamed
     _say(f"Data set ready in {dest} ({_describe(dest)}).", quiet)

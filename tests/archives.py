@@ -38,7 +38,9 @@ def course_members(n_speakers: int = 3, n_files: int = 2, top: str = "train-data
     return members
 
 
-def _librispeech_extras(subset: str, chapters: dict[tuple[int, int], list[str]]) -> dict[str, bytes]:
+def _librispeech_extras(
+    subset: str, chapters: dict[tuple[int, int], list[str]]
+) -> dict[str, bytes]:
     """The text files of a LibriSpeech archive: top-level READMEs and one transcript per chapter."""
     speakers = sorted({s for s, _ in chapters})
     members = {
@@ -69,7 +71,9 @@ def librispeech_members(
             names = [f"{speaker}-{chapter}-{u:04d}" for u in range(n_files)]
             chapters[(speaker, chapter)] = names
             for u, name in enumerate(names):
-                audio[f"LibriSpeech/{subset}/{speaker}/{chapter}/{name}.flac"] = fake_flac(s + c + u)
+                audio[f"LibriSpeech/{subset}/{speaker}/{chapter}/{name}.flac"] = fake_flac(
+                    s + c + u
+                )
     return {**_librispeech_extras(subset, chapters), **audio}
 
 

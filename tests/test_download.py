@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -576,3 +577,451 @@ def test_has_dataset(tmp_path):
     assert not download.has_dataset(tmp_path)  # no speaker folder
     (tmp_path / "100").mkdir()
     assert download.has_dataset(tmp_path)
+
+
+# --------------------------------------------------------------------------------------------------
+# tiers: small (LibriSpeech dev-clean [+ test-clean]) in its real layout, with real FLAC
+
+
+@pytest.fixture(scope="module")
+def small_archives(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("small-archives")
+    return {
+        "dev-clean": small_tier_archive(folder / "dev-clean.tar.gz", "dev-clean", 4, 3, seed=0),
+        "test-clean": small_tier_archive(folder / "test-clean.tar.gz", "test-clean", 3, 3, seed=1),
+    }
+
+
+@pytest.fixture
+def openslr(server, small_archives, monkeypatch):
+    """OpenSLR's dev-clean and test-clean served on loopback, with their checksums."""
+    for subset, path in small_archives.items():
+        name = subset.upper().replace("-", "_")
+        monkeypatch.setattr(
+            download, f"{name}_URL", server.serve(f"/12/{path.name}", path.read_bytes())
+        )
+        monkeypatch.setattr(download, f"{name}_SHA256", sha256_of(path))
+    return server
+
+
+def test_archive_builder_uses_librispeech_real_layout(small_archives):
+    with tarfile.open(small_archives["dev-clean"]) as tar:
+        names = tar.getnames()
+    flacs = [n for n in names if n.endswith(".flac")]
+    assert len(flacs) == 12 and "LibriSpeech/SPEAKERS.TXT" in names
+    for name in flacs:
+        speaker, chapter, file_name = re.fullmatch(
+            r"LibriSpeech/dev-clean/(\d+)/(\d+)/(.+)", name
+        ).groups()
+        assert file_name.startswith(f"{speaker}-{chapter}-")
+        assert f"LibriSpeech/dev-clean/{speaker}/{chapter}/{speaker}-{chapter}.trans.txt" in names
+
+
+def test_small_tier_is_dev_clean_rebuilt_flat(openslr, data_dir):
+    dest = download.fetch_tier("small", data_dir / "small", quiet=True)
+    speakers = sorted(p.name for p in dest.iterdir() if p.is_dir())
+    files = sorted(dest.rglob("*.flac"))
+    assert len(speakers) == 4 and len(files) == 12
+    assert all(f.parent.parent == dest and f.name.startswith(f.parent.name + "-") for f in files)
+    assert sf.info(files[0]).samplerate == 16_000  # real audio, readable
+    assert not list(dest.rglob("*.txt")) and not list(dest.rglob("*.TXT"))
+    marker = (dest / MARKER).read_text()
+    assert "tier=small" in marker and "source=openslr" in marker and "files=12" in marker
+    assert [p for p, _ in openslr.state.requests] == ["/12/dev-clean.tar.gz"]
+    assert not (data_dir / "dev-clean.tar.gz").exists()  # deleted once unpacked
+
+
+def test_small_tier_with_test_clean_adds_other_speakers(openslr, data_dir):
+    dest = data_dir / "small"
+    assert main(["--tier", "small", "--with-test-clean", "--dest", str(dest), "--quiet"]) == 0
+    speakers = {p.name for p in dest.iterdir() if p.is_dir()}
+    assert len(speakers) == 7 and len(list(dest.rglob("*.flac"))) == 21
+    assert sorted(p for p, _ in openslr.state.requests) == [
+        "/12/dev-clean.tar.gz",
+        "/12/test-clean.tar.gz",
+    ]
+    assert "archive=dev-clean.tar.gz+test-clean.tar.gz" in (dest / MARKER).read_text()
+
+
+def test_small_tier_official_checksum_is_enforced(openslr, data_dir, monkeypatch, capsys):
+    monkeypatch.setattr(
+        download,
+        "DEV_CLEAN_SHA256",
+        "76f87d090650617fca0cac8f88b9416e0ebf80350acb97b343a85fa903728ab3",
+    )
+    dest = data_dir / "small"
+    assert main(["--tier", "small", "--dest", str(dest), "--quiet"]) == 1
+    assert "SHA-256" in capsys.readouterr().err
+    assert_nothing_left(data_dir, dest)
+    assert not (data_dir / "dev-clean.tar.gz").exists()
+
+
+def test_synthetic_tier_is_the_course_corpus(data_dir, monkeypatch):
+    calls = []
+
+    def make_synthetic_corpus(dest, **options):
+        calls.append(options)
+        (Path(dest) / "11").mkdir(parents=True)
+        (Path(dest) / MARKER).write_text("synthetic\n")
+        return Path(dest)
+
+    fake = types.ModuleType("helpers.synthetic")
+    fake.make_synthetic_corpus = make_synthetic_corpus
+    monkeypatch.setitem(sys.modules, "helpers.synthetic", fake)
+    assert download.fetch_tier("synthetic", data_dir / "syn", quiet=True) == data_dir / "syn"
+    assert calls[0]["n_speakers"] == 24 and calls[0]["files_per_speaker"] == 12
+    assert calls[0]["max_seconds"] == 8.0
+
+
+# --------------------------------------------------------------------------------------------------
+# archive_dir (e.g. a folder on Google Drive): an archive there means no network request
+
+
+def test_archive_dir_keeps_the_download_and_a_new_runtime_fetches_nothing(
+    openslr, data_dir, tmp_path_factory, monkeypatch
+):
+    drive = data_dir / "drive" / "audio-course"
+    first = download.fetch_tier(
+        "small", data_dir / "runtime1" / "small", archive_dir=drive, quiet=True
+    )
+    assert download.has_dataset(first) and len(openslr.state.requests) == 1
+    assert sorted(p.name for p in drive.iterdir()) == ["dev-clean.tar.gz"]  # kept, no .part left
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("runtime2-tmp")))
+    openslr.state.requests.clear()
+    second = download.fetch_tier(
+        "small", data_dir / "runtime2" / "small", archive_dir=drive, quiet=True
+    )
+    assert openslr.state.requests == []
+    assert tree(second) == tree(first)
+    assert (drive / "dev-clean.tar.gz").is_file()
+
+
+def test_archive_dir_gets_the_archive_only_when_whole(openslr, data_dir):
+    drive = data_dir / "drive"
+    openslr.state.cut_at, openslr.state.cuts = 3000, 100
+    with pytest.raises(download.DownloadError, match="resume"):
+        download.fetch_tier("small", data_dir / "small", archive_dir=drive, quiet=True)
+    assert sorted(p.name for p in drive.iterdir()) == ["dev-clean.tar.gz.part"]
+    openslr.state.cuts = 0
+    download.fetch_tier("small", data_dir / "small", archive_dir=drive, quiet=True)
+    assert sorted(p.name for p in drive.iterdir()) == ["dev-clean.tar.gz"]
+
+
+def test_archive_dir_with_a_broken_archive_downloads_it_again(openslr, data_dir, small_archives):
+    drive = data_dir / "drive"
+    drive.mkdir()
+    whole = small_archives["dev-clean"].read_bytes()
+    (drive / "dev-clean.tar.gz").write_bytes(whole[: len(whole) // 2])  # truncated copy
+    download.fetch_tier("small", data_dir / "small", archive_dir=drive, quiet=True)
+    assert len(openslr.state.requests) == 1
+    assert (drive / "dev-clean.tar.gz").read_bytes() == whole
+
+
+# --------------------------------------------------------------------------------------------------
+# an instructor's mirror, tried first; a failing source falls through with one line
+
+
+def fall_through_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "next." in line]
+
+
+def test_mirror_from_env_is_tried_first(openslr, data_dir, small_archives, monkeypatch):
+    mirror = openslr.serve("/class/dev-clean.tar.gz", small_archives["dev-clean"].read_bytes())
+    monkeypatch.setenv(download.MIRROR_ENV, mirror)
+    dest = download.fetch_tier("small", data_dir / "small", quiet=True)
+    assert [p for p, _ in openslr.state.requests] == ["/class/dev-clean.tar.gz"]
+    assert "source=url" in (dest / MARKER).read_text()
+
+
+def test_mirror_copy_is_checked_against_the_official_checksum(
+    openslr, data_dir, small_archives, capsys
+):
+    other = small_tier_archive(data_dir / "other.tar.gz", "dev-clean", 2, 1, seed=5)
+    mirror = openslr.serve("/class/dev-clean.tar.gz", other.read_bytes())  # not the official file
+    dest = download.fetch_tier("small", data_dir / "small", url=mirror, quiet=True)
+    lines = fall_through_lines(capsys.readouterr().err)
+    assert (
+        len(lines) == 1 and "SHA-256" in lines[0] and "Trying OpenSLR (dev-clean) next" in lines[0]
+    )
+    assert [p for p, _ in openslr.state.requests] == [
+        "/class/dev-clean.tar.gz",
+        "/12/dev-clean.tar.gz",
+    ]
+    assert "source=openslr" in (dest / MARKER).read_text()
+
+
+def test_mirror_under_another_name_uses_the_given_checksum(openslr, data_dir, monkeypatch):
+    other = small_tier_archive(data_dir / "other.tar.gz", "dev-clean", 2, 1, seed=5)
+    mirror = openslr.serve("/class/small.tar.gz", other.read_bytes())
+    monkeypatch.setenv(download.SHA256_ENV, "0" * 64)
+    download.fetch_tier("small", data_dir / "a", url=mirror, quiet=True)
+    assert [p for p, _ in openslr.state.requests][
+        -1
+    ] == "/12/dev-clean.tar.gz"  # refused: fell through
+    monkeypatch.setenv(download.SHA256_ENV, sha256_of(other))
+    openslr.state.requests.clear()
+    dest = download.fetch_tier("small", data_dir / "b", url=mirror, quiet=True, retry=True)
+    assert [p for p, _ in openslr.state.requests] == ["/class/small.tar.gz"]
+    assert len(list(dest.rglob("*.flac"))) == 2
+
+
+def test_mirror_folder_holds_every_archive(openslr, data_dir, small_archives):
+    for subset, path in small_archives.items():
+        openslr.serve(f"/class/{subset}.tar.gz", path.read_bytes())
+    download.fetch_tier(
+        "small", data_dir / "small", url=openslr.base + "/class/", with_test_clean=True, quiet=True
+    )
+    assert sorted(p for p, _ in openslr.state.requests) == [
+        "/class/dev-clean.tar.gz",
+        "/class/test-clean.tar.gz",
+    ]
+
+
+@pytest.mark.parametrize("failure", ["quota-page", "dead", "404"])
+def test_failing_mirror_falls_through_with_one_line(openslr, data_dir, capsys, failure):
+    if failure == "quota-page":
+        page = b"<!DOCTYPE html><html><title>Google Drive - Quota exceeded</title></html>"
+        mirror = openslr.serve("/class/dev-clean.tar.gz", page, "text/html")
+    else:
+        mirror = closed_port_url() if failure == "dead" else openslr.base + "/class/gone.tar.gz"
+    dest = download.fetch_tier("small", data_dir / "small", url=mirror, quiet=True)
+    lines = fall_through_lines(capsys.readouterr().err)
+    expected = {"quota-page": "HTML web page", "dead": "refused the connection", "404": "HTTP 404"}
+    assert (
+        len(lines) == 1
+        and lines[0].startswith("The mirror failed")
+        and expected[failure] in lines[0]
+    )
+    assert download.has_dataset(dest)
+
+
+# --------------------------------------------------------------------------------------------------
+# each failure kind: its own message, the next step, and commands that run from where the user is
+
+
+def refuse_dns(monkeypatch, errno_: int, text: str) -> None:
+    def getaddrinfo(host, *args, **kwargs):
+        raise socket.gaierror(errno_, text)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_dns_failure_of_an_unresolvable_host(data_dir):
+    with pytest.raises(download.DownloadError) as info:
+        download.download_http("http://nonexistent.invalid/x.tar.gz", data_dir / "x", quiet=True)
+    message = str(info.value)
+    assert info.value.kind == "network" and "nonexistent.invalid" in message
+    assert "could not be resolved" in message or "could not be looked up" in message
+    assert "quota" not in message.lower() and "Google Drive" not in message
+
+
+@pytest.mark.parametrize(
+    "errno_, text, what, step",
+    [
+        (
+            socket.EAI_NONAME,
+            "Name or service not known",
+            "the host name example.org could not be resolved (DNS: Name or service not known)",
+            "Check the URL",
+        ),
+        (
+            socket.EAI_AGAIN,
+            "Temporary failure in name resolution",
+            "no network: the name example.org could not be looked up",
+            "Check that this machine is online",
+        ),
+    ],
+    ids=["name-or-service-not-known", "no-network"],
+)
+def test_name_resolution_failures(data_dir, monkeypatch, errno_, text, what, step):
+    refuse_dns(monkeypatch, errno_, text)
+    with pytest.raises(download.DownloadError) as info:
+        download.download_http("https://example.org/x.tar.gz", data_dir / "x", quiet=True)
+    assert info.value.summary == what and info.value.next_step.startswith(step)
+    assert info.value.kind == "network"
+
+
+def test_network_unreachable(data_dir, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OSError(101, "Network is unreachable")
+
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    with pytest.raises(download.DownloadError, match=r"no network: 10\.1\.2\.3 is unreachable"):
+        download.download_http("http://10.1.2.3/x.tar.gz", data_dir / "x", quiet=True)
+
+
+def test_connection_refused(data_dir):
+    url = closed_port_url()
+    port = url.split(":")[2].split("/")[0]
+    with pytest.raises(download.DownloadError) as info:
+        download.download_http(url, data_dir / "x", quiet=True)
+    assert info.value.summary == f"127.0.0.1 refused the connection on port {port}"
+    assert "server is down or the port is wrong" in info.value.next_step
+
+
+def test_timeout_of_a_server_that_never_answers(data_dir, monkeypatch):
+    monkeypatch.setattr(download, "TIMEOUT_SECONDS", 0.3)
+    with silent_server() as base, pytest.raises(download.DownloadError) as info:
+        download.download_http(base + "/x.tar.gz", data_dir / "x", quiet=True)
+    assert info.value.kind == "timeout"
+    assert info.value.summary == "127.0.0.1 did not answer (timed out after 0.3 s)"
+    assert "retry later" in info.value.next_step
+    assert not (data_dir / "x").exists() and not (data_dir / "x.part").exists()
+
+
+@pytest.mark.parametrize(
+    "status, why, kind",
+    [
+        (403, "the file is not public", "http"),
+        (404, "there is no file there", "http"),
+        (503, "the server is busy or failing", "busy"),
+    ],
+)
+def test_http_status_messages(server, data_dir, status, why, kind):
+    server.state.status["/x.tar.gz"] = status
+    with pytest.raises(download.DownloadError) as info:
+        download.download_http(server.base + "/x.tar.gz", data_dir / "x", quiet=True)
+    assert f"/x.tar.gz answered HTTP {status}" in info.value.summary and why in info.value.summary
+    step = "Try again later" if kind == "busy" else "Check the URL"
+    assert info.value.kind == kind and info.value.next_step.startswith(step)
+    retried = download.DOWNLOAD_RETRIES if kind == "busy" else 0  # a busy server gets retries
+    assert len(server.state.requests) == 1 + retried
+
+
+def test_drive_dns_failure_is_not_called_a_quota(data_dir, monkeypatch):
+    def fake_download(**kwargs):
+        raise ConnectionError(
+            "HTTPSConnectionPool(host='drive.google.com', port=443): Max retries exceeded (Caused "
+            "by NameResolutionError(\"Failed to resolve 'drive.google.com' ([Errno -2] Name or "
+            'service not known)"))'
+        )
+
+    monkeypatch.setitem(sys.modules, "gdown", types.SimpleNamespace(download=fake_download))
+    with pytest.raises(download.DownloadError) as info:
+        REAL_DOWNLOAD_DRIVE("abc", data_dir / download.ARCHIVE_NAME, quiet=True)
+    assert info.value.kind == "network"
+    assert "drive.google.com could not be resolved" in str(info.value)
+    assert "quota" not in str(info.value).lower() and "Too many users" not in str(info.value)
+
+
+FAILURES = {  # kind -> (how to make GCS fail that way, in the summary, in the next step)
+    "dns": (
+        lambda s, d: "http://nonexistent.invalid/x.tar.gz",
+        "nonexistent.invalid could not be",
+        "online",
+    ),
+    "refused": (lambda s, d: closed_port_url(), "refused the connection", "check the URL"),
+    "timeout": ("silent", "did not answer", "retry later"),
+    "403": (lambda s, d: s.base + "/403", "HTTP 403", "direct public link"),
+    "404": (lambda s, d: s.base + "/404", "HTTP 404", "direct public link"),
+    "503": (lambda s, d: s.base + "/503", "busy or failing", "Try again later"),
+    "quota": (
+        lambda s, d: s.serve("/q", b"<html>Quota exceeded</html>", "text/html"),
+        "HTML web page",
+        "Retry in a few hours",
+    ),
+    "checksum": (
+        lambda s, d: s.serve("/c", make_tar_gz(d / "c.tgz", course_members()).read_bytes()),
+        "SHA-256",
+        "check --sha256",
+    ),
+    "truncated": (
+        lambda s, d: s.serve("/t", make_tar_gz(d / "t.tgz", course_members()).read_bytes()[:-4]),
+        "truncated or corrupt",
+        "download it again",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(FAILURES))
+def test_each_failure_has_its_message_next_step_and_rerun_command(
+    server, data_dir, monkeypatch, capsys, kind
+):
+    for status in (403, 404, 503):
+        server.state.status[f"/{status}"] = status
+    monkeypatch.setattr(download, "TIMEOUT_SECONDS", 0.3)
+    make, summary, step = FAILURES[kind]
+    dest = data_dir / "train-dataset"
+    argv = ["--source", "gcs", "--dest", str(dest), "--quiet"]
+    argv += ["--sha256", "0" * 64] if kind == "checksum" else []
+    with silent_server() as silent:
+        monkeypatch.setattr(
+            download, "GCS_URL", silent + "/x" if make == "silent" else make(server, data_dir)
+        )
+        assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert summary in err and step in err and "Traceback" not in err
+    assert "python data_download.py --tier full --retry" in err  # from the repository root
+    assert "--archive path/to/train-dataset.tar.gz" in err
+    assert_nothing_left(data_dir, dest)
+
+
+def test_no_disk_space_says_so_and_what_to_do(server, data_dir, monkeypatch, capsys):
+    url = server.serve("/a.tar.gz", make_tar_gz(data_dir / "s.tgz", course_members()).read_bytes())
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 5000, 5000))
+    with pytest.raises(download.DownloadError) as info:
+        download.fetch_tier("full", data_dir / "train-dataset", url=url, quiet=True)
+    assert info.value.kind == "disk" and "only 5.0 KB is free" in info.value.summary
+    assert "--dest" in info.value.next_step
+    assert "Trying" not in capsys.readouterr().err  # another source would not help: no fall-through
+
+
+def test_commands_in_messages_work_from_the_notebooks_folder(data_dir, monkeypatch, capsys):
+    monkeypatch.chdir(REPO_ROOT / "notebooks")
+    assert main(["--tier", "small", "--dest", str(data_dir / "small"), "--quiet"]) == 1
+    commands = re.findall(r"`(python [^`]+)`", capsys.readouterr().err)
+    assert commands and all(c.startswith("python ../data_download.py ") for c in commands)
+    for command in commands:
+        argv = [sys.executable, *shlex.split(command)[1:], "--help"]
+        result = subprocess.run(
+            argv, cwd=REPO_ROOT / "notebooks", capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, (command, result.stderr)
+
+
+def test_download_command_from_anywhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    assert download.download_command("--tier", "small") == "python data_download.py --tier small"
+    monkeypatch.chdir(REPO_ROOT / "solutions")
+    assert download.download_command() == "python ../data_download.py"
+    monkeypatch.chdir(tmp_path)
+    assert (
+        download.download_command("--retry") == f"python {REPO_ROOT / 'data_download.py'} --retry"
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# a source that failed in this runtime is not retried on a re-run unless asked
+
+
+def test_failed_source_is_remembered_for_this_runtime(
+    openslr, data_dir, small_archives, capsys, monkeypatch, tmp_path_factory
+):
+    openslr.state.status["/12/dev-clean.tar.gz"] = 404
+    dest = data_dir / "small"
+    argv = ["--tier", "small", "--dest", str(dest), "--quiet"]
+    assert main(argv) == 1 and len(openslr.state.requests) == 1
+    memory = Path(tempfile.gettempdir()) / download.FAILURES_FILE
+    assert download.DEV_CLEAN_URL in memory.read_text()
+    capsys.readouterr()
+
+    assert main(argv) == 1  # the same runtime: not tried again
+    err = capsys.readouterr().err
+    assert len(openslr.state.requests) == 1
+    assert "failed earlier in this runtime" in err and "HTTP 404" in err and "--retry" in err
+
+    del openslr.state.status["/12/dev-clean.tar.gz"]  # the source is back
+    assert main(argv) == 1 and len(openslr.state.requests) == 1  # still remembered
+    assert main([*argv, "--retry"]) == 0 and len(openslr.state.requests) == 2
+    assert download.DEV_CLEAN_URL not in memory.read_text()  # forgotten once it worked
+
+
+def test_a_new_runtime_tries_failed_sources_again(openslr, data_dir, monkeypatch, tmp_path_factory):
+    openslr.state.status["/12/dev-clean.tar.gz"] = 503
+    argv = ["--tier", "small", "--dest", str(data_dir / "small"), "--quiet"]
+    assert main(argv) == 1
+    tried = len(openslr.state.requests)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("new-runtime")))
+    assert main(argv) == 1 and len(openslr.state.requests) == 2 * tried
