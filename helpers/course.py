@@ -32,7 +32,7 @@ from .cache import FeatureCache
 from .corpus import Manifest, Utterance, load_manifest, speaker_to_index, split_utterances
 from .dataset import SpeakerDataset, make_loader
 from .features import AudioFeature
-from .paths import DATA_DIR, FULL_DATA, REPO_ROOT, SYNTHETIC_DATA, SYNTHETIC_TINY, is_complete
+from .paths import FULL_DATA, REPO_ROOT, SMALL_DATA, SYNTHETIC_DATA, SYNTHETIC_TINY, is_complete
 from .synthetic import make_synthetic_corpus
 from .training import get_device
 
@@ -59,7 +59,7 @@ __all__ = [
 DATA_KINDS = ("small", "full", "synthetic")
 """The data tiers (``AUDIO_COURSE_DATA_KIND``, ``data_download.py --tier``, the Colab form field)."""
 
-TIER_FOLDERS = {"small": DATA_DIR / "small", "full": FULL_DATA}
+TIER_FOLDERS = {"small": SMALL_DATA, "full": FULL_DATA}
 """Where ``python data_download.py --tier small|full`` unpacks each downloaded tier."""
 
 QUICK = os.environ.get("AUDIO_COURSE_QUICK", "") not in ("", "0")

@@ -138,8 +138,6 @@ def test_setup_rejects_an_unknown_tier() -> None:
 
 
 def test_tiers_are_the_download_modules() -> None:
-    if not hasattr(download, "TIERS"):
-        pytest.skip("helpers.download.TIERS is not there yet (download branch)")
     assert download.TIERS == colab.TIERS
 
 

@@ -6,7 +6,7 @@ In Colab every notebook gets its own fresh runtime: an empty ``/content``, a fre
 - :class:`~colab_sim.runtime.Course` (once per test session): a local bare git repository holding
   the working tree, which the setup cell's ``git clone`` of the repository URL is redirected to
   (``url.<bare>.insteadOf``, in a temporary ``HOME``); a loopback HTTP server holding tiny archives
-  in each data tier's real layout (:mod:`~colab_sim.archives`), which counts every request; and
+  in each data tier's real layout (:mod:`~colab_sim.tiers`), which counts every request; and
   one folder playing the student's Google Drive, shared by every runtime;
 - :class:`~colab_sim.runtime.Runtime` (once per notebook run): a fresh folder standing for
   ``/content``, a fresh ``HOME`` and ``TMPDIR``, a fresh Python environment (a venv that sees the

@@ -22,7 +22,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat import NotebookNode
 
-from . import archives
+from . import tiers
 from .server import ArchiveServer, Request
 
 FAKE_PACKAGES = Path(__file__).resolve().parent / "fake"
@@ -156,8 +156,8 @@ class Course:
         root.mkdir(parents=True, exist_ok=True)
         bare = make_bare_repository(worktree, root)
         served = root / "served"
-        archives.build_small(served, root / "corpora" / "small")
-        archives.build_full(served, root / "corpora" / "full")
+        tiers.build_small(served)
+        tiers.build_full(served)
         drive = root / "drive"
         (drive / "MyDrive").mkdir(parents=True)
         return cls(root, worktree, bare, drive, ArchiveServer(served), repository_url(worktree))
@@ -183,8 +183,8 @@ class Course:
         """
         self.runtimes += 1
         tier = env.get("AUDIO_COURSE_DATA_KIND", "small")
-        if tier in archives.ARCHIVE_NAMES:
-            archive = self.server.folder / archives.ARCHIVE_NAMES[tier]
+        if tier in tiers.ARCHIVE_NAMES:
+            archive = self.server.folder / tiers.ARCHIVE_NAMES[tier]
             env = {"AUDIO_COURSE_DATA_SHA256": _sha256(archive), **env}
         return Runtime(self, self.root / f"runtime-{self.runtimes}", env)
 
