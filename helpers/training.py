@@ -1,11 +1,11 @@
-"""Training and evaluation: ``fit`` (with a time budget), ``predict``, ``evaluate``, checkpoints.
+"""Training and evaluation: ``train_epoch``, ``fit`` (with a time budget), ``predict``, ``evaluate``.
 
-A run, as the notebooks and ``python -m helpers.train`` do it::
+A run, as the notebooks and ``python -m helpers.cli.train`` do it::
 
     model = make_model("cnn1d", feature.n_bins, len(labels))
     history = fit(model, train_loader, val_loader, epochs=30, checkpoint="runs/best.pt",
                   metadata={"feature": feature, "speaker_to_index": labels})
-    history.plot()
+    plot_history(history)                   # helpers.plots
     result = evaluate(model, val_set)       # crop- and utterance-level accuracy
 
 ``fit`` trains with AdamW, a warm-up + cosine learning-rate schedule, optional label smoothing, mixed
@@ -21,7 +21,6 @@ import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,13 +30,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from .course import get_device
-from .features import MFCC, AudioFeature, LogSpectrogram, make_feature
-from .models import make_model
-
-CHECKPOINT_FORMAT = 1
-"""Version of the checkpoint dictionary written by ``save_checkpoint``."""
-
+from .checkpoints import save_checkpoint
+from .dataset import UtteranceCrops
+from .features import AudioFeature
 
 # --------------------------------------------------------------------------------------------------
 # History
@@ -63,127 +58,9 @@ class History:
     planned_epochs: int = 0
     stopped: str = ""  # why training ended: "completed", "early stopping", "time budget"
 
-    def plot(self, title: str = "Training history"):
-        """Loss and accuracy per epoch, training and validation; returns the matplotlib Figure."""
-        from .plots import plot_history
-
-        return plot_history(self, title=title)
-
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for JSON."""
         return asdict(self)
-
-
-# --------------------------------------------------------------------------------------------------
-# Checkpoints
-
-
-def describe_feature(feature: AudioFeature | dict | None) -> dict | None:
-    """``{"kind": ..., "options": {...}}`` such that ``make_feature(kind, **options)`` rebuilds it."""
-    if feature is None or isinstance(feature, dict):
-        return feature
-    if isinstance(feature, MFCC):
-        mel = feature.mel
-        kind = "mfcc"
-        options = dict(n_mfcc=feature.n_bins, n_mels=mel.n_mels, n_fft=mel.n_fft)
-        options["sample_rate"] = mel.sample_rate
-    elif isinstance(feature, LogSpectrogram):
-        kind, options = "spectrogram", dict(n_fft=feature.spectrogram.n_fft)
-    else:
-        raise TypeError(f"cannot describe a {type(feature).__name__} for a checkpoint")
-    options.update(hop_length=feature.hop_length, normalize=feature.normalize)
-    return {"kind": kind + ("_pooled" if feature.pooled else ""), "options": options}
-
-
-def save_checkpoint(
-    path: str | os.PathLike,
-    model: nn.Module,
-    feature: AudioFeature | dict | None = None,
-    speaker_to_index: dict[str, int] | None = None,
-    **extra: Any,
-) -> Path:
-    """Save the weights and what is needed to rebuild the model and its input.
-
-    The file is a ``torch.save`` dictionary::
-
-        {"format": 1,
-         "model": {"name": "cnn1d", "n_features": 80, "n_classes": 36, "options": {...}},
-         "state_dict": {...},
-         "feature": {"kind": "mfcc", "options": {"n_mfcc": 80, ...}},   # or None
-         "speaker_to_index": {"103": 0, ...},                           # or None
-         ...extra (epoch, metrics, crop_seconds...)}
-
-    It is written to a temporary file and renamed, so an interrupted save never leaves half a file.
-    """
-    config = dict(getattr(model, "config", {}))
-    name = getattr(model, "name", "")
-    if not name or "n_features" not in config:
-        raise TypeError("save_checkpoint needs a helpers.models model (with .name and .config)")
-    n_features, n_classes = config.pop("n_features"), config.pop("n_classes")
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    payload = _plain(
-        {
-            "format": CHECKPOINT_FORMAT,
-            "model": {
-                "name": name,
-                "n_features": n_features,
-                "n_classes": n_classes,
-                "options": config,
-            },
-            "feature": describe_feature(feature),
-            "speaker_to_index": dict(speaker_to_index) if speaker_to_index is not None else None,
-            **extra,
-        }
-    )
-    payload["state_dict"] = state
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    torch.save(payload, tmp)
-    tmp.replace(path)
-    return path
-
-
-def _plain(value: Any) -> Any:
-    """Metadata as the plain types ``torch.load(weights_only=True)`` accepts (numpy, paths...)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return value
-
-
-def load_checkpoint(
-    path: str | os.PathLike, model: nn.Module | None = None, device: str | torch.device = "cpu"
-) -> nn.Module:
-    """Load a checkpoint's weights into ``model``, or into a model rebuilt from the checkpoint.
-
-    Returns the model in ``eval()`` mode, on ``device``, with the checkpoint's metadata (everything
-    but the weights) in ``model.checkpoint``: ``model.checkpoint["speaker_to_index"]``,
-    ``feature_from_checkpoint(model)``...
-    """
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a helpers checkpoint (format {payload.get('format')!r})")
-    spec = payload["model"]
-    if model is None:
-        model = make_model(
-            spec["name"], spec["n_features"], spec["n_classes"], seed=None, **spec["options"]
-        )
-    model.load_state_dict(payload["state_dict"])
-    model.checkpoint = {k: v for k, v in payload.items() if k != "state_dict"}
-    return model.to(device).eval()
-
-
-def feature_from_checkpoint(checkpoint: nn.Module | dict) -> AudioFeature | None:
-    """The feature module a checkpointed model was trained on (``None`` if not recorded)."""
-    info = checkpoint.checkpoint if isinstance(checkpoint, nn.Module) else checkpoint
-    spec = info.get("feature")
-    return make_feature(spec["kind"], **spec["options"]) if spec else None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -202,9 +79,15 @@ def lr_at(progress: float, peak: float, warmup: float = 0.1) -> float:
     return peak * (1e-3 + (1 - 1e-3) * cosine)
 
 
-def _to_device(
-    x: torch.Tensor, device: torch.device, batch_transform: nn.Module | None
+def get_device() -> torch.device:
+    """The GPU if there is one (Colab: Runtime → Change runtime type → T4 GPU), else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def to_device(
+    x: torch.Tensor, device: torch.device, batch_transform: nn.Module | None = None
 ) -> torch.Tensor:
+    """Move a batch to ``device`` and apply ``batch_transform`` (e.g. the features) there, no grad."""
     x = x.to(device, non_blocking=True)
     if batch_transform is not None:
         with torch.no_grad():
@@ -360,7 +243,7 @@ def fit(
                 break
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(done, lr, warmup)
-            x, y = _to_device(x, device, batch_transform), y.to(device, non_blocking=True)
+            x, y = to_device(x, device, batch_transform), y.to(device, non_blocking=True)
             with _autocast(device):
                 logits = model(x)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
@@ -460,28 +343,10 @@ def predict(
     all_logits, all_labels = [], []
     for x, y in loader:
         with _autocast(device):
-            logits = model(_to_device(x, device, batch_transform))
+            logits = model(to_device(x, device, batch_transform))
         all_logits.append(logits.float().cpu())
         all_labels.append(torch.as_tensor(y))
     return torch.cat(all_logits), torch.cat(all_labels)
-
-
-class _UtteranceCrops(Dataset):
-    """Item ``i``: ``(dataset.utterance_crops(i), label)``, so a DataLoader can prepare them in workers."""
-
-    def __init__(self, dataset: Dataset, max_crops: int) -> None:
-        self.dataset, self.max_crops = dataset, max_crops
-        self.labels = dataset.labels()
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        return self.dataset.utterance_crops(index, self.max_crops), self.labels[index]
-
-
-def _as_list(batch: list) -> list:
-    return batch
 
 
 @torch.no_grad()
@@ -541,16 +406,16 @@ def evaluate(
     logits, labels = predict(model, loader, batch_transform, device)
 
     utterances = DataLoader(
-        _UtteranceCrops(dataset, max_crops),
+        UtteranceCrops(dataset, max_crops),
         batch_size=max(1, batch_size // 4),
         num_workers=num_workers,
-        collate_fn=_as_list,
+        collate_fn=list,
     )
     log_probs, n_crops = [], []
     for batch in tqdm(utterances, desc="utterances", disable=not progress, leave=False):
         crops = torch.cat([c for c, _ in batch])
         with _autocast(device):
-            out = model(_to_device(crops, device, batch_transform))
+            out = model(to_device(crops, device, batch_transform))
         out = torch.log_softmax(out.float(), dim=1).cpu()
         for piece in out.split([len(c) for c, _ in batch]):
             log_probs.append(piece.mean(0))

@@ -18,7 +18,7 @@ import soundfile as sf
 import torch
 
 from helpers import audio
-from helpers.data import Manifest, load_manifest
+from helpers.corpus import Manifest, load_manifest
 from helpers.synthetic import make_synthetic_corpus
 
 N_SPEAKERS = 4

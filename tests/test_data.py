@@ -15,24 +15,24 @@ import soundfile as sf
 import torch
 from conftest import FILES_PER_SPEAKER, N_SPEAKERS, tone
 
-import helpers.data as data
+import helpers.cache as cache_module
+import helpers.corpus as corpus_module
 from helpers.audio import AudioError, fit_length, load_audio
-from helpers.data import (
-    FeatureCache,
+from helpers.cache import FeatureCache
+from helpers.corpus import (
     Manifest,
-    SpeakerDataset,
     Utterance,
     describe_split,
     find_audio_files,
     load_label_map,
     load_manifest,
-    make_loader,
     parse_name,
     save_label_map,
     speaker_to_index,
     split_utterances,
     utterances_to_json,
 )
+from helpers.dataset import SpeakerDataset, make_loader
 from helpers.features import make_feature
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -161,13 +161,13 @@ def test_manifest_cache_reads_only_new_or_changed_files(
     corpus_copy: Path, monkeypatch: pytest.MonkeyPatch, write_audio
 ) -> None:
     calls: list[Path] = []
-    real_audio_info = data.audio_info
+    real_audio_info = corpus_module.audio_info
 
     def counting_audio_info(path):
         calls.append(Path(path))
         return real_audio_info(path)
 
-    monkeypatch.setattr(data, "audio_info", counting_audio_info)
+    monkeypatch.setattr(corpus_module, "audio_info", counting_audio_info)
     n = N_SPEAKERS * FILES_PER_SPEAKER
     first = load_manifest(corpus_copy, progress=False)
     assert len(calls) == n
@@ -593,7 +593,7 @@ def test_cache_is_reused_not_rebuilt(manifest: Manifest, tmp_path: Path, monkeyp
     def no_decoding(*args, **kwargs):
         raise AssertionError("the cache was rebuilt")
 
-    monkeypatch.setattr(data, "load_audio", no_decoding)
+    monkeypatch.setattr(cache_module, "load_audio", no_decoding)
     shuffled = list(reversed(manifest.utterances))  # same files in another order: same cache
     second = FeatureCache(
         manifest.root, shuffled, make_feature("mfcc"), cache_dir=tmp_path, progress=False

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..audio import SAMPLE_RATE, fit_length, load_audio
-from ..data import Utterance
+from ..corpus import Utterance
 from ..features import FEATURE_KINDS, make_feature
 from ._common import expect, passed
 
