@@ -617,6 +617,28 @@ def test_cache_build_survives_a_file_that_fails_to_decode(corpus_copy: Path) -> 
     assert cache.crop(manifest.utterances[5], 0.5, 3.0).abs().sum() > 0
 
 
+def test_interrupted_cache_build_leaves_nothing_behind(
+    manifest: Manifest, tmp_path: Path, monkeypatch
+) -> None:
+    calls = []
+    real_load_audio = cache_module.load_audio
+
+    def interrupted(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 5:
+            raise KeyboardInterrupt  # the user stops the build half way
+        return real_load_audio(*args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "load_audio", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        FeatureCache(manifest.root, manifest.utterances, cache_dir=tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == []  # no partial array, no index
+    monkeypatch.setattr(cache_module, "load_audio", real_load_audio)
+    cache = FeatureCache(manifest.root, manifest.utterances, cache_dir=tmp_path, progress=False)
+    assert np.load(cache.path).shape == (sum(u.frames for u in manifest.utterances),)
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".json", ".npy"]
+
+
 def test_cache_pickles_without_its_array(manifest: Manifest, tmp_path: Path) -> None:
     feature = make_feature("spectrogram")
     cache = FeatureCache(
