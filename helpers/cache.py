@@ -112,46 +112,45 @@ class FeatureCache:
     def _build(self, utterances: list[Utterance], progress: bool) -> None:
         """Decode every file once and write the array, then the index (written last, atomically).
 
-        The ``.npy`` file is written block after block with plain writes (not through a memory map,
-        whose dirty pages would count as this process's memory until the end), so building a cache
-        bigger than the RAM is fine. A file that fails to decode is reported with a warning and
-        cached as silence, so that one bad file does not throw away the whole pass.
+        The array is a ``.npy`` file made by ``np.lib.format.open_memmap`` under a temporary name,
+        filled file after file and renamed when complete. Its pages belong to the file, not to this
+        process: the kernel writes them back as they fill and may drop them, so a cache bigger
+        than the RAM builds fine. A file that fails to decode is reported with a warning and cached
+        as silence, so that one bad file does not throw away the whole pass.
         """
         lengths = [self._length(u) for u in utterances]
         rows = () if self.feature is None else (self.feature.n_bins,)
-        dtype = np.dtype(np.int16 if self.feature is None else np.float16)
-        header = {
-            "descr": np.lib.format.dtype_to_descr(dtype),
-            "fortran_order": False,
-            "shape": (sum(lengths), *rows),
-        }
+        dtype = np.int16 if self.feature is None else np.float16
         tmp = self.path.with_name(f"{self.path.stem}.partial-{os.getpid()}.npy")
         index, offset = {}, 0
         try:
-            with open(tmp, "wb") as file:
-                np.lib.format.write_array_header_1_0(file, header)
-                bar = tqdm(utterances, desc=f"caching {self.path.stem}", disable=not progress)
-                for utterance, length in zip(bar, lengths):
-                    samples = self._samples(utterance)
-                    try:
-                        waveform = load_audio(self.root / utterance.path, self.sample_rate)
-                        waveform = fit_length(waveform, samples)
-                    except AudioError as error:
-                        warnings.warn(f"{error} Cached as silence.", stacklevel=3)
-                        waveform = torch.zeros(samples)
-                    if self.feature is None:
-                        block = (waveform * 32768).round_().clamp_(-32768, 32767).numpy()
-                    else:
-                        with torch.no_grad():
-                            block = self.feature.extract(waveform).T.numpy()  # (length, n_bins)
-                    assert block.shape[0] == length, (utterance.path, block.shape, length)
-                    file.write(block.astype(dtype).tobytes())  # row-major: frame after frame
-                    index[utterance.path] = (offset, length)
-                    offset += length
+            array = np.lib.format.open_memmap(tmp, "w+", dtype, (sum(lengths), *rows))
+            bar = tqdm(utterances, desc=f"caching {self.path.stem}", disable=not progress)
+            for utterance, length in zip(bar, lengths):
+                block = self._rows(utterance)
+                assert block.shape[0] == length, (utterance.path, block.shape, length)
+                array[offset : offset + length] = block  # row-major: frame after frame
+                index[utterance.path] = (offset, length)
+                offset += length
+            array.flush()
+            del array  # unmapped before the rename
             tmp.replace(self.path)
             atomic_write_text(self.index_path, json.dumps(index))
         finally:
             tmp.unlink(missing_ok=True)
+
+    def _rows(self, utterance: Utterance) -> np.ndarray:
+        """What the array holds for ``utterance``: int16 samples, or ``(frames, n_bins)`` features."""
+        samples = self._samples(utterance)
+        try:
+            waveform = fit_length(load_audio(self.root / utterance.path, self.sample_rate), samples)
+        except AudioError as error:
+            warnings.warn(f"{error} Cached as silence.", stacklevel=4)
+            waveform = torch.zeros(samples)
+        if self.feature is None:
+            return (waveform * 32768).round_().clamp_(-32768, 32767).numpy()
+        with torch.no_grad():
+            return self.feature.extract(waveform).T.numpy()  # (frames, n_bins)
 
     def _samples(self, utterance: Utterance) -> int:
         """Length of ``utterance`` at the cache's rate (samples)."""

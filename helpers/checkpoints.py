@@ -30,9 +30,9 @@ def describe_feature(feature: AudioFeature | dict | None) -> dict | None:
     if feature is None or isinstance(feature, dict):
         return feature
     if isinstance(feature, MFCC):
-        mel = feature.mel
+        mel = feature.mel_scale
         kind = "mfcc"
-        options = dict(n_mfcc=feature.n_bins, n_mels=mel.n_mels, n_fft=mel.n_fft)
+        options = dict(n_mfcc=feature.n_bins, n_mels=mel.n_mels, n_fft=feature.spectrogram.n_fft)
         options["sample_rate"] = mel.sample_rate
     elif isinstance(feature, LogSpectrogram):
         kind, options = "spectrogram", dict(n_fft=feature.spectrogram.n_fft)

@@ -62,20 +62,35 @@ RETRY_WAIT_SECONDS = 2.0  # first wait before resuming (doubled at each retry)
 TIMEOUT_SECONDS = 60.0
 CHUNK_SIZE = 1 << 20
 
+NEXT_STEPS = {  # what to do, by kind of failure
+    "dns": "Check the URL, and that this machine is online",
+    "offline": "Check that this machine is online",
+    "refused": "The server is down or the port is wrong: check the URL, or use another source",
+    "timeout": "The server is down or overloaded, or the network slow: retry later, or another source",
+    "http": "Check the URL (a mirror must be a direct public link to the .tar.gz), or another source",
+    "busy": "Try again later (the server's fault, not yours), or use another source",
+    "quota": "Retry in a few hours, or another source: a direct link (--url URL), or --archive FILE",
+    "corrupt": "Delete it and download it again, or pass the right file with --archive",
+    "checksum": "It is corrupt or not the file meant: download it again, or check --sha256",
+    "interrupted": "Check your connection and run the same command again to resume",
+    "disk": "Free some space, or pass --dest to put the data on a disk with more room",
+    "local": "Check the folder's permissions and free space, then run the command again",
+}
 _RETRIED = {"interrupted", "busy"}  # resumed at once, in the same call
-_REMEMBERED = {"network", "timeout", "http", "busy", "quota", "corrupt"}  # skipped on a re-run
+_REMEMBERED = set(NEXT_STEPS) - {"interrupted", "disk", "local"}  # skipped on a re-run
 _FINAL = {"usage", "disk", "local"}  # another source would not help
 
 
 class DownloadError(RuntimeError):
-    """What happened (``summary``, one line), then what to do (``next_step``).
+    """What happened (``summary``), then what to do (``next_step``, by default from ``kind``).
 
-    ``kind``: ``usage`` (a wrong request: the command line exits with 2), ``network`` (no network,
-    DNS, refused), ``timeout``, ``http``, ``busy`` (HTTP 408/429/5xx), ``quota`` (an HTML page such
-    as Drive's quota page), ``corrupt``, ``interrupted`` (resumable), ``disk``, ``local``, ``failed``.
+    ``kind`` is ``usage`` (a wrong request: the command line exits with 2), a key of
+    :data:`NEXT_STEPS` (``dns``, ``offline``, ``refused``, ``timeout``, ``http``, ``busy``,
+    ``quota``, ``corrupt``, ``checksum``, ``interrupted``, ``disk``, ``local``), or ``failed``.
     """
 
-    def __init__(self, summary: str, next_step: str = "", kind: str = "failed") -> None:
+    def __init__(self, summary: str, next_step: str | None = None, kind: str = "failed") -> None:
+        next_step = NEXT_STEPS.get(kind, "") if next_step is None else next_step
         sep = "\n" if "\n" in summary else ". "  # after a list of failures
         super().__init__(f"{summary}{sep}{next_step}" if next_step else summary)
         self.summary, self.next_step, self.kind = summary, next_step, kind
@@ -107,11 +122,7 @@ def _human(n_bytes: float) -> str:
 
 def tier_folder(tier: str) -> Path:
     """The default folder of a tier: ``data/small``, ``train-dataset`` or ``data/synthetic``."""
-    folders = {
-        "small": paths.SMALL_DATA,
-        "full": paths.FULL_DATA,
-        "synthetic": paths.SYNTHETIC_DATA,
-    }
+    folders = dict(zip(TIERS, (paths.SMALL_DATA, paths.FULL_DATA, paths.SYNTHETIC_DATA)))
     if tier not in folders:
         raise DownloadError(f"tier must be one of {', '.join(TIERS)}, not {tier!r}", kind="usage")
     return folders[tier]
@@ -126,9 +137,9 @@ def download_command(*args: str) -> str:
 
 def has_dataset(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` is complete (:func:`helpers.paths.is_complete`) with a speaker folder."""
-    folder = Path(folder)
-    dirs = paths.is_complete(folder) and (p for p in folder.iterdir() if p.is_dir())
-    return bool(dirs) and any(not p.name.startswith(".") for p in dirs)
+    if not paths.is_complete(folder):
+        return False
+    return any(p.is_dir() and p.name[0] != "." for p in Path(folder).iterdir())
 
 
 def _describe(folder: Path) -> str:
@@ -139,40 +150,30 @@ def check_free_space(folder: str | os.PathLike, needed_bytes: int, purpose: str)
     """Raise :class:`DownloadError` (kind ``disk``) if ``folder``'s disk has less free space."""
     free = shutil.disk_usage(folder).free
     if free < needed_bytes:
-        what = (
-            f"Not enough free disk space in {folder}: {purpose} needs about {_human(needed_bytes)}"
-        )
-        step = "Free some space, or pass --dest to put the data on a disk with more room"
-        raise DownloadError(f"{what} but only {_human(free)} is free", step, "disk")
+        what = f"Not enough free disk space in {folder}: {purpose} needs about"
+        what += f" {_human(needed_bytes)} but only {_human(free)} is free"
+        raise DownloadError(what, kind="disk")
 
 
 def check_archive(path: str | os.PathLike, sha256: str | None = None, quiet: bool = False) -> None:
-    """Raise :class:`DownloadError` unless ``path`` starts like a ``.tar.gz`` with SHA-256 ``sha256``.
+    """Raise :class:`DownloadError` unless ``path`` starts like a ``.tar.gz`` of SHA-256 ``sha256``.
 
-    A truncated archive is only caught while unpacking. An HTML page in its place (Google Drive's
+    A truncated archive is caught only while unpacking. An HTML page in its place (Google Drive's
     quota or virus-scan page, a mirror link to a page) has kind ``quota``; other faults ``corrupt``.
     """
-    path, again = (
-        Path(path),
-        "Delete it and download it again, or pass the right file with --archive",
-    )
+    path = Path(path)
     with open(path, "rb") as fh:
-        head = fh.read(2048)
-    if b"<html" in head[:2048].lower() or b"<!doctype" in head.lower():
+        head = fh.read(2048).lower()
+    if b"<html" in head or b"<!doctype" in head:
         what = f"{path.name} is an HTML web page, not the .tar.gz: Google Drive's page when the "
         what += "download quota is exceeded or a virus scan needs confirming, or a link to a page"
-        step = "Retry in a few hours, or another source: a direct link (--url), or --archive FILE"
-        raise DownloadError(what, step, "quota")
+        raise DownloadError(what, kind="quota")
     try:
-        if head[:2] != b"\x1f\x8b":
-            raise DownloadError(f"it starts with {head[:4].hex(' ') or 'nothing'}, not 1f 8b")
         with tarfile.open(path, "r:gz") as tar:
             if tar.next() is None:
-                raise DownloadError("it is an empty tar archive")
-    except (DownloadError, tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise DownloadError(
-            f"{path} is not a gzip file of a tar ({exc})", again, "corrupt"
-        ) from exc
+                raise tarfile.ReadError("an empty tar archive")
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:  # gzip.BadGzipFile too
+        raise DownloadError(f"{path} is not a readable .tar.gz ({exc})", kind="corrupt") from exc
     digest = hashlib.sha256()
     with open(path, "rb") as fh, tqdm(desc=f"Checking {path.name}", unit="B", disable=quiet) as bar:
         while sha256 and (chunk := fh.read(CHUNK_SIZE)):
@@ -180,29 +181,27 @@ def check_archive(path: str | os.PathLike, sha256: str | None = None, quiet: boo
             bar.update(len(chunk))
     if sha256 and digest.hexdigest() != sha256.strip().lower():
         what = f"{path} has SHA-256 {digest.hexdigest()}, not the expected {sha256.lower()}"
-        step = "It is corrupt or not the file meant: download it again, or check --sha256"
-        raise DownloadError(what, step, "corrupt")
+        raise DownloadError(what, kind="checksum")
 
 
 # --------------------------------------------------------------------------------------------------
 # downloads
 
-# fmt: off
-_NETWORK = {  # text in the error chain -> (kind, what happened, next step); the first match wins
-    "name or service not known": ("network", "the host name {host} could not be resolved (DNS: "
-                                  "Name or service not known)", "Check the URL, and that you are online"),
-    "failed to resolve": ("network", "the host name {host} could not be resolved (DNS)",
-                          "Check the URL, and that you are online"),
-    "temporary failure in name resolution": ("network", "no network: the name {host} could not be "
-                                             "looked up", "Check that this machine is online"),
-    "network is unreachable": ("network", "no network: {host} is unreachable",
-                               "Check that this machine is online"),
-    "connection refused": ("network", "{host} refused the connection on port {port}",
-                           "The server is down or the port is wrong: check the URL, or another source"),
-    "timed out": ("timeout", "{host} did not answer (timed out{after})",
-                  "The server is down or overloaded, or the network slow: retry later, or another source"),
+_NETWORK = {  # text in the exception chain -> kind of failure; the first match wins
+    "name or service not known": "dns",
+    "nodename nor servname": "dns",
+    "failed to resolve": "dns",
+    "temporary failure in name resolution": "offline",
+    "network is unreachable": "offline",
+    "connection refused": "refused",
+    "timed out": "timeout",
 }
-# fmt: on
+_NETWORK_WHAT = {
+    "dns": "the host name {host} could not be resolved (DNS: {text})",
+    "offline": "no network: {host} could not be reached ({text})",
+    "refused": "{host} refused the connection on port {port}",
+    "timeout": "{host} did not answer (timed out{after})",
+}
 
 
 def _network_error(url: str, exc: BaseException | None, timeout: float = 0) -> DownloadError | None:
@@ -212,24 +211,23 @@ def _network_error(url: str, exc: BaseException | None, timeout: float = 0) -> D
         reason = getattr(exc, "reason", "")
         text += f" {exc} {reason}" + (" timed out" if isinstance(exc, TimeoutError) else "")
         exc = exc.__cause__ or exc.__context__ or (reason if isinstance(reason, OSError) else None)
-    for pattern, (kind, what, step) in _NETWORK.items():
+    for pattern, kind in _NETWORK.items():
         if pattern in text.lower():
             port = parts.port or (443 if parts.scheme == "https" else 80)
-            after = f" after {timeout:g} s" if timeout else ""
-            what = what.format(host=parts.hostname, port=port, after=after)
-            return DownloadError(what, step, kind)
+            after, text = f" after {timeout:g} s" if timeout else "", pattern.capitalize()
+            what = _NETWORK_WHAT[kind].format(
+                host=parts.hostname, port=port, text=text, after=after
+            )
+            return DownloadError(what, kind=kind)
     return None
 
 
 def _http_error(url: str, status: int, reason: str) -> DownloadError:
-    why = {403: "the file is not public, or the link expired", 404: "there is no file there"}
     busy = status in (408, 429) or status >= 500
+    why = {403: "the file is not public, or the link expired", 404: "there is no file there"}
     why = "the server is busy or failing" if busy else why.get(status, "it refused the request")
-    step = "Check the URL (a mirror must be a direct public link to the .tar.gz), or another source"
-    step = "Try again later (the server's fault, not yours), or another source" if busy else step
-    return DownloadError(
-        f"{url} answered HTTP {status} ({reason}): {why}", step, "busy" if busy else "http"
-    )
+    what = f"{url} answered HTTP {status} ({reason}): {why}"
+    return DownloadError(what, kind="busy" if busy else "http")
 
 
 def _content_range(header: str | None) -> tuple[int | None, int | None]:
@@ -251,8 +249,8 @@ def _open(url: str, offset: int, timeout: float) -> http.client.HTTPResponse:
     except urllib.error.HTTPError as exc:
         return exc  # type: ignore[return-value]  # a response too: the caller reads its status
     except (OSError, http.client.HTTPException) as exc:  # URLError: DNS, refused, timeout...
-        what, step = f"could not reach {url} ({getattr(exc, 'reason', exc)})", "Check the URL"
-        raise _network_error(url, exc, timeout) or DownloadError(what, step, "network") from exc
+        what = f"could not reach {url} ({getattr(exc, 'reason', exc)})"
+        raise _network_error(url, exc, timeout) or DownloadError(what, kind="dns") from exc
 
 
 def _copy(
@@ -269,8 +267,7 @@ def _copy(
                 bar.update(len(chunk))
     except (OSError, http.client.HTTPException) as exc:
         if isinstance(exc, OSError) and exc.filename == str(part):  # writing, not reading, failed
-            step = "Check the folder's permissions and free space"
-            raise DownloadError(f"Could not write {part} ({exc})", step, "local") from exc
+            raise DownloadError(f"Could not write {part} ({exc})", kind="local") from exc
         raise DownloadError(f"the connection broke ({exc!r})", kind="interrupted") from exc
 
 
@@ -285,14 +282,10 @@ def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool, timeou
             raise _http_error(url, status, response.reason)
         if status in (206, 416) and start != offset:
             part.unlink()
-            raise DownloadError(
-                "the partial file is not the server's; restarting", kind="interrupted"
-            )
+            raise DownloadError("the partial file is not the server's: restart", kind="interrupted")
         if status != 206:
             if offset:
-                _say(
-                    "The server cannot resume downloads; starting again from the beginning.", quiet
-                )
+                _say("The server cannot resume a download: starting again from zero.", quiet)
             length, offset = response.headers.get("Content-Length", ""), 0
             total = int(length) if length.isdigit() else None
         if total is not None:
@@ -300,13 +293,9 @@ def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool, timeou
             check_free_space(part.parent, needed, "downloading and unpacking the data")
         _copy(response, part, offset, total, quiet)
     size = part.stat().st_size
-    if total is not None and size < total:
+    if total is not None and size < total:  # (a longer file fails the gzip and tar checks later)
         what = f"the connection closed after {_human(size)} of {_human(total)}"
         raise DownloadError(what, kind="interrupted")
-    if total is not None and size > total:
-        part.unlink()
-        what = f"{part} grew beyond the {_human(total)} announced by {url}"
-        raise DownloadError(what, "It was deleted: run the command again", "corrupt")
 
 
 def download_http(
@@ -324,7 +313,7 @@ def download_http(
 
     ``extra_space_factor`` × size must also be free (room to unpack it); ``timeout`` is the socket
     timeout in seconds (default :data:`TIMEOUT_SECONDS`). Raises :class:`DownloadError` of the kind
-    that happened (``network``, ``timeout``, ``http``, ``busy``, ``interrupted``, ``disk``...).
+    that happened (``dns``, ``refused``, ``timeout``, ``http``, ``busy``, ``interrupted``...).
     """
     dest_file = Path(dest_file)
     part = dest_file.with_name(dest_file.name + ".part")
@@ -339,7 +328,7 @@ def download_http(
             if attempt == retries:
                 kept = part.stat().st_size if part.is_file() else 0
                 where = f"The {_human(kept)} received so far are kept in {part}. " if kept else ""
-                step = f"{where}Check your connection and run the same command again to resume"
+                step = where + NEXT_STEPS["interrupted"]
                 raise DownloadError(f"{url} stopped: {exc.summary}", step, exc.kind) from exc
             wait = RETRY_WAIT_SECONDS * 2**attempt
             _say(f"{exc.summary}; resuming in {wait:.0f} s ({attempt + 1} of {retries}).", quiet)
@@ -352,7 +341,7 @@ def download_drive(file_id: str, dest_file: str | os.PathLike, quiet: bool = Fal
     """Download a Google Drive file with ``gdown`` (resumable, through its own ``.part`` file).
 
     Raises :class:`DownloadError` saying what happened: Drive's download quota (kind ``quota``),
-    no network or DNS (``network``), a timeout, or another gdown failure.
+    no network or DNS, a timeout, or another gdown failure.
     """
     dest_file = Path(dest_file)
     others = (
@@ -431,15 +420,13 @@ def detect_layout(archive: str | os.PathLike) -> str:
 
 
 def _unpack_error(archive: Path, exc: Exception) -> DownloadError:
-    again = "Delete it and download it again"
     if isinstance(exc, DownloadError):
         return exc
     if isinstance(exc, getattr(tarfile, "FilterError", ())):  # the "data" filter refused it
-        return DownloadError(f"{archive} contains an unsafe member ({exc})", again, "corrupt")
+        return DownloadError(f"{archive} contains an unsafe member ({exc})", kind="corrupt")
     if isinstance(exc, tarfile.TarError | EOFError | zlib.error | gzip.BadGzipFile):
-        return DownloadError(f"{archive} is truncated or corrupt ({exc!r})", again, "corrupt")
-    step = "Check the free disk space and the folder's permissions, then run the command again"
-    return DownloadError(f"Unpacking {archive} failed ({exc})", step, "local")
+        return DownloadError(f"{archive} is truncated or corrupt ({exc!r})", kind="corrupt")
+    return DownloadError(f"Unpacking {archive} failed ({exc}); nothing was kept", kind="local")
 
 
 def _unpack(archive: Path, root: Path, quiet: bool) -> None:
@@ -460,7 +447,7 @@ def _unpack(archive: Path, root: Path, quiet: bool) -> None:
                 pass
         if not written:
             what = f"{archive} holds no audio file in <speaker>/ folders: it is not the data"
-            raise DownloadError(what, "Pass the right file, or download it again", "corrupt")
+            raise DownloadError(what, kind="corrupt")
     except BaseException as exc:
         for path in written:
             path.unlink(missing_ok=True)
@@ -496,6 +483,25 @@ def _remember(url: str, why: str | None) -> None:
         log.write_text(json.dumps(failures, indent=1), encoding="utf-8")
 
 
+def _openslr(subset: str, url: str, sha256: str) -> Source:
+    return Source("openslr", f"OpenSLR ({subset})", url, f"{subset}.tar.gz", sha256)
+
+
+def _official(tier: str, source: str) -> list[list[Source]]:
+    """The archives of a tier, each with its official sources (read now: tests repoint them)."""
+    if tier == "small":
+        dev = _openslr("dev-clean", DEV_CLEAN_URL, DEV_CLEAN_SHA256)
+        return [[dev], [_openslr("test-clean", TEST_CLEAN_URL, TEST_CLEAN_SHA256)]]
+    if tier != "full":
+        raise DownloadError(f"tier must be one of {', '.join(TIERS)}, not {tier!r}", kind="usage")
+    every = [
+        Source("drive", "Google Drive", f"drive:{DRIVE_FILE_ID}", ARCHIVE_NAME),
+        Source("gcs", "Cloud Storage", GCS_URL, ARCHIVE_NAME),
+        _openslr("train-clean-100", OPENSLR_URL, OPENSLR_SHA256),
+    ]
+    return [[s for s in every if source in ("auto", s.label)]]
+
+
 def tier_sources(
     tier: str,
     *,
@@ -506,35 +512,23 @@ def tier_sources(
 ) -> list[list[Source]]:
     """The archives a tier needs, each as its list of :class:`Source` in the order tried.
 
-    Read at each call, so that tests may point the module's URLs elsewhere. ``url`` (default
-    ``$AUDIO_COURSE_DATA_URL``) is a mirror put first: a file URL stands for the first archive and
-    is checked against ``sha256`` (default ``$AUDIO_COURSE_DATA_SHA256``), else the official
-    checksum if its file name is the official one; a folder URL (ending in ``/``) holds every
-    archive under its official name. Without a mirror, ``sha256`` applies to the first archive.
+    ``url`` (default ``$AUDIO_COURSE_DATA_URL``) is a mirror put first. A file URL stands for the
+    first archive, checked against ``sha256`` (default ``$AUDIO_COURSE_DATA_SHA256``), else against
+    the official checksum when the file name is the official one; a folder URL (ending in ``/``)
+    holds every archive under its official name. Without a mirror ``sha256`` applies to the first.
     """
     if source not in SOURCES:
         raise DownloadError(
             f"source must be one of {', '.join(SOURCES)}, not {source!r}", kind="usage"
         )
-    # fmt: off
-    plans = {
-        "small": [[Source("openslr", "OpenSLR (dev-clean)", DEV_CLEAN_URL, "dev-clean.tar.gz", DEV_CLEAN_SHA256)],
-                  [Source("openslr", "OpenSLR (test-clean)", TEST_CLEAN_URL, "test-clean.tar.gz", TEST_CLEAN_SHA256)]],
-        "full": [[s for s in (Source("drive", "Google Drive", f"drive:{DRIVE_FILE_ID}", ARCHIVE_NAME),
-                              Source("gcs", "Cloud Storage", GCS_URL, ARCHIVE_NAME),
-                              Source("openslr", "OpenSLR (train-clean-100)", OPENSLR_URL, OPENSLR_ARCHIVE_NAME, OPENSLR_SHA256))
-                  if source in ("auto", s.label)]],
-    }
-    # fmt: on
-    if tier not in plans:
-        raise DownloadError(f"tier must be one of {', '.join(plans)}, not {tier!r}", kind="usage")
-    plan = plans[tier][: 1 + with_test_clean]
+    plan = _official(tier, source)[: 1 + with_test_clean]
     url, sha256 = url or os.environ.get(MIRROR_ENV), sha256 or os.environ.get(SHA256_ENV)
     if not url:
         plan[0] = [replace(s, sha256=sha256 or s.sha256) for s in plan[0]]
-    elif urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        return plan
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise DownloadError(f"--url must be an http:// or https:// URL, not {url!r}", kind="usage")
-    for i, part in enumerate((plan if url.endswith("/") else plan[:1]) if url else []):
+    for i, part in enumerate(plan if url.endswith("/") else plan[:1]):
         link = url + part[0].archive if url.endswith("/") else url
         same_name = PurePosixPath(urllib.parse.urlsplit(link).path).name == part[0].archive
         known = (sha256 if i == 0 else None) or (part[0].sha256 if same_name else None)
@@ -551,37 +545,49 @@ def _kept(part: list[Source], root: Path, folder: Path, quiet: bool) -> tuple[st
                 _check_and_unpack(path, root, src.sha256, quiet)
                 return "earlier-download", path
             except DownloadError as exc:
-                if exc.kind not in ("corrupt", "quota"):
+                if exc.kind not in ("corrupt", "checksum", "quota"):
                     raise
                 _say(f"It is not usable, so it is deleted and downloaded again: {exc}", quiet)
                 path.unlink()
     return None
 
 
+def _fetch(src: Source, root: Path, path: Path, retry: bool, quiet: bool) -> None:
+    """Download ``src`` to ``path`` and unpack it into ``root``, unless it failed in this runtime
+    (and ``retry`` is false); remember how it went."""
+    why = None if retry else _failures()[1].get(src.url)
+    if why:
+        raise DownloadError(
+            f"it failed earlier in this runtime ({why}); --retry tries it again", kind="remembered"
+        )
+    _say(f"Downloading {src.archive} from {src.title}...", quiet)
+    try:
+        if src.url.startswith("drive:"):
+            download_drive(src.url.removeprefix("drive:"), path, quiet=quiet)
+        else:
+            download_http(src.url, path, extra_space_factor=EXTRACT_SPACE_FACTOR, quiet=quiet)
+        _check_and_unpack(path, root, src.sha256, quiet)
+    except DownloadError as exc:
+        if exc.kind not in _FINAL:
+            _remember(src.url, exc.summary if exc.kind in _REMEMBERED else None)
+            path.unlink(missing_ok=True)  # a complete but bad file (a resumable .part stays)
+        raise
+    _remember(src.url, None)
+
+
 def _fetch_part(
     part: list[Source], root: Path, folder: Path, retry: bool, quiet: bool
 ) -> tuple[str, Path]:
-    """Unpack into ``root`` the first archive of ``part`` that works, kept in ``folder`` or
-    downloaded there source after source (one line for each that fails); its label and path."""
+    """Unpack into ``root`` the first source of ``part`` that works, saying in one line (stderr)
+    each that fails; return its label and archive path. Raises one error listing every failure."""
     failures: list[DownloadError] = []
     for i, src in enumerate(part):
-        why, path = None if retry else _failures()[1].get(src.url), folder / src.archive
         try:
-            if why:
-                what = f"it failed earlier in this runtime ({why}); --retry tries it again"
-                raise DownloadError(what, kind="remembered")
-            _say(f"Downloading {src.archive} from {src.title}...", quiet)
-            if src.url.startswith("drive:"):
-                download_drive(src.url.removeprefix("drive:"), path, quiet=quiet)
-            else:
-                download_http(src.url, path, extra_space_factor=EXTRACT_SPACE_FACTOR, quiet=quiet)
-            _check_and_unpack(path, root, src.sha256, quiet)
+            _fetch(src, root, folder / src.archive, retry, quiet)
+            return src.label, folder / src.archive
         except DownloadError as exc:
             if exc.kind in _FINAL:
                 raise
-            if exc.kind != "remembered":
-                _remember(src.url, exc.summary if exc.kind in _REMEMBERED else None)
-                path.unlink(missing_ok=True)  # a complete but bad file (a resumable .part stays)
             verb = "skipped" if exc.kind == "remembered" else "failed"
             failures.append(
                 DownloadError(f"{src.title} {verb}: {exc.summary}", exc.next_step, exc.kind)
@@ -589,16 +595,14 @@ def _fetch_part(
             if i + 1 < len(part):
                 line = f"{failures[-1].summary}. Trying {part[i + 1].title} next."
                 print(line[0].upper() + line[1:], file=sys.stderr, flush=True)
-            continue
-        _remember(src.url, None)
-        return src.label, path
     if len(failures) == 1:
         raise failures[0]
-    offline = all(e.kind in ("network", "timeout") for e in failures)
-    steps = " ".join(dict.fromkeys(e.next_step.rstrip(".") + "." for e in failures if e.next_step))
-    lines = "".join(f"\n  - {e.summary}" for e in failures)
+    offline = all(e.kind in ("dns", "offline", "timeout") for e in failures)
     why = " (none could be reached: is this machine online?)" if offline else ""
-    raise DownloadError(f"Every source failed{why}:{lines}", steps)
+    steps = " ".join(dict.fromkeys(e.next_step.rstrip(".") + "." for e in failures if e.next_step))
+    raise DownloadError(
+        f"Every source failed{why}:" + "".join(f"\n  - {e.summary}" for e in failures), steps
+    )
 
 
 def _prepare(dest: Path, quiet: bool) -> None:
@@ -608,11 +612,15 @@ def _prepare(dest: Path, quiet: bool) -> None:
             f"{dest} exists and is not a folder", "Remove it, or pass another --dest", "usage"
         )
     if dest.is_dir() and any(dest.iterdir()):
-        what = f"{dest} already exists but is not a complete data set (no {paths.COMPLETE_MARKER} "
-        what += "marker, or no speaker folder), so it is left untouched"
-        step = f"If you unpacked the data yourself and it is complete, create an empty file {dest / paths.COMPLETE_MARKER}; "
+        marker = dest / paths.COMPLETE_MARKER
+        what = f"{dest} already exists but is not a complete data set (no {marker.name} marker, "
+        step = (
+            f"If you unpacked the data yourself and it is complete, create an empty file {marker}; "
+        )
         raise DownloadError(
-            what, step + "else delete the folder and run again, or pass another --dest", "local"
+            what + "or no speaker folder), so it is left untouched",
+            step + "else delete the folder and run again, or pass another --dest",
+            "local",
         )
     dest.parent.mkdir(parents=True, exist_ok=True)
     for stale in dest.parent.glob(f".{dest.name}.partial-*"):
@@ -639,9 +647,9 @@ def _finish(tmp: Path, dest: Path, tier: str, results: list[tuple[str, Path]]) -
 def _advice(
     tier: str, plan: list[list[Source]], dest: Path, url: str | None, with_test_clean: bool
 ) -> str:
-    """What else to try once every source failed, with commands that run from here."""
+    """What else to try once the sources failed, with commands that run from the current folder."""
     options = ["--tier", tier, *(["--url", url] if url else []), "--retry"]
-    options += [*(["--dest", str(dest)] if dest != tier_folder(tier) else [])]
+    options += ["--dest", str(dest)] if dest != tier_folder(tier) else []
     options += ["--with-test-clean"] if with_test_clean else []
     official = next(s for s in plan[0] if s.label != "url")
     where = DRIVE_VIEW_URL if tier == "full" else official.url

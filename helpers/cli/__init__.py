@@ -1,1 +1,5 @@
-"""Command lines only: each module here is argparse + ``main`` over a library module of ``helpers``."""
+"""Command lines of the kit: ``python -m helpers.cli.train``, ``python -m helpers.cli.bench``, and
+``helpers.cli.download`` behind ``python data_download.py``.
+
+Not part of the library: nothing in ``helpers`` imports them.
+"""

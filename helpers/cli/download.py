@@ -37,8 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("--tier", choices=download.TIERS, help="which data (default: full)")
     add("--dest", type=Path, metavar="DIR", help="data folder (default: the tier's folder)")
     add("--archive-dir", type=Path, metavar="DIR", help="keep archives here; reuse them from here")
-    add("--source", choices=download.SOURCES, default="auto", help="full tier: where from; auto = "
-        "Google Drive, then Cloud Storage, then OpenSLR train-clean-100 (default)")  # fmt: skip
+    add(
+        "--source",
+        choices=download.SOURCES,
+        default="auto",
+        help="full tier: where from; auto = "
+        "Google Drive, then Cloud Storage, then OpenSLR train-clean-100 (default)",
+    )
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--url", help="a mirror (a file, or a folder ending in /), tried first")
     what.add_argument("--archive", type=Path, metavar="FILE", help="unpack this .tar.gz instead")
