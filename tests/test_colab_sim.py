@@ -93,14 +93,21 @@ def test_full_tier_in_its_real_layout(fresh: Course) -> None:
     assert "Runtime → Change runtime type → T4 GPU" in run.all_text
 
 
-def test_06_loads_the_checkpoint_05_saved_on_drive(fresh: Course) -> None:
-    trained = fresh.runtime(AUDIO_COURSE_DRIVE="1").run(ROOT / "solutions" / "05_training.ipynb")
+def test_05_to_07_on_the_gpu_path_with_05s_checkpoint_on_drive(fresh: Course) -> None:
+    """05 trains and saves on Drive; 06, in another runtime, loads it; 07 runs; all on the GPU path."""
+    gpu_path = {"AUDIO_COURSE_DRIVE": "1", "AUDIO_COURSE_FEATURES_ON_DEVICE": "1"}
+    trained = fresh.runtime(**gpu_path).run(ROOT / "solutions" / "05_training.ipynb")
     assert trained.error is None, trained.all_text[-3000:]
+    assert "features per batch on cpu" in trained.all_text, "05 did not take the GPU branch"
+    assert "Runtime → Change runtime type → T4 GPU" in trained.all_text
     saved = fresh.drive / "MyDrive" / "audio-course" / "checkpoints" / "best.pt"
     assert saved.is_file(), "05 did not save its best model on Drive"
-    runtime = fresh.runtime(AUDIO_COURSE_DRIVE="1")
+    runtime = fresh.runtime(**gpu_path)
     run = runtime.run(ROOT / "solutions" / "06_embeddings.ipynb")
     assert run.error is None, run.all_text[-3000:]
     assert run.archive_requests == []
     assert f"using {drive_dir(runtime) / 'checkpoints' / 'best.pt'}" in run.all_text
-    assert "training the default model" not in run.all_text
+    assert "training the default" not in run.all_text
+    verified = fresh.runtime(**gpu_path).run(ROOT / "solutions" / "07_speaker_verification.ipynb")
+    assert verified.error is None, verified.all_text[-3000:]
+    assert verified.archive_requests == [] and "Headline: " in verified.all_text
