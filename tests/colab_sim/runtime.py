@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat import NotebookNode
@@ -286,7 +286,9 @@ class Runtime:
         Stops at the first cell that raises, as a student running all cells would.
         """
         nb = self.prepare(nbformat.read(notebook, as_version=4), cells)
-        km = AsyncKernelManager(
+        km = KernelManager(
+            transport="ipc",  # Unix sockets in the runtime's folder, not TCP ports
+            ip=str(self.folder / "kernel"),
             kernel_name="python3",
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(self.kernels)]),
         )
@@ -299,6 +301,9 @@ class Runtime:
             client.execute(env=self.env)
         except CellExecutionError as caught:
             error = caught
+        finally:  # nbclient leaves a kernel it did not create running
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
         failed = next(
             (
                 i
