@@ -22,6 +22,9 @@ DATA_DIR = REPO_ROOT / "data"
 FULL_DATA = REPO_ROOT / "train-dataset"
 """The practical's dataset (~250 speakers, 5.5 GB): where ``python data_download.py`` unpacks it."""
 
+SMALL_DATA = DATA_DIR / "small"
+"""The ``small`` tier: LibriSpeech dev-clean (+ test-clean), rebuilt as ``<speaker>/<file>.flac``."""
+
 SYNTHETIC_DATA = DATA_DIR / "synthetic"
 """The synthetic corpus used when no real data is there (24 speakers × 12 files of 2–8 s)."""
 

@@ -62,6 +62,41 @@ class History:
         """Plain data, for JSON."""
         return asdict(self)
 
+    def record(
+        self,
+        train_loss: float,
+        train_accuracy: float,
+        val_loss: float | None,
+        val_accuracy: float | None,
+        optimizer: torch.optim.Optimizer,
+    ) -> bool:
+        """Append one epoch; return whether it is the best so far.
+
+        Best: the highest validation accuracy, ties going to the lower validation loss; without
+        validation, the latest epoch.
+        """
+        self.epoch.append(len(self.epoch) + 1)
+        self.train_loss.append(train_loss)
+        self.train_accuracy.append(train_accuracy)
+        self.lr.append(optimizer.param_groups[0]["lr"])
+        if val_loss is None:
+            self.best_epoch = self.epoch[-1]
+            return True
+        self.val_loss.append(val_loss)
+        self.val_accuracy.append(val_accuracy)
+        best = self.best_epoch
+        key = (val_accuracy, -val_loss)
+        if best is not None and key <= (self.val_accuracy[best - 1], -self.val_loss[best - 1]):
+            return False
+        self.best_epoch, self.best_val_accuracy = self.epoch[-1], val_accuracy
+        return True
+
+    def latest(self) -> dict[str, str]:
+        """The last epoch's metrics, formatted for a progress bar."""
+        shown = {"loss": self.train_loss, "acc": self.train_accuracy}
+        shown.update(val_loss=self.val_loss, val_acc=self.val_accuracy)
+        return {name: f"{values[-1]:.3f}" for name, values in shown.items() if values}
+
 
 # --------------------------------------------------------------------------------------------------
 # Training
@@ -113,14 +148,96 @@ def _parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 def _validate(
     model: nn.Module,
-    loader: DataLoader,
+    loader: DataLoader | None,
     device: torch.device,
     batch_transform: nn.Module | None,
-) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``model`` on ``loader``."""
+) -> tuple[float | None, float | None]:
+    """Mean cross-entropy and accuracy of ``model`` on ``loader`` (``None, None`` without one)."""
+    if loader is None:
+        return None, None
     logits, labels = predict(model, loader, batch_transform, device)
     loss = F.cross_entropy(logits, labels).item()
     return loss, (logits.argmax(1) == labels).float().mean().item()
+
+
+def train_epoch(
+    model: nn.Module,
+    loader: DataLoader,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    device: torch.device,
+    batch_transform: nn.Module | None = None,
+    augment: nn.Module | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    scaler: torch.amp.GradScaler | None = None,
+) -> tuple[float, float]:
+    """One pass over ``loader``: the loop of notebook 05, plus features on the device and a schedule.
+
+    For each batch: move it to the device (augmenting it, then computing ``batch_transform`` there if
+    given), forward, loss, ``zero_grad``, backward, step (through a gradient scaler under CUDA's
+    mixed precision), then one step of ``scheduler``. On CUDA, pass the same ``scaler`` to every
+    epoch (``fit`` does); a new one is made if none is given.
+
+    Returns
+    -------
+    (float, float)
+        Mean loss per item and accuracy over the epoch.
+    """
+    model.train()
+    if augment is not None:
+        augment.train()
+    if scaler is None and device.type == "cuda":
+        scaler = torch.amp.GradScaler("cuda")
+    total_loss, correct, seen = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        if augment is not None:
+            with torch.no_grad():
+                x = augment(x)
+        x = to_device(x, device, batch_transform)
+        with _autocast(device):
+            logits = model(x)
+            loss = loss_fn(logits.float(), y)
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total_loss += loss.item() * len(y)
+        correct += (logits.argmax(1) == y).sum().item()
+        seen += len(y)
+    return total_loss / max(1, seen), correct / max(1, seen)
+
+
+class Budget:
+    """When to stop: after ``epochs``, or before an epoch that would overrun ``max_minutes``.
+
+    ``planned`` is the number of epochs that fit: all of them without a time limit, else as many
+    as the pace of the epochs done so far allows (re-estimated after each epoch, never below the
+    epochs already done). The learning-rate schedule spans ``planned`` epochs.
+    """
+
+    def __init__(self, epochs: int, max_minutes: float | None = None) -> None:
+        self.epochs = epochs
+        self.seconds = max_minutes * 60 if max_minutes is not None else math.inf
+        self.planned = epochs
+        self.start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        """Seconds since the budget started."""
+        return time.perf_counter() - self.start
+
+    def plan(self, done: int) -> int:
+        """Re-estimate ``planned`` after ``done`` epochs and return it."""
+        if math.isfinite(self.seconds):
+            per_epoch = self.elapsed() / done
+            self.planned = min(self.epochs, max(done, int(self.seconds / per_epoch)))
+        return self.planned
 
 
 def fit(
@@ -133,6 +250,7 @@ def fit(
     label_smoothing: float = 0.1,
     warmup: float = 0.1,
     batch_transform: nn.Module | None = None,
+    augment: nn.Module | None = None,
     device: str | torch.device | None = None,
     checkpoint: str | os.PathLike | None = None,
     metadata: dict[str, Any] | None = None,
@@ -173,17 +291,17 @@ def fit(
         Saved with the checkpoint: ``feature`` (module or description), ``speaker_to_index`` and any
         other key. Missing ``feature``/``speaker_to_index`` are taken from the train dataset or
         ``batch_transform`` when they have them.
+    augment : nn.Module or None
+        Applied to each training batch on the device before ``batch_transform`` (e.g. waveform
+        augmentation from ``helpers.augment``); never to validation batches.
     patience : int or None
         Stop after this many epochs without a better validation accuracy.
     max_minutes : float or None
-        Wall-clock budget of the training, validation included. The learning-rate schedule follows
-        whichever runs out first, the steps or the time: its position is ``max(step / total_steps,
-        elapsed / budget)``. So when time is short the schedule is *compressed* to fit it — the
-        learning rate still warms up and anneals to ~0 by the end of the budget, instead of being cut
-        off at its peak — and training stops (mid-epoch if need be) when the budget is spent, keeping
-        the time of one validation pass for the last one. The best epoch is kept either way. (When
-        the budget binds, the schedule depends on the machine's speed and the run does not repeat
-        exactly; a run that fits its budget repeats exactly.)
+        Wall-clock budget of the training, validation included (see ``Budget``): it only decides how
+        many epochs to run. The schedule then spans the epochs that fit, so the learning rate still
+        warms up and anneals to ~0 by the end instead of being cut off at its peak. (When the budget
+        binds, the number of epochs depends on the machine's speed; a run that fits its budget
+        repeats exactly.)
     progress : bool
         One progress bar, advancing per epoch, with the latest metrics.
     seed : int
@@ -198,114 +316,69 @@ def fit(
     torch.manual_seed(seed)
     if getattr(train_loader, "generator", None) is not None:
         train_loader.generator.manual_seed(seed)
-    model.to(device)
-    if batch_transform is not None:
-        batch_transform.to(device).eval()
-    meta = _checkpoint_metadata(metadata, train_loader.dataset, batch_transform)
-    optimizer = torch.optim.AdamW(_parameter_groups(model, weight_decay), lr=lr)
-    scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" else None
-    steps_per_epoch = len(train_loader)
-    if steps_per_epoch == 0:
+    if len(train_loader) == 0:
         raise ValueError(
             "the training loader is empty (fewer items than one batch with drop_last?)"
         )
-    history = History(planned_epochs=epochs)
-    budget = max_minutes * 60 if max_minutes is not None else math.inf
-    total_steps = epochs * steps_per_epoch
-    best_state, best_key, since_best, step = None, None, 0, 0
-    reserve = 0.0  # seconds kept for the last validation pass (the duration of the previous one)
-    start = time.perf_counter()
-
-    def fraction_done() -> float:
-        """Fraction of training done: of the steps, or of the time budget if that runs out first.
-
-        Time counts from the second epoch, or once a tenth of the budget is gone: the one-off costs
-        of the first batches (and the exact timing) must not change the schedule of a run that fits
-        the budget anyway, so that it repeats exactly.
-        """
-        done = step / total_steps
-        elapsed = time.perf_counter() - start
-        if math.isfinite(budget) and (history.epoch or elapsed > 0.1 * budget):
-            done = max(done, elapsed / max(1e-9, budget - reserve))
-        return done
-
+    model.to(device)
+    for module in (batch_transform, augment):
+        if module is not None:
+            module.to(device)
+    meta = _checkpoint_metadata(metadata, train_loader.dataset, batch_transform)
+    budget = Budget(epochs, max_minutes)
+    optimizer = torch.optim.AdamW(_parameter_groups(model, weight_decay), lr=lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: lr_at(step / (budget.planned * len(train_loader)), 1.0, warmup)
+    )
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" else None
+    history, best_state = History(planned_epochs=epochs), None
     bar = tqdm(total=epochs, desc="training", unit="epoch", disable=not progress)
     for epoch in range(epochs):
-        if fraction_done() >= 1:
-            break
         if hasattr(train_loader.dataset, "set_epoch"):
             train_loader.dataset.set_epoch(epoch)
-        model.train()
-        loss_sum, correct, seen = 0.0, 0, 0
-        for x, y in train_loader:
-            done = fraction_done()
-            if done >= 1 and seen > 0:
-                break
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(done, lr, warmup)
-            x, y = to_device(x, device, batch_transform), y.to(device, non_blocking=True)
-            with _autocast(device):
-                logits = model(x)
-                loss = F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                loss.backward()
-                optimizer.step()
-            loss_sum += loss.item() * len(y)
-            correct += (logits.argmax(1) == y).sum().item()
-            seen += len(y)
-            step += 1
-
-        history.epoch.append(epoch + 1)
-        history.train_loss.append(loss_sum / max(1, seen))
-        history.train_accuracy.append(correct / max(1, seen))
-        history.lr.append(optimizer.param_groups[0]["lr"])
-        postfix = {
-            "loss": f"{history.train_loss[-1]:.3f}",
-            "acc": f"{history.train_accuracy[-1]:.3f}",
-        }
-        if val_loader is not None:
-            val_start = time.perf_counter()
-            val_loss, val_accuracy = _validate(model, val_loader, device, batch_transform)
-            reserve = time.perf_counter() - val_start
-            history.val_loss.append(val_loss)
-            history.val_accuracy.append(val_accuracy)
-            postfix.update(val_loss=f"{val_loss:.3f}", val_acc=f"{val_accuracy:.3f}")
-            key = (val_accuracy, -val_loss)  # ties on accuracy go to the lower loss
-        else:
-            key = (epoch, 0.0)  # no validation: the last epoch is the best
-        if best_key is None or key > best_key:
-            best_key, since_best = key, 0
+        train_loss, train_accuracy = train_epoch(
+            model,
+            train_loader,
+            optimizer,
+            loss_fn,
+            device,
+            batch_transform,
+            augment,
+            scheduler,
+            scaler,
+        )
+        val_loss, val_accuracy = _validate(model, val_loader, device, batch_transform)
+        improved = history.record(train_loss, train_accuracy, val_loss, val_accuracy, optimizer)
+        if improved:
             best_state = copy.deepcopy(model.state_dict())
-            history.best_epoch = epoch + 1
-            history.best_val_accuracy = history.val_accuracy[-1] if val_loader else None
             if checkpoint is not None:
-                metrics = {"val_accuracy": history.best_val_accuracy, "train_loss": loss_sum / seen}
+                metrics = {"val_accuracy": history.best_val_accuracy, "train_loss": train_loss}
                 save_checkpoint(checkpoint, model, epoch=epoch + 1, metrics=metrics, **meta)
-        else:
-            since_best += 1
-        history.seconds.append(time.perf_counter() - start)
-        done = fraction_done()
-        if math.isfinite(budget):  # epochs the budget allows at the current pace
-            history.planned_epochs = min(epochs, max(epoch + 1, round((epoch + 1) / done)))
-            bar.total = history.planned_epochs
-        bar.set_postfix(postfix, refresh=False)
+        history.seconds.append(budget.elapsed())
+        history.planned_epochs = bar.total = budget.plan(epoch + 1)
+        bar.set_postfix(history.latest(), refresh=False)
         bar.update()
-        if patience is not None and since_best >= patience:
-            history.stopped = "early stopping"
-            break
-        if done >= 1:
-            history.stopped = "completed" if step >= total_steps else "time budget"
+        history.stopped = _why_stop(history, budget, patience)
+        if history.stopped:
             break
     bar.close()
     history.stopped = history.stopped or "completed"
     if best_state is not None:
         model.load_state_dict(best_state)
     return history
+
+
+def _why_stop(history: History, budget: Budget, patience: int | None) -> str:
+    """Why training ends after this epoch (``""``: it goes on)."""
+    done = len(history.epoch)
+    if patience is not None and done - history.best_epoch >= patience:
+        return "early stopping"
+    if done >= budget.epochs:
+        return "completed"
+    if done >= budget.planned:
+        return "time budget"
+    return ""
 
 
 def _checkpoint_metadata(
