@@ -1,9 +1,9 @@
-"""Download and unpack the course data set: ``python data_download.py --help``.
+"""Download and unpack a data tier of the course: ``python data_download.py --help``.
 
-The logic lives in :mod:`helpers.download`.
+The command line is :mod:`helpers.cli.download`; the logic lives in :mod:`helpers.download`.
 """
 
-from helpers.download import main
+from helpers.cli.download import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

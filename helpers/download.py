@@ -1,39 +1,30 @@
-"""Download the course data set and unpack it safely: the logic behind ``data_download.py``.
+"""Fetch a data tier and unpack it safely: the library behind ``data_download.py``.
 
-The real data set is a ~5.5 GB tarball, ``train-dataset.tar.gz``, whose members are
-``train-dataset/<speaker id>/*.flac``. It is unpacked to ``<dest>/<speaker id>/*.flac`` (``dest``
-defaults to ``train-dataset/`` at the repository root, next to ``notebooks/``).
+Tiers: ``small``, LibriSpeech dev-clean (337 MB, 40 speakers; + test-clean, 40 more) from OpenSLR;
+``full``, the practical's ``train-dataset.tar.gz`` (5.5 GB, ~250 speakers) from Google Drive, else
+Cloud Storage, else LibriSpeech train-clean-100; ``synthetic``, :mod:`helpers.synthetic`. Each lands
+in :func:`tier_folder` as ``<speaker>/<file>.flac`` (LibriSpeech's chapter folders flattened).
 
-Where it comes from, each source tried when the previous one fails:
+An instructor's mirror (``url=``, ``--url``, ``$AUDIO_COURSE_DATA_URL``: a file, or a folder ending in
+``/`` that holds the official archive names) is tried first. A failing source says so in one line
+and the next is tried; one that failed in this runtime is skipped unless ``retry=True``. An archive
+already in ``archive_dir`` that verifies is used without any network request.
 
-1. Google Drive, through ``gdown`` (resumable);
-2. the public Cloud Storage copy, over plain HTTPS with HTTP ``Range`` resume.
-
-Alternatives: ``--source openslr`` (LibriSpeech train-clean-100, rebuilt into the same flat layout),
-``--url URL`` (a mirror), ``--archive FILE`` (a tarball you already have) and ``--synthetic`` (a
-small synthetic corpus, see :mod:`helpers.synthetic`).
-
-Safety: downloads go to ``<name>.part`` and are renamed once complete; the archive is checked (gzip
-magic, readable tar, sha256 when known, enough disk space) before unpacking; members are filtered
-(no absolute paths, no ``..``, no links leading out); everything is unpacked into a hidden temporary
-sibling folder that is renamed into place only when complete, with a ``.complete`` marker. A second
-run finds the marker and does nothing.
-
-Command line::
-
-    python data_download.py [--dest DIR] [--source {auto,drive,gcs,openslr} | --url URL |
-                             --archive FILE | --synthetic] [--sha256 HEX] [--keep-archive] [--quiet]
+Safety: downloads go to ``<archive>.part`` (resumed with HTTP ``Range``) and are renamed once whole;
+archives are checked (gzip, not an HTML page, SHA-256 when known, free space), so are members (no
+absolute path, ``..`` or link out; then ``tarfile``'s ``data`` filter), and all is unpacked into a
+hidden temporary folder renamed into place, with a ``.complete`` marker, only when everything worked.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import gzip
 import hashlib
 import http.client
+import json
 import os
-import re
+import shlex
 import shutil
 import sys
 import tarfile
@@ -43,67 +34,77 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from tqdm.auto import tqdm
 
+from . import paths
+
+TIERS = ("small", "full", "synthetic")
+SOURCES = ("auto", "drive", "gcs", "openslr")  # of the full tier; auto tries them in this order
 DRIVE_FILE_ID = "1-6Soa4dM9nQi-hjoz021H2aEdhw-3MV9"
-"""Google Drive id of ``train-dataset.tar.gz``."""
 DRIVE_VIEW_URL = f"https://drive.google.com/file/d/{DRIVE_FILE_ID}/view"
-GCS_BUCKET = "data_ecoleit"
-GCS_OBJECT = "Copie de train-dataset.tar.gz"
 GCS_URL = "https://storage.googleapis.com/data_ecoleit/Copie%20de%20train-dataset.tar.gz"
-"""Public Cloud Storage copy of the same tarball (``GCS_BUCKET`` / ``GCS_OBJECT``)."""
 OPENSLR_URL = "https://www.openslr.org/resources/12/train-clean-100.tar.gz"
 OPENSLR_SHA256 = "d4ddd1d5a6ab303066f14971d768ee43278a5f2a0aa43dc716b0e64ecbbbf6e2"
-
-ARCHIVE_NAME = "train-dataset.tar.gz"
-OPENSLR_ARCHIVE_NAME = "train-clean-100.tar.gz"
-MARKER = ".complete"
-"""File written last into a finished data set folder (the same marker as :mod:`helpers.synthetic`)."""
-AUDIO_SUFFIXES = (".flac", ".wav")
-LAYOUTS = ("flat", "librispeech")
-SOURCES = ("auto", "drive", "gcs", "openslr")
-SOURCE_TITLES = {
-    "drive": "Google Drive",
-    "gcs": "Cloud Storage",
-    "openslr": "OpenSLR (LibriSpeech)",
-    "url": "the mirror URL",
-}
-
-EXTRACT_SPACE_FACTOR = 2.2
-"""Free space needed to unpack, as a multiple of the archive size (generous: FLAC barely gzips)."""
-DOWNLOAD_RETRIES = 3
-"""How many times an interrupted HTTP download is resumed before giving up."""
-RETRY_WAIT_SECONDS = 2.0
-"""First wait before resuming an interrupted HTTP download (doubled at each retry)."""
+DEV_CLEAN_URL = "https://www.openslr.org/resources/12/dev-clean.tar.gz"
+DEV_CLEAN_SHA256 = "76f87d090650617fca0cac8f88b9416e0ebf80350acb97b343a85fa903728ab3"
+TEST_CLEAN_URL = "https://www.openslr.org/resources/12/test-clean.tar.gz"
+TEST_CLEAN_SHA256 = "39fde525e59672dc6d1551919b1478f724438a95aa55f874b576be21967e6c23"
+ARCHIVE_NAME, OPENSLR_ARCHIVE_NAME = "train-dataset.tar.gz", "train-clean-100.tar.gz"
+MIRROR_ENV, SHA256_ENV = "AUDIO_COURSE_DATA_URL", "AUDIO_COURSE_DATA_SHA256"
+SYNTHETIC_OPTIONS = {"n_speakers": 24, "files_per_speaker": 12, "max_seconds": 8.0}  # as course's
+FAILURES_FILE = "audio-course-failed-sources.json"  # in tempfile.gettempdir(): one per runtime
+EXTRACT_SPACE_FACTOR = 2.2  # free space to unpack, times the archive size (FLAC barely gzips)
+DOWNLOAD_RETRIES = 3  # times an interrupted HTTP download is resumed in one call
+RETRY_WAIT_SECONDS = 2.0  # first wait before resuming (doubled at each retry)
+TIMEOUT_SECONDS = 60.0
 CHUNK_SIZE = 1 << 20
-USER_AGENT = "audio-course-data-download/1.0 (+python-urllib)"
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+NEXT_STEPS = {  # what to do, by kind of failure
+    "dns": "Check the URL, and that this machine is online",
+    "offline": "Check that this machine is online",
+    "refused": "The server is down or the port is wrong: check the URL, or use another source",
+    "timeout": "The server is down or overloaded, or the network slow: retry later, or another source",
+    "http": "Check the URL (a mirror must be a direct public link to the .tar.gz), or another source",
+    "busy": "Try again later (the server's fault, not yours), or use another source",
+    "quota": "Retry in a few hours, or another source: a direct link (--url URL), or --archive FILE",
+    "corrupt": "Delete it and download it again, or pass the right file with --archive",
+    "checksum": "It is corrupt or not the file meant: download it again, or check --sha256",
+    "interrupted": "Check your connection and run the same command again to resume",
+    "disk": "Free some space, or pass --dest to put the data on a disk with more room",
+    "local": "Check the folder's permissions and free space, then run the command again",
+}
+_RETRIED = {"interrupted", "busy"}  # resumed at once, in the same call
+_REMEMBERED = set(NEXT_STEPS) - {"interrupted", "disk", "local"}  # skipped on a re-run
+_FINAL = {"usage", "disk", "local"}  # another source would not help
 
 
 class DownloadError(RuntimeError):
-    """A download, check or unpacking failed; the message says which file or URL, and what to do."""
+    """What happened (``summary``), then what to do (``next_step``, by default from ``kind``).
+
+    ``kind`` is ``usage`` (a wrong request: the command line exits with 2), a key of
+    :data:`NEXT_STEPS` (``dns``, ``offline``, ``refused``, ``timeout``, ``http``, ``busy``,
+    ``quota``, ``corrupt``, ``checksum``, ``interrupted``, ``disk``, ``local``), or ``failed``.
+    """
+
+    def __init__(self, summary: str, next_step: str | None = None, kind: str = "failed") -> None:
+        next_step = NEXT_STEPS.get(kind, "") if next_step is None else next_step
+        sep = "\n" if "\n" in summary else ". "  # after a list of failures
+        super().__init__(f"{summary}{sep}{next_step}" if next_step else summary)
+        self.summary, self.next_step, self.kind = summary, next_step, kind
 
 
-class UsageError(DownloadError):
-    """The request itself is wrong (missing file, bad URL, conflicting options)."""
+@dataclass(frozen=True)
+class Source:
+    """Where one archive can come from (``url`` is ``drive:<file id>`` for Google Drive)."""
 
-
-class CorruptArchiveError(DownloadError):
-    """The archive is not a complete, readable ``.tar.gz`` (or not the expected one)."""
-
-
-class _Interrupted(Exception):
-    """An HTTP transfer stopped early; it can be resumed."""
-
-
-# --------------------------------------------------------------------------------------------------
-# small utilities
+    label: str  # recorded in the .complete marker: drive, gcs, openslr, url
+    title: str
+    url: str
+    archive: str  # its file name in the archive folder
+    sha256: str | None = None
 
 
 def _say(message: str, quiet: bool = False) -> None:
@@ -112,302 +113,189 @@ def _say(message: str, quiet: bool = False) -> None:
 
 
 def _human(n_bytes: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n_bytes) < 1000 or unit == "GB":
+    for unit in ("B", "KB", "MB"):
+        if abs(n_bytes) < 1000:
             return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
         n_bytes /= 1000
-    raise AssertionError("unreachable")
+    return f"{n_bytes:.1f} GB"
 
 
-def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+def tier_folder(tier: str) -> Path:
+    """The default folder of a tier: ``data/small``, ``train-dataset`` or ``data/synthetic``."""
+    folders = dict(zip(TIERS, (paths.SMALL_DATA, paths.FULL_DATA, paths.SYNTHETIC_DATA)))
+    if tier not in folders:
+        raise DownloadError(f"tier must be one of {', '.join(TIERS)}, not {tier!r}", kind="usage")
+    return folders[tier]
 
 
-def default_dest() -> Path:
-    """Return the default data folder: ``train-dataset/`` at the repository root.
-
-    The repository root is the folder holding ``data_download.py``: the parent of this package
-    (editable install or checkout), else the current folder or one of its parents.
-
-    Returns
-    -------
-    pathlib.Path
-        ``<repo root>/train-dataset``, or ``./train-dataset`` if no root is found.
-    """
-    cwd = Path.cwd().resolve()
-    for root in (Path(__file__).resolve().parent.parent, cwd, *cwd.parents):
-        if (root / "data_download.py").is_file():
-            return root / "train-dataset"
-    return cwd / "train-dataset"
+def download_command(*args: str) -> str:
+    """``python data_download.py ARGS`` as it runs from the current folder (``../`` or absolute)."""
+    script, cwd = paths.REPO_ROOT / "data_download.py", Path.cwd().resolve()
+    inside = cwd == paths.REPO_ROOT or paths.REPO_ROOT in cwd.parents
+    return shlex.join(["python", os.path.relpath(script, cwd) if inside else str(script), *args])
 
 
-def is_complete(dest: str | os.PathLike) -> bool:
-    """Tell whether ``dest`` holds a completely unpacked data set.
-
-    Parameters
-    ----------
-    dest : path
-        Data set folder.
-
-    Returns
-    -------
-    bool
-        True if ``dest/.complete`` exists and ``dest`` has at least one speaker folder.
-    """
-    dest = Path(dest)
-    if not (dest / MARKER).is_file():
+def has_dataset(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` is complete (:func:`helpers.paths.is_complete`) with a speaker folder."""
+    if not paths.is_complete(folder):
         return False
-    return any(p.is_dir() and not p.name.startswith(".") for p in dest.iterdir())
+    return any(p.is_dir() and p.name[0] != "." for p in Path(folder).iterdir())
 
 
-def _describe(dest: Path) -> str:
-    try:
-        return (dest / MARKER).read_text(encoding="utf-8").strip() or "no details"
-    except OSError:
-        return "no details"
+def _describe(folder: Path) -> str:
+    return (folder / paths.COMPLETE_MARKER).read_text(encoding="utf-8").strip() or "no details"
 
 
-def _check_dest_free(dest: Path) -> None:
-    """Refuse to overwrite a non-empty folder that is not a completed data set."""
-    if dest.exists() and not dest.is_dir():
-        raise UsageError(f"{dest} exists and is not a folder. Remove it, or pass another --dest.")
-    if dest.is_dir() and any(dest.iterdir()):
-        raise DownloadError(
-            f"{dest} already exists but is not a complete data set (it has no {MARKER} marker "
-            "file), so it is left untouched. If you unpacked the data yourself and it is complete, "
-            f"create an empty file {dest / MARKER}; otherwise delete the folder and run the "
-            "command again, or pass another --dest."
-        )
-
-
-# --------------------------------------------------------------------------------------------------
-# checks
-
-
-def check_free_space(
-    folder: str | os.PathLike, needed_bytes: int, purpose: str = "unpacking the data set"
-) -> None:
-    """Raise :class:`DownloadError` if ``folder``'s disk has less than ``needed_bytes`` free.
-
-    Parameters
-    ----------
-    folder : path
-        An existing folder on the disk to check.
-    needed_bytes : int
-        Bytes that must be free.
-    purpose : str
-        What the space is for, for the error message.
-
-    Raises
-    ------
-    DownloadError
-        Naming the folder, the space needed and the space free.
-    """
+def check_free_space(folder: str | os.PathLike, needed_bytes: int, purpose: str) -> None:
+    """Raise :class:`DownloadError` (kind ``disk``) if ``folder``'s disk has less free space."""
     free = shutil.disk_usage(folder).free
     if free < needed_bytes:
-        raise DownloadError(
-            f"Not enough free disk space in {folder}: {purpose} needs about "
-            f"{_human(needed_bytes)} but only {_human(free)} is free. Free some space, or pass "
-            "--dest to put the data on a disk with more room."
-        )
+        what = f"Not enough free disk space in {folder}: {purpose} needs about"
+        what += f" {_human(needed_bytes)} but only {_human(free)} is free"
+        raise DownloadError(what, kind="disk")
 
 
-def verify_sha256(path: str | os.PathLike, expected: str, quiet: bool = False) -> None:
-    """Check a file's SHA-256 checksum.
+def check_archive(path: str | os.PathLike, sha256: str | None = None, quiet: bool = False) -> None:
+    """Raise :class:`DownloadError` unless ``path`` starts like a ``.tar.gz`` of SHA-256 ``sha256``.
 
-    Parameters
-    ----------
-    path : path
-        File to hash.
-    expected : str
-        Expected hex digest (case-insensitive).
-    quiet : bool
-        Hide the progress bar.
-
-    Raises
-    ------
-    CorruptArchiveError
-        If the digests differ.
-    """
-    path = Path(path)
-    digest = hashlib.sha256()
-    with (
-        open(path, "rb") as fh,
-        tqdm(
-            total=path.stat().st_size,
-            desc=f"Checking {path.name}",
-            unit="B",
-            unit_scale=True,
-            unit_divisor=1024,
-            disable=quiet,
-        ) as bar,
-    ):
-        while chunk := fh.read(CHUNK_SIZE):
-            digest.update(chunk)
-            bar.update(len(chunk))
-    if digest.hexdigest() != expected.strip().lower():
-        raise CorruptArchiveError(
-            f"{path} has SHA-256 {digest.hexdigest()}, not the expected {expected.lower()}: the "
-            "download is corrupt or is not the file you meant. Delete it and download it again, "
-            "or check the checksum you passed with --sha256."
-        )
-
-
-def _html_message(path: Path) -> str:
-    return (
-        f"{path} is an HTML web page, not the .tar.gz archive. Google Drive sends such a page "
-        "instead of the file when the file's download quota is exceeded ('Too many users have "
-        "viewed or downloaded this file recently') or when it wants you to confirm a virus "
-        "scan; a mirror URL that points at a web page rather than the file does the same. "
-        "Retry in a few hours, or use another source: `python data_download.py --source gcs`, "
-        "`--url URL` with a direct link to the file, or download it in your browser from "
-        f"{DRIVE_VIEW_URL} and pass `--archive path/to/{ARCHIVE_NAME}`."
-    )
-
-
-def check_archive(path: str | os.PathLike) -> None:
-    """Check that ``path`` looks like a gzip-compressed tar archive.
-
-    Reads only the beginning of the file: gzip magic bytes ``1f 8b``, then the first tar member.
-    A truncated archive is caught later, while unpacking.
-
-    Parameters
-    ----------
-    path : path
-        Archive to check.
-
-    Raises
-    ------
-    CorruptArchiveError
-        If the file is empty, an HTML page (a Google Drive quota or virus-scan page), not gzip
-        or not a tar archive.
+    A truncated archive is caught only while unpacking. An HTML page in its place (Google Drive's
+    quota or virus-scan page, a mirror link to a page) has kind ``quota``; other faults ``corrupt``.
     """
     path = Path(path)
     with open(path, "rb") as fh:
-        head = fh.read(2048)
-    if not head:
-        raise CorruptArchiveError(f"{path} is empty. Delete it and download it again.")
-    if head[:2] != b"\x1f\x8b":
-        lowered = head.lower()
-        if b"<html" in lowered or b"<!doctype" in lowered:
-            raise CorruptArchiveError(_html_message(path))
-        raise CorruptArchiveError(
-            f"{path} is not a gzip file (it starts with bytes {head[:4].hex(' ')}, not 1f 8b), so "
-            "it is not the data set's .tar.gz. Delete it and download it again, or pass the right "
-            "file with --archive."
-        )
+        head = fh.read(2048).lower()
+    if b"<html" in head or b"<!doctype" in head:
+        what = f"{path.name} is an HTML web page, not the .tar.gz: Google Drive's page when the "
+        what += "download quota is exceeded or a virus scan needs confirming, or a link to a page"
+        raise DownloadError(what, kind="quota")
     try:
         with tarfile.open(path, "r:gz") as tar:
             if tar.next() is None:
-                raise CorruptArchiveError(f"{path} is an empty tar archive. Download it again.")
-    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise CorruptArchiveError(
-            f"{path} is gzip-compressed but not a readable tar archive ({exc}). Delete it and "
-            "download it again."
-        ) from exc
+                raise tarfile.ReadError("an empty tar archive")
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:  # gzip.BadGzipFile too
+        raise DownloadError(f"{path} is not a readable .tar.gz ({exc})", kind="corrupt") from exc
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh, tqdm(desc=f"Checking {path.name}", unit="B", disable=quiet) as bar:
+        while sha256 and (chunk := fh.read(CHUNK_SIZE)):
+            digest.update(chunk)
+            bar.update(len(chunk))
+    if sha256 and digest.hexdigest() != sha256.strip().lower():
+        what = f"{path} has SHA-256 {digest.hexdigest()}, not the expected {sha256.lower()}"
+        raise DownloadError(what, kind="checksum")
 
 
 # --------------------------------------------------------------------------------------------------
 # downloads
 
+_NETWORK = {  # text in the exception chain -> kind of failure; the first match wins
+    "name or service not known": "dns",
+    "nodename nor servname": "dns",
+    "failed to resolve": "dns",
+    "temporary failure in name resolution": "offline",
+    "network is unreachable": "offline",
+    "connection refused": "refused",
+    "timed out": "timeout",
+}
+_NETWORK_WHAT = {
+    "dns": "the host name {host} could not be resolved (DNS: {text})",
+    "offline": "no network: {host} could not be reached ({text})",
+    "refused": "{host} refused the connection on port {port}",
+    "timeout": "{host} did not answer (timed out{after})",
+}
+
+
+def _network_error(url: str, exc: BaseException | None, timeout: float = 0) -> DownloadError | None:
+    """Name a failure below HTTP (DNS, no network, refused, timeout) from an exception chain."""
+    text, parts = "", urllib.parse.urlsplit(url)
+    while exc is not None and len(text) < 4000:
+        reason = getattr(exc, "reason", "")
+        text += f" {exc} {reason}" + (" timed out" if isinstance(exc, TimeoutError) else "")
+        exc = exc.__cause__ or exc.__context__ or (reason if isinstance(reason, OSError) else None)
+    for pattern, kind in _NETWORK.items():
+        if pattern in text.lower():
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            after, text = f" after {timeout:g} s" if timeout else "", pattern.capitalize()
+            what = _NETWORK_WHAT[kind].format(
+                host=parts.hostname, port=port, text=text, after=after
+            )
+            return DownloadError(what, kind=kind)
+    return None
+
+
+def _http_error(url: str, status: int, reason: str) -> DownloadError:
+    busy = status in (408, 429) or status >= 500
+    why = {403: "the file is not public, or the link expired", 404: "there is no file there"}
+    why = "the server is busy or failing" if busy else why.get(status, "it refused the request")
+    what = f"{url} answered HTTP {status} ({reason}): {why}"
+    return DownloadError(what, kind="busy" if busy else "http")
+
 
 def _content_range(header: str | None) -> tuple[int | None, int | None]:
-    """Parse ``bytes START-END/TOTAL`` or ``bytes */TOTAL`` into ``(START, TOTAL)``."""
-    match = re.fullmatch(r"\s*bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)\s*", header or "")
-    if not match:
+    """``bytes START-END/TOTAL`` or ``bytes */TOTAL`` -> ``(START, TOTAL)``."""
+    unit, _, spec = (header or "").strip().partition(" ")
+    span, _, total = spec.partition("/")
+    start = span.partition("-")[0]
+    if unit != "bytes":
         return None, None
-    start, total = match.groups()
-    return (int(start) if start else None), (int(total) if total != "*" else None)
+    return (int(start) if start.isdigit() else None), (int(total) if total.isdigit() else None)
 
 
-def _http_attempt(
-    url: str, part: Path, extra_space_factor: float, quiet: bool, timeout: float
-) -> None:
-    """Fetch ``url`` into ``part``, resuming from its current size; raise ``_Interrupted``."""
-    offset = part.stat().st_size if part.is_file() else 0
-    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+def _open(url: str, offset: int, timeout: float) -> http.client.HTTPResponse:
+    headers = {"User-Agent": "audio-course-data-download/2.0", "Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
     try:
-        response = urllib.request.urlopen(
-            urllib.request.Request(url, headers=headers), timeout=timeout
-        )
+        return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
     except urllib.error.HTTPError as exc:
-        if exc.code == 416 and offset:
-            if _content_range(exc.headers.get("Content-Range"))[1] == offset:
-                return  # the partial file is already whole
-            _unlink(part)
-            raise _Interrupted(
-                "the partial file does not match the server's; starting over"
-            ) from exc
-        if exc.code in (408, 429) or exc.code >= 500:
-            raise _Interrupted(f"the server answered HTTP {exc.code} {exc.reason}") from exc
-        raise DownloadError(
-            f"{url} answered HTTP {exc.code} ({exc.reason}). Check the URL; if the file has moved "
-            "or been removed, try another source (--source, --url, or download it yourself and "
-            "pass --archive)."
-        ) from exc
-    except OSError as exc:  # URLError, timeouts, refused connections
-        reason = getattr(exc, "reason", exc)
-        raise _Interrupted(f"could not reach {url} ({reason})") from exc
+        return exc  # type: ignore[return-value]  # a response too: the caller reads its status
+    except (OSError, http.client.HTTPException) as exc:  # URLError: DNS, refused, timeout...
+        what = f"could not reach {url} ({getattr(exc, 'reason', exc)})"
+        raise _network_error(url, exc, timeout) or DownloadError(what, kind="dns") from exc
 
-    with response:
-        if response.status == 206:
-            start, total = _content_range(response.headers.get("Content-Range"))
-            if start != offset:
-                _unlink(part)
-                raise _Interrupted("the server resumed at the wrong offset; starting over")
-            mode = "ab"
-        else:
+
+def _copy(
+    response: http.client.HTTPResponse, part: Path, offset: int, total: int | None, quiet: bool
+) -> None:
+    """Append (``offset`` > 0) or write the response body to ``part``, with a progress bar."""
+    bar = tqdm(
+        total=total, initial=offset, desc=part.stem, unit="B", unit_scale=True, disable=quiet
+    )
+    try:
+        with open(part, "ab" if offset else "wb") as fh, bar:
+            while chunk := response.read(CHUNK_SIZE):
+                fh.write(chunk)
+                bar.update(len(chunk))
+    except (OSError, http.client.HTTPException) as exc:
+        if isinstance(exc, OSError) and exc.filename == str(part):  # writing, not reading, failed
+            raise DownloadError(f"Could not write {part} ({exc})", kind="local") from exc
+        raise DownloadError(f"the connection broke ({exc!r})", kind="interrupted") from exc
+
+
+def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool, timeout: float) -> None:
+    """Fetch ``url`` into ``part``, resuming from its size; kind ``interrupted`` if it stops."""
+    offset = part.stat().st_size if part.is_file() else 0
+    with _open(url, offset, timeout) as response:
+        status, (start, total) = response.status, _content_range(response.headers["Content-Range"])
+        if status == 416 and offset and total == offset:
+            return  # the partial file is already whole
+        if status >= 400 and not (status == 416 and offset):
+            raise _http_error(url, status, response.reason)
+        if status in (206, 416) and start != offset:
+            part.unlink()
+            raise DownloadError("the partial file is not the server's: restart", kind="interrupted")
+        if status != 206:
             if offset:
-                _say(
-                    "The server cannot resume downloads; starting again from the beginning.", quiet
-                )
-            offset, mode = 0, "wb"
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
+                _say("The server cannot resume a download: starting again from zero.", quiet)
+            length, offset = response.headers.get("Content-Length", ""), 0
+            total = int(length) if length.isdigit() else None
         if total is not None:
-            needed = total - offset + int(extra_space_factor * total)
-            check_free_space(part.parent, needed, "downloading and unpacking the data set")
-        try:
-            with (
-                open(part, mode) as fh,
-                tqdm(
-                    total=total,
-                    initial=offset,
-                    desc=f"Downloading {part.name.removesuffix('.part')}",
-                    unit="B",
-                    unit_scale=True,
-                    unit_divisor=1024,
-                    disable=quiet,
-                ) as bar,
-            ):
-                while True:
-                    try:
-                        chunk = response.read(CHUNK_SIZE)
-                    except (OSError, http.client.HTTPException) as exc:
-                        raise _Interrupted(f"the connection broke ({exc!r})") from exc
-                    if not chunk:
-                        break
-                    fh.write(chunk)
-                    bar.update(len(chunk))
-        except OSError as exc:
-            raise DownloadError(
-                f"Could not write {part} ({exc}). Check the folder's permissions and free space."
-            ) from exc
-
+            needed = total - offset + int(space_factor * total)
+            check_free_space(part.parent, needed, "downloading and unpacking the data")
+        _copy(response, part, offset, total, quiet)
     size = part.stat().st_size
-    if total is not None and size < total:
-        raise _Interrupted(f"the connection closed after {_human(size)} of {_human(total)}")
-    if total is not None and size > total:
-        _unlink(part)
-        raise DownloadError(
-            f"{part} grew larger than the {_human(total)} announced by {url}; it was deleted. "
-            "Run the command again."
-        )
+    if total is not None and size < total:  # (a longer file fails the gzip and tar checks later)
+        what = f"the connection closed after {_human(size)} of {_human(total)}"
+        raise DownloadError(what, kind="interrupted")
 
 
 def download_http(
@@ -417,137 +305,70 @@ def download_http(
     retries: int | None = None,
     extra_space_factor: float = 0.0,
     quiet: bool = False,
-    timeout: float = 60.0,
+    timeout: float | None = None,
 ) -> Path:
-    """Download ``url`` to ``dest_file`` over HTTP(S), resuming interrupted transfers.
+    """Download ``url`` to ``dest_file``: bytes go to ``<dest_file>.part``, which an interrupted
+    transfer leaves behind and an HTTP ``Range`` request resumes (``retries`` times in this call,
+    default :data:`DOWNLOAD_RETRIES`, and on the next call); renamed once complete.
 
-    Bytes go to ``<dest_file>.part``; an existing ``.part`` is resumed with an HTTP ``Range``
-    request, and it is renamed to ``dest_file`` only once complete.
-
-    Parameters
-    ----------
-    url : str
-        ``http://`` or ``https://`` URL.
-    dest_file : path
-        Final file name.
-    retries : int, optional
-        How many times a broken transfer is resumed in this call (default ``DOWNLOAD_RETRIES``).
-    extra_space_factor : float
-        Also require ``extra_space_factor * size`` free bytes beyond the download itself (room to
-        unpack it later).
-    quiet : bool
-        Hide the progress bar and messages.
-    timeout : float
-        Socket timeout (s).
-
-    Returns
-    -------
-    pathlib.Path
-        ``dest_file``.
-
-    Raises
-    ------
-    DownloadError
-        On an HTTP error, or when the transfer keeps breaking (the ``.part`` file is then kept, and
-        running again resumes it).
+    ``extra_space_factor`` × size must also be free (room to unpack it); ``timeout`` is the socket
+    timeout in seconds (default :data:`TIMEOUT_SECONDS`). Raises :class:`DownloadError` of the kind
+    that happened (``dns``, ``refused``, ``timeout``, ``http``, ``busy``, ``interrupted``...).
     """
     dest_file = Path(dest_file)
     part = dest_file.with_name(dest_file.name + ".part")
     retries = DOWNLOAD_RETRIES if retries is None else retries
     for attempt in range(retries + 1):
         try:
-            _http_attempt(url, part, extra_space_factor, quiet, timeout)
+            _http_attempt(url, part, extra_space_factor, quiet, timeout or TIMEOUT_SECONDS)
             break
-        except _Interrupted as exc:
+        except DownloadError as exc:
+            if exc.kind not in _RETRIED or (exc.kind == "busy" and attempt == retries):
+                raise
             if attempt == retries:
                 kept = part.stat().st_size if part.is_file() else 0
-                where = f"The {_human(kept)} received so far are kept in {part}; " if kept else ""
-                raise DownloadError(
-                    f"Downloading {url} failed: {exc}. {where}Check your connection and run the "
-                    "same command again to resume, or try another source."
-                ) from exc
+                where = f"The {_human(kept)} received so far are kept in {part}. " if kept else ""
+                step = where + NEXT_STEPS["interrupted"]
+                raise DownloadError(f"{url} stopped: {exc.summary}", step, exc.kind) from exc
             wait = RETRY_WAIT_SECONDS * 2**attempt
-            _say(f"{exc}; resuming in {wait:.0f} s (retry {attempt + 1} of {retries}).", quiet)
+            _say(f"{exc.summary}; resuming in {wait:.0f} s ({attempt + 1} of {retries}).", quiet)
             time.sleep(wait)
     os.replace(part, dest_file)
     return dest_file
 
 
 def download_drive(file_id: str, dest_file: str | os.PathLike, quiet: bool = False) -> Path:
-    """Download a Google Drive file with ``gdown`` (resumable), to ``dest_file``.
+    """Download a Google Drive file with ``gdown`` (resumable, through its own ``.part`` file).
 
-    ``gdown`` writes to its own ``.part`` file next to ``dest_file`` and resumes it on the next run.
-
-    Parameters
-    ----------
-    file_id : str
-        Google Drive file id.
-    dest_file : path
-        Final file name.
-    quiet : bool
-        Hide gdown's messages and progress bar.
-
-    Returns
-    -------
-    pathlib.Path
-        ``dest_file``.
-
-    Raises
-    ------
-    DownloadError
-        If gdown is missing or the download fails (typically Drive's download quota).
+    Raises :class:`DownloadError` saying what happened: Drive's download quota (kind ``quota``),
+    no network or DNS, a timeout, or another gdown failure.
     """
     dest_file = Path(dest_file)
-    help_text = (
-        "Google Drive limits how often a shared file may be downloaded; when too many people "
-        "fetched it recently it refuses for a while. Retry later, or use another source: "
-        "`--source gcs`, `--url URL`, or download it in your browser from "
-        f"https://drive.google.com/file/d/{file_id}/view and pass `--archive FILE`."
+    others = (
+        f"use another source: `{download_command('--source', 'gcs')}`, a mirror (--url URL), or "
+        f"download it in your browser from https://drive.google.com/file/d/{file_id}/view and "
+        f"pass `--archive path/to/{dest_file.name}`"
     )
+    output = dest_file.with_name(dest_file.name + ".drive.part")  # gdown's temp files start so
     try:
         import gdown
-    except ImportError as exc:
-        raise DownloadError(f"gdown is not installed (pip install gdown). {help_text}") from exc
-    output = dest_file.with_name(dest_file.name + ".drive.part")  # gdown's own temp files start so
-    try:
+
         result = gdown.download(id=file_id, output=str(output), quiet=quiet, resume=True)
     except Exception as exc:  # gdown raises many kinds: quota, network, HTTP...
-        raise DownloadError(f"Downloading Drive file {file_id} failed: {exc} {help_text}") from exc
+        text = " ".join(str(exc).split())
+        if any(s in text.lower() for s in ("too many users", "quota", "many accesses")):
+            what = "Google Drive refuses: the file's download quota is exceeded ('Too many users"
+            what += " have viewed or downloaded this file recently')"
+            raise DownloadError(
+                what, f"It lifts within hours; retry later, or {others}", "quota"
+            ) from exc
+        net = _network_error(f"https://drive.google.com/uc?id={file_id}", exc)
+        what = f"Google Drive file {file_id}: gdown failed ({text[:300]})"
+        raise net or DownloadError(what, f"Retry later, or {others}") from exc
     if result is None or not output.is_file():
-        raise DownloadError(f"Downloading Drive file {file_id} failed. {help_text}")
+        raise DownloadError(f"gdown did not download Drive file {file_id}", f"Retry, or {others}")
     os.replace(output, dest_file)
     return dest_file
-
-
-def download_gcs(dest_file: str | os.PathLike, quiet: bool = False) -> Path:
-    """Download the public Cloud Storage copy of the data set (``GCS_URL``) to ``dest_file``.
-
-    Parameters
-    ----------
-    dest_file : path
-        Final file name.
-    quiet : bool
-        Hide the progress bar and messages.
-
-    Returns
-    -------
-    pathlib.Path
-        ``dest_file``.
-    """
-    return download_http(GCS_URL, dest_file, extra_space_factor=EXTRACT_SPACE_FACTOR, quiet=quiet)
-
-
-def _download_from(source: str, dest_file: Path, url: str | None, quiet: bool) -> None:
-    if source == "drive":
-        download_drive(DRIVE_FILE_ID, dest_file, quiet=quiet)
-    elif source == "gcs":
-        download_gcs(dest_file, quiet=quiet)
-    elif source == "openslr":
-        download_http(OPENSLR_URL, dest_file, extra_space_factor=EXTRACT_SPACE_FACTOR, quiet=quiet)
-    elif source == "url" and url:
-        download_http(url, dest_file, extra_space_factor=EXTRACT_SPACE_FACTOR, quiet=quiet)
-    else:
-        raise UsageError(f"unknown source {source!r}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -559,509 +380,409 @@ def _parts(name: str) -> list[str]:
 
 
 def _check_member(member: tarfile.TarInfo, root: Path, archive: Path) -> None:
-    """Refuse absolute paths, ``..`` and links that lead out of ``root``."""
-    name = member.name
-    problem = None
+    """Refuse absolute paths, ``..`` and links out of ``root``: the ``data`` filter strips a
+    leading ``/`` rather than refusing it, and never sees links, which are not extracted."""
+    name, link, problem = member.name, member.linkname, None
     if name.startswith(("/", "\\")) or PureWindowsPath(name).drive:
         problem = "an absolute path"
     elif ".." in _parts(name):
         problem = "a '..' path component"
     elif member.issym() or member.islnk():
-        link = member.linkname
         base = root / PurePosixPath(name).parent if member.issym() else root
         target = os.path.normpath(os.path.join(base, link))
         if link.startswith(("/", "\\")) or not target.startswith(str(root) + os.sep):
             problem = f"a link pointing outside the folder ({link!r})"
     if problem:
-        raise CorruptArchiveError(
-            f"{archive} contains an unsafe member {name!r} ({problem}); refusing to unpack it, and "
-            "nothing was written. This is not the course data set, or it was tampered with: "
-            "delete it and download it again from one of the official sources."
-        )
+        what = f"{archive} contains an unsafe member {name!r} ({problem}); nothing was unpacked"
+        step = "It is not the course data, or was tampered with: download it again from the source"
+        raise DownloadError(what, step, "corrupt")
 
 
-def _target_name(name: str, layout: str) -> str | None:
-    """Where a member goes in the flat layout (``<speaker>/<file>``), or None to skip it."""
+def _target_name(name: str) -> str | None:
+    """``<speaker>/<file>`` for an audio member, LibriSpeech's ``<speaker>/<chapter>/`` flattened."""
     parts = _parts(name)
-    depth = 3 if layout == "librispeech" else 2  # <speaker>/<chapter>/<file> or <speaker>/<file>
-    if len(parts) < depth:
+    if len(parts) < 2 or not paths.is_audio_file(parts[-1]) or "__MACOSX" in parts:
         return None
-    speaker, file_name = parts[-depth], parts[-1]
-    if file_name.startswith(".") or speaker.startswith(".") or "__MACOSX" in parts:
-        return None
-    if not file_name.lower().endswith(AUDIO_SUFFIXES):
-        return None
-    return f"{speaker}/{file_name}"
+    nested = len(parts) >= 3 and parts[-1].startswith(f"{parts[-3]}-{parts[-2]}-")
+    speaker = parts[-3] if nested else parts[-2]
+    return None if speaker[0] == "." or parts[-1][0] == "." else f"{speaker}/{parts[-1]}"
 
 
 def detect_layout(archive: str | os.PathLike) -> str:
-    """Guess an archive's layout from its first audio member.
-
-    Parameters
-    ----------
-    archive : path
-        A ``.tar.gz`` archive.
-
-    Returns
-    -------
-    str
-        ``"librispeech"`` if audio files sit in ``<speaker>/<chapter>/<speaker>-<chapter>-*``
-        folders (as in LibriSpeech), else ``"flat"``.
-    """
-    try:
-        with tarfile.open(archive, "r:gz") as tar:
-            for _, member in zip(range(2000), tar):
-                parts = _parts(member.name)
-                if parts and parts[0] == "LibriSpeech":
-                    return "librispeech"
-                if member.isreg() and parts[-1].lower().endswith(AUDIO_SUFFIXES):
-                    if len(parts) >= 3 and parts[-1].startswith(f"{parts[-3]}-{parts[-2]}-"):
-                        return "librispeech"
-                    return "flat"
-    except (tarfile.TarError, EOFError, zlib.error, OSError):
-        pass  # unpacking reports it properly
+    """``"librispeech"`` if the first audio member of ``archive`` is in
+    ``<speaker>/<chapter>/<speaker>-<chapter>-*`` (as in LibriSpeech), else ``"flat"``."""
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar:
+            target, parts = _target_name(member.name), _parts(member.name)
+            if member.isreg() and target:
+                return "librispeech" if target.split("/")[0] != parts[-2] else "flat"
     return "flat"
 
 
-def _unpack(archive: Path, root: Path, layout: str, quiet: bool) -> None:
-    """Unpack the audio files of ``archive`` into ``root/<speaker>/<file>``."""
+def _unpack_error(archive: Path, exc: Exception) -> DownloadError:
+    if isinstance(exc, DownloadError):
+        return exc
+    if isinstance(exc, getattr(tarfile, "FilterError", ())):  # the "data" filter refused it
+        return DownloadError(f"{archive} contains an unsafe member ({exc})", kind="corrupt")
+    if isinstance(exc, tarfile.TarError | EOFError | zlib.error | gzip.BadGzipFile):
+        return DownloadError(f"{archive} is truncated or corrupt ({exc!r})", kind="corrupt")
+    return DownloadError(f"Unpacking {archive} failed ({exc}); nothing was kept", kind="local")
+
+
+def _unpack(archive: Path, root: Path, quiet: bool) -> None:
+    """Unpack ``archive``'s audio files into ``root/<speaker>/<file>``; on failure remove them."""
     safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python >= 3.11.4
-    with (
-        tarfile.open(archive, "r:gz") as tar,
-        tqdm(desc=f"Unpacking {archive.name}", unit=" members", disable=quiet) as bar,
-    ):
-        for member in tar:
-            bar.update()
-            _check_member(member, root, archive)
-            target = _target_name(member.name, layout) if member.isreg() else None
-            if target is None:
-                continue
-            renamed = copy.copy(member)
-            renamed.name = target
-            tar.extract(renamed, root, **safe)
-        while tar.fileobj.read(CHUNK_SIZE):  # read to the end: checks the gzip CRC and length
-            pass
-
-
-def _count(root: Path) -> tuple[int, int]:
-    speakers = files = 0
-    for folder in root.iterdir():
-        if folder.is_dir():
-            n = sum(1 for f in folder.iterdir() if f.suffix.lower() in AUDIO_SUFFIXES)
-            speakers += n > 0
-            files += n
-    return speakers, files
-
-
-def extract_archive(
-    archive: str | os.PathLike,
-    dest: str | os.PathLike,
-    layout: str = "flat",
-    *,
-    source: str = "archive",
-    quiet: bool = False,
-) -> Path:
-    """Unpack a data set archive into ``dest/<speaker>/<file>``, atomically.
-
-    Audio files are unpacked into a hidden temporary sibling of ``dest`` (``.<dest>.partial-*``),
-    which gets a ``.complete`` marker and is renamed to ``dest`` only when everything worked; on any
-    failure it is deleted, so ``dest`` is either absent or complete. Other files (transcripts,
-    READMEs) are skipped; unsafe members make the whole archive be refused.
-
-    Parameters
-    ----------
-    archive : path
-        A ``.tar.gz`` file.
-    dest : path
-        Folder to create; it must not exist, or be empty.
-    layout : {"flat", "librispeech"}
-        ``.../<speaker>/<file>`` (the course archive, whatever its top folder) or
-        ``.../<speaker>/<chapter>/<file>`` (LibriSpeech). File names are kept.
-    source : str
-        Recorded in the marker file.
-    quiet : bool
-        Hide the progress bar.
-
-    Returns
-    -------
-    pathlib.Path
-        ``dest``.
-
-    Raises
-    ------
-    CorruptArchiveError
-        Truncated or corrupt archive, unsafe member, or no audio file in it.
-    DownloadError
-        ``dest`` is not empty, or writing failed (disk full, permissions).
-    """
-    archive, dest = Path(archive), Path(dest)
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
-    _check_dest_free(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+    written: list[Path] = []
     try:
-        try:
-            _unpack(archive, tmp, layout, quiet)
-        except getattr(tarfile, "FilterError", ()) as exc:  # tarfile's "data" filter refused it
-            raise CorruptArchiveError(
-                f"{archive} contains an unsafe member ({exc}); refusing to unpack it. Delete it "
-                "and download it again from one of the official sources."
-            ) from exc
-        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise CorruptArchiveError(
-                f"{archive} is truncated or corrupt ({exc!r}); nothing was unpacked. Delete it and "
-                "download it again."
-            ) from exc
-        except OSError as exc:
-            raise DownloadError(
-                f"Unpacking {archive} into {dest.parent} failed ({exc}); nothing was kept. Check "
-                "the free disk space and the folder's permissions, then run the command again."
-            ) from exc
-        speakers, files = _count(tmp)
-        if files == 0:
-            raise CorruptArchiveError(
-                f"{archive} holds no audio file under <speaker>/ folders: it is not the data set. "
-                "Pass the right file, or download it again."
-            )
-        (tmp / MARKER).write_text(
-            f"source={source} speakers={speakers} files={files} archive={archive.name}\n",
-            encoding="utf-8",
-        )
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private
-        if dest.exists():
-            dest.rmdir()  # empty, checked above
-        tmp.rename(dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # gone already if renamed
-    return dest
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tqdm(tar, desc=f"Unpacking {archive.name}", unit=" files", disable=quiet):
+                _check_member(member, root, archive)
+                target = _target_name(member.name) if member.isreg() else None
+                if target is not None:
+                    renamed = copy.copy(member)
+                    renamed.name = target
+                    tar.extract(renamed, root, **safe)
+                    written.append(root / target)
+            while tar.fileobj.read(CHUNK_SIZE):  # to the end: checks the gzip CRC and length
+                pass
+        if not written:
+            what = f"{archive} holds no audio file in <speaker>/ folders: it is not the data"
+            raise DownloadError(what, kind="corrupt")
+    except BaseException as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if not isinstance(exc, Exception):
+            raise
+        raise _unpack_error(archive, exc) from exc
+
+
+def _check_and_unpack(archive: Path, root: Path, sha256: str | None, quiet: bool) -> None:
+    check_archive(archive, sha256, quiet)
+    space = int(EXTRACT_SPACE_FACTOR * archive.stat().st_size)
+    check_free_space(root.parent, space, f"unpacking {archive.name}")
+    _unpack(archive, root, quiet)
 
 
 # --------------------------------------------------------------------------------------------------
-# the whole job
+# sources and tiers
 
 
-def _remove_stale_partials(dest: Path, quiet: bool) -> None:
+def _failures() -> tuple[Path, dict[str, str]]:
+    log = Path(tempfile.gettempdir()) / FAILURES_FILE
+    try:
+        return log, json.loads(log.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return log, {}
+
+
+def _remember(url: str, why: str | None) -> None:
+    """Record (or, with ``why=None``, forget) that ``url`` failed in this runtime."""
+    log, failures = _failures()
+    if failures.get(url) != why:
+        failures.pop(url, None) if why is None else failures.update({url: why})
+        log.write_text(json.dumps(failures, indent=1), encoding="utf-8")
+
+
+def _openslr(subset: str, url: str, sha256: str) -> Source:
+    return Source("openslr", f"OpenSLR ({subset})", url, f"{subset}.tar.gz", sha256)
+
+
+def _official(tier: str, source: str) -> list[list[Source]]:
+    """The archives of a tier, each with its official sources (read now: tests repoint them)."""
+    if tier == "small":
+        dev = _openslr("dev-clean", DEV_CLEAN_URL, DEV_CLEAN_SHA256)
+        return [[dev], [_openslr("test-clean", TEST_CLEAN_URL, TEST_CLEAN_SHA256)]]
+    if tier != "full":
+        raise DownloadError(f"tier must be one of {', '.join(TIERS)}, not {tier!r}", kind="usage")
+    every = [
+        Source("drive", "Google Drive", f"drive:{DRIVE_FILE_ID}", ARCHIVE_NAME),
+        Source("gcs", "Cloud Storage", GCS_URL, ARCHIVE_NAME),
+        _openslr("train-clean-100", OPENSLR_URL, OPENSLR_SHA256),
+    ]
+    return [[s for s in every if source in ("auto", s.label)]]
+
+
+def tier_sources(
+    tier: str,
+    *,
+    source: str = "auto",
+    url: str | None = None,
+    sha256: str | None = None,
+    with_test_clean: bool = False,
+) -> list[list[Source]]:
+    """The archives a tier needs, each as its list of :class:`Source` in the order tried.
+
+    ``url`` (default ``$AUDIO_COURSE_DATA_URL``) is a mirror put first. A file URL stands for the
+    first archive, checked against ``sha256`` (default ``$AUDIO_COURSE_DATA_SHA256``), else against
+    the official checksum when the file name is the official one; a folder URL (ending in ``/``)
+    holds every archive under its official name. Without a mirror ``sha256`` applies to the first.
+    """
+    if source not in SOURCES:
+        raise DownloadError(
+            f"source must be one of {', '.join(SOURCES)}, not {source!r}", kind="usage"
+        )
+    plan = _official(tier, source)[: 1 + with_test_clean]
+    url, sha256 = url or os.environ.get(MIRROR_ENV), sha256 or os.environ.get(SHA256_ENV)
+    if not url:
+        plan[0] = [replace(s, sha256=sha256 or s.sha256) for s in plan[0]]
+        return plan
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise DownloadError(f"--url must be an http:// or https:// URL, not {url!r}", kind="usage")
+    for i, part in enumerate(plan if url.endswith("/") else plan[:1]):
+        link = url + part[0].archive if url.endswith("/") else url
+        same_name = PurePosixPath(urllib.parse.urlsplit(link).path).name == part[0].archive
+        known = (sha256 if i == 0 else None) or (part[0].sha256 if same_name else None)
+        part.insert(0, replace(part[0], label="url", title="the mirror", url=link, sha256=known))
+    return plan
+
+
+def _kept(part: list[Source], root: Path, folder: Path, quiet: bool) -> tuple[str, Path] | None:
+    """Unpack into ``root`` an archive of ``part`` already in ``folder`` (no network request)."""
+    for src in part:
+        if (path := folder / src.archive).is_file():
+            _say(f"Found {path}; checking it.", quiet)
+            try:
+                _check_and_unpack(path, root, src.sha256, quiet)
+                return "earlier-download", path
+            except DownloadError as exc:
+                if exc.kind not in ("corrupt", "checksum", "quota"):
+                    raise
+                _say(f"It is not usable, so it is deleted and downloaded again: {exc}", quiet)
+                path.unlink()
+    return None
+
+
+def _fetch(src: Source, root: Path, path: Path, retry: bool, quiet: bool) -> None:
+    """Download ``src`` to ``path`` and unpack it into ``root``, unless it failed in this runtime
+    (and ``retry`` is false); remember how it went."""
+    why = None if retry else _failures()[1].get(src.url)
+    if why:
+        raise DownloadError(
+            f"it failed earlier in this runtime ({why}); --retry tries it again", kind="remembered"
+        )
+    _say(f"Downloading {src.archive} from {src.title}...", quiet)
+    try:
+        if src.url.startswith("drive:"):
+            download_drive(src.url.removeprefix("drive:"), path, quiet=quiet)
+        else:
+            download_http(src.url, path, extra_space_factor=EXTRACT_SPACE_FACTOR, quiet=quiet)
+        _check_and_unpack(path, root, src.sha256, quiet)
+    except DownloadError as exc:
+        if exc.kind not in _FINAL:
+            _remember(src.url, exc.summary if exc.kind in _REMEMBERED else None)
+            path.unlink(missing_ok=True)  # a complete but bad file (a resumable .part stays)
+        raise
+    _remember(src.url, None)
+
+
+def _fetch_part(
+    part: list[Source], root: Path, folder: Path, retry: bool, quiet: bool
+) -> tuple[str, Path]:
+    """Unpack into ``root`` the first source of ``part`` that works, saying in one line (stderr)
+    each that fails; return its label and archive path. Raises one error listing every failure."""
+    failures: list[DownloadError] = []
+    for i, src in enumerate(part):
+        try:
+            _fetch(src, root, folder / src.archive, retry, quiet)
+            return src.label, folder / src.archive
+        except DownloadError as exc:
+            if exc.kind in _FINAL:
+                raise
+            verb = "skipped" if exc.kind == "remembered" else "failed"
+            failures.append(
+                DownloadError(f"{src.title} {verb}: {exc.summary}", exc.next_step, exc.kind)
+            )
+            if i + 1 < len(part):
+                line = f"{failures[-1].summary}. Trying {part[i + 1].title} next."
+                print(line[0].upper() + line[1:], file=sys.stderr, flush=True)
+    if len(failures) == 1:
+        raise failures[0]
+    offline = all(e.kind in ("dns", "offline", "timeout") for e in failures)
+    why = " (none could be reached: is this machine online?)" if offline else ""
+    steps = " ".join(dict.fromkeys(e.next_step.rstrip(".") + "." for e in failures if e.next_step))
+    raise DownloadError(
+        f"Every source failed{why}:" + "".join(f"\n  - {e.summary}" for e in failures), steps
+    )
+
+
+def _prepare(dest: Path, quiet: bool) -> None:
+    """Refuse a ``dest`` that is not ours to fill; make its parent; remove stale temporary folders."""
+    if dest.exists() and not dest.is_dir():
+        raise DownloadError(
+            f"{dest} exists and is not a folder", "Remove it, or pass another --dest", "usage"
+        )
+    if dest.is_dir() and any(dest.iterdir()):
+        marker = dest / paths.COMPLETE_MARKER
+        what = f"{dest} already exists but is not a complete data set (no {marker.name} marker, "
+        step = (
+            f"If you unpacked the data yourself and it is complete, create an empty file {marker}; "
+        )
+        raise DownloadError(
+            what + "or no speaker folder), so it is left untouched",
+            step + "else delete the folder and run again, or pass another --dest",
+            "local",
+        )
+    dest.parent.mkdir(parents=True, exist_ok=True)
     for stale in dest.parent.glob(f".{dest.name}.partial-*"):
         _say(f"Removing {stale}, left over by an interrupted run.", quiet)
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _validate(path: Path, sha256: str | None, quiet: bool) -> None:
-    check_archive(path)
-    if sha256:
-        verify_sha256(path, sha256, quiet=quiet)
+def _finish(tmp: Path, dest: Path, tier: str, results: list[tuple[str, Path]]) -> None:
+    """Mark ``tmp`` complete and rename it to ``dest``: the last step, atomic."""
+    speakers = [p for p in tmp.iterdir() if p.is_dir()]
+    files = sum(paths.is_audio_file(f) for p in speakers for f in p.iterdir())
+    labels, names = "+".join(r[0] for r in results), "+".join(r[1].name for r in results)
+    paths.mark_complete(
+        tmp, f"tier={tier} source={labels} speakers={len(speakers)} files={files} archive={names}\n"
+    )
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private
+    if dest.exists():
+        dest.rmdir()  # empty, checked by _prepare
+    tmp.rename(dest)
 
 
-def _obtain(
-    dest: Path, source: str, url: str | None, sha256: str | None, quiet: bool
-) -> tuple[Path, str]:
-    """Download (or reuse) the archive next to ``dest``; return its path and source label."""
-    name = OPENSLR_ARCHIVE_NAME if source == "openslr" else ARCHIVE_NAME
-    path = dest.parent / name
-    if path.is_file():
-        _say(f"Found {path} from an earlier download; checking it.", quiet)
-        try:
-            _validate(path, sha256, quiet)
-            return path, "earlier-download"
-        except DownloadError as exc:
-            _say(f"It is not usable, so it is deleted and downloaded again: {exc}", quiet)
-            _unlink(path)
-    order = ["drive", "gcs"] if source == "auto" else [source]
-    failures = []
-    for i, name in enumerate(order):
-        _say(f"Downloading the data set from {SOURCE_TITLES[name]}...", quiet)
-        try:
-            _download_from(name, path, url, quiet)
-            _validate(path, sha256, quiet)
-            return path, name
-        except UsageError:
-            raise
-        except DownloadError as exc:
-            _unlink(path)  # a complete but bad file; resumable .part files are kept
-            if len(order) == 1:
-                raise
-            failures.append(f"[{SOURCE_TITLES[name]}] {exc}")
-            if i + 1 < len(order):
-                print(
-                    f"{SOURCE_TITLES[name]} failed: {exc}\n"
-                    f"Trying {SOURCE_TITLES[order[i + 1]]} instead.",
-                    file=sys.stderr,
-                    flush=True,
-                )
-    raise DownloadError("Every source failed. " + " ".join(failures))
+def _advice(
+    tier: str, plan: list[list[Source]], dest: Path, url: str | None, with_test_clean: bool
+) -> str:
+    """What else to try once the sources failed, with commands that run from the current folder."""
+    options = ["--tier", tier, *(["--url", url] if url else []), "--retry"]
+    options += ["--dest", str(dest)] if dest != tier_folder(tier) else []
+    options += ["--with-test-clean"] if with_test_clean else []
+    official = next(s for s in plan[0] if s.label != "url")
+    where = DRIVE_VIEW_URL if tier == "full" else official.url
+    alone = (
+        f", or one source alone: `{download_command('--source', 'gcs')}`" if tier == "full" else ""
+    )
+    return (
+        f"You can also download {official.archive} in your browser from {where} and pass "
+        f"`--archive path/to/{official.archive}`{alone}. Sources that failed are skipped on a "
+        f"re-run in this runtime; to try them again: `{download_command(*options)}`."
+    )
 
 
-def fetch(
+def fetch_tier(
+    tier: str = "full",
     dest: str | os.PathLike | None = None,
     *,
-    source: str = "auto",
+    archive_dir: str | os.PathLike | None = None,
     url: str | None = None,
+    with_test_clean: bool = False,
+    quiet: bool = False,
+    source: str = "auto",
     archive: str | os.PathLike | None = None,
     sha256: str | None = None,
     keep_archive: bool = False,
-    quiet: bool = False,
+    retry: bool = False,
 ) -> Path:
-    """Make sure ``dest`` holds the unpacked data set: download, check and unpack it if needed.
+    """Make sure a tier's data is unpacked in ``dest``; return that complete folder.
 
-    Does nothing if ``dest`` is already complete. A downloaded archive is deleted once unpacked
-    (unless ``keep_archive``); an archive passed with ``archive`` is never deleted.
+    Nothing happens when ``dest`` is complete. Otherwise each archive of the tier is taken from
+    ``archive_dir`` if it is there and verifies (no network request), else downloaded there,
+    source after source (:func:`tier_sources`); all are unpacked into a temporary folder renamed
+    to ``dest``. Downloaded archives are then deleted, unless ``keep_archive`` or ``archive_dir``.
 
     Parameters
     ----------
+    tier : {"small", "full", "synthetic"}
+        Which data (see the module's docstring).
     dest : path, optional
-        Data set folder (default :func:`default_dest`). Archives are downloaded next to it.
-    source : {"auto", "drive", "gcs", "openslr"}
-        ``"auto"`` tries Google Drive, then Cloud Storage. Ignored with ``url`` or ``archive``.
+        Data folder, default :func:`tier_folder`.
+    archive_dir : path, optional
+        Where archives are kept (e.g. a folder on Google Drive); default: next to ``dest``.
     url : str, optional
-        Download from this HTTP(S) mirror instead.
-    archive : path, optional
-        Unpack this already downloaded ``.tar.gz`` instead of downloading.
-    sha256 : str, optional
-        Expected checksum of the archive (OpenSLR's is known).
-    keep_archive : bool
-        Keep the downloaded archive after unpacking.
+        An instructor's mirror, tried first (default ``$AUDIO_COURSE_DATA_URL``).
+    with_test_clean : bool
+        ``small`` tier: add LibriSpeech test-clean (80 speakers in all).
     quiet : bool
-        Hide progress bars and messages.
+        No progress bars or messages (the one-line notes of failing sources stay, on stderr).
+    source : {"auto", "drive", "gcs", "openslr"}
+        ``full`` tier: the official source(s) to try.
+    archive : path, optional
+        Unpack this ``.tar.gz`` instead (it is never deleted).
+    sha256 : str, optional
+        Expected SHA-256 of the mirror's, or the given, archive.
+    keep_archive : bool
+        Keep the downloaded archives (next to ``dest``).
+    retry : bool
+        Also try the sources that failed earlier in this runtime.
 
     Returns
     -------
     pathlib.Path
-        ``dest``.
+        ``dest``, complete.
 
     Raises
     ------
-    UsageError
-        Bad arguments (unknown source, non-HTTP URL, missing archive file).
     DownloadError
-        Anything else that failed; the message names the file or URL and what to do.
+        Saying what happened and what to do next (kind ``usage`` for a wrong request).
     """
-    dest = Path(dest).expanduser().absolute() if dest is not None else default_dest()
-    if source not in SOURCES:
-        raise UsageError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
-    if url is not None and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise UsageError(f"--url must be an http:// or https:// URL, not {url!r}")
-    if url is not None and archive is not None:
-        raise UsageError("pass either --url or --archive, not both")
-    if is_complete(dest):
-        _say(
-            f"{dest} already holds a complete data set ({_describe(dest)}); nothing to do. "
-            "Delete the folder to download it again.",
-            quiet,
-        )
+    dest = Path(dest).expanduser().absolute() if dest is not None else tier_folder(tier)
+    if tier == "synthetic":
+        return make_synthetic(dest, quiet=quiet)
+    if archive is not None and url:
+        raise DownloadError("pass either --url or --archive, not both", kind="usage")
+    plan = tier_sources(
+        tier, source=source, url=url, sha256=sha256, with_test_clean=with_test_clean
+    )
+    if archive is not None and not Path(archive).expanduser().is_file():
+        raise DownloadError(f"--archive {archive}: no such file", kind="usage")
+    if has_dataset(dest):
+        _say(f"{dest} already holds a complete data set ({_describe(dest)}); nothing to do.", quiet)
         return dest
-    _check_dest_free(dest)
+    _prepare(dest, quiet)
+    folder = Path(archive_dir or dest.parent).expanduser().absolute()
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DownloadError(f"Cannot create {dest.parent} ({exc}). Pass another --dest.") from exc
-    _remove_stale_partials(dest, quiet)
-
-    if archive is not None:
-        path, label, ours = Path(archive).expanduser().absolute(), "archive", False
-        if not path.is_file():
-            raise UsageError(f"--archive {path}: no such file.")
-        _validate(path, sha256, quiet)
-    else:
-        if url is not None:
-            source = "url"
-        expected = sha256 or (OPENSLR_SHA256 if source == "openslr" else None)
-        path, label = _obtain(dest, source, url, expected, quiet)
-        ours = True
-
-    size = path.stat().st_size
-    check_free_space(dest.parent, int(EXTRACT_SPACE_FACTOR * size), f"unpacking {path.name}")
-    layout = "librispeech" if source == "openslr" else detect_layout(path)
-    try:
-        extract_archive(path, dest, layout, source=label, quiet=quiet)
-    except CorruptArchiveError as exc:
-        if not ours:
+        if archive is not None:
+            given = Path(archive).expanduser().absolute()
+            _check_and_unpack(given, tmp, sha256, quiet)
+            results = [("archive", given)]
+        else:
+            results = [
+                _kept(part, tmp, folder, quiet) or _fetch_part(part, tmp, folder, retry, quiet)
+                for part in plan
+            ]
+        _finish(tmp, dest, tier, results)
+    except DownloadError as exc:
+        if exc.kind in _FINAL or archive is not None:
             raise
-        _unlink(path)
-        raise CorruptArchiveError(f"{exc} (It was deleted; run the command again.)") from exc
+        steps = [exc.next_step.rstrip("."), _advice(tier, plan, dest, url, with_test_clean)]
+        raise DownloadError(exc.summary, ". ".join(filter(None, steps)), exc.kind) from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already if renamed
     _say(f"Data set ready in {dest} ({_describe(dest)}).", quiet)
-    if ours:
+    for _, path in results if archive is None else []:
         for leftover in path.parent.glob(f"{path.name}.*part*"):  # e.g. gdown's after a fallback
-            _unlink(leftover)
-    if ours and not keep_archive:
-        _unlink(path)
-        _say(f"Deleted {path} (pass --keep-archive to keep it).", quiet)
+            leftover.unlink()
+        if not (keep_archive or archive_dir):
+            path.unlink(missing_ok=True)
+            _say(f"Deleted {path} (pass --keep-archive to keep it).", quiet)
     return dest
 
 
 def make_synthetic(
-    dest: str | os.PathLike | None = None,
-    *,
-    n_speakers: int | None = None,
-    files_per_speaker: int | None = None,
-    seed: int | None = None,
-    quiet: bool = False,
+    dest: str | os.PathLike | None = None, *, quiet: bool = False, **options: float | None
 ) -> Path:
-    """Write the small synthetic corpus of :mod:`helpers.synthetic` to ``dest`` (if not done yet).
+    """Write the synthetic corpus to ``dest`` (default :func:`tier_folder`) unless it is there.
 
-    Parameters
-    ----------
-    dest : path, optional
-        Corpus folder (default :func:`default_dest`).
-    n_speakers, files_per_speaker, seed : int, optional
-        Passed to :func:`helpers.synthetic.make_synthetic_corpus` when given.
-    quiet : bool
-        Hide messages.
-
-    Returns
-    -------
-    pathlib.Path
-        ``dest``.
+    ``options`` (``None`` values ignored) go to :func:`helpers.synthetic.make_synthetic_corpus`,
+    over :data:`SYNTHETIC_OPTIONS`. Returns ``dest``.
     """
-    dest = Path(dest).expanduser().absolute() if dest is not None else default_dest()
-    if is_complete(dest):
+    dest = Path(dest).expanduser().absolute() if dest is not None else tier_folder("synthetic")
+    if has_dataset(dest):
         _say(f"{dest} already holds a complete data set ({_describe(dest)}); nothing to do.", quiet)
         return dest
-    _check_dest_free(dest)
-    try:
-        from .synthetic import make_synthetic_corpus  # needs numpy, scipy and soundfile
-    except ImportError as exc:
-        raise DownloadError(
-            f"The synthetic corpus needs numpy, scipy and soundfile ({exc}). Install them with "
-            "`pip install -r requirements.txt`."
-        ) from exc
+    _prepare(dest, quiet)
+    from .synthetic import make_synthetic_corpus  # numpy, scipy and soundfile: only when needed
 
-    options = {"n_speakers": n_speakers, "files_per_speaker": files_per_speaker, "seed": seed}
+    given = {k: v for k, v in options.items() if v is not None}
     try:
-        path = make_synthetic_corpus(dest, **{k: v for k, v in options.items() if v is not None})
+        path = make_synthetic_corpus(dest, **{**SYNTHETIC_OPTIONS, **given}, progress=not quiet)
     except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+        raise DownloadError(str(exc), kind="usage") from exc
     _say(f"Synthetic corpus ready in {path} ({_describe(Path(path))}).", quiet)
     return Path(path)
-
-
-# --------------------------------------------------------------------------------------------------
-# command line
-
-
-def _sha256_arg(text: str) -> str:
-    if not re.fullmatch(r"[0-9a-fA-F]{64}", text.strip()):
-        raise argparse.ArgumentTypeError(f"not a SHA-256 hex digest (64 hex digits): {text!r}")
-    return text.strip().lower()
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Return the command-line parser of ``data_download.py``.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The parser.
-    """
-    parser = argparse.ArgumentParser(
-        prog="data_download.py",
-        description=(
-            "Download the course data set (speaker folders of .flac files) and unpack it to "
-            "DEST/<speaker>/*.flac. Safe to re-run: an interrupted download resumes, and a "
-            "complete data set is left alone."
-        ),
-        epilog="Exit codes: 0 success, 1 download/check/unpack failure, 2 usage error, "
-        "130 interrupted.",
-    )
-    parser.add_argument(
-        "--dest",
-        type=Path,
-        metavar="DIR",
-        help="data set folder (default: train-dataset/ at the repository root)",
-    )
-    what = parser.add_mutually_exclusive_group()
-    what.add_argument(
-        "--source",
-        choices=SOURCES,
-        default="auto",
-        help="where to download from; auto = Google Drive, then Cloud Storage (default); "
-        "openslr = LibriSpeech train-clean-100, rebuilt into the same layout",
-    )
-    what.add_argument("--url", help="download the tarball from this HTTP(S) mirror instead")
-    what.add_argument(
-        "--archive",
-        type=Path,
-        metavar="FILE",
-        help="unpack this already downloaded .tar.gz (no download)",
-    )
-    what.add_argument(
-        "--synthetic",
-        action="store_true",
-        help="generate the small synthetic corpus instead (no download)",
-    )
-    parser.add_argument(
-        "--sha256", type=_sha256_arg, metavar="HEX", help="expected SHA-256 of the tarball"
-    )
-    parser.add_argument(
-        "--keep-archive", action="store_true", help="keep the downloaded tarball after unpacking"
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bars or messages")
-    synthetic = parser.add_argument_group("synthetic corpus (with --synthetic)")
-    synthetic.add_argument("--speakers", type=int, metavar="N", help="number of speakers")
-    synthetic.add_argument("--files", type=int, metavar="N", help="files per speaker")
-    synthetic.add_argument("--seed", type=int, metavar="S", help="random seed")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run ``data_download.py``; errors are printed to stderr as one paragraph, no traceback.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Arguments (default ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        0 success, 1 download/check/unpack failure, 2 usage error, 130 interrupted.
-    """
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-        synthetic_opts = (args.speakers, args.files, args.seed)
-        if not args.synthetic and any(v is not None for v in synthetic_opts):
-            parser.error("--speakers, --files and --seed only go with --synthetic")
-        if args.synthetic and args.sha256:
-            parser.error("--sha256 does not go with --synthetic")
-    except SystemExit as exc:  # argparse: --help or a usage error
-        return exc.code if isinstance(exc.code, int) else EXIT_OK
-    try:
-        if args.synthetic:
-            make_synthetic(
-                args.dest,
-                n_speakers=args.speakers,
-                files_per_speaker=args.files,
-                seed=args.seed,
-                quiet=args.quiet,
-            )
-        else:
-            fetch(
-                args.dest,
-                source=args.source,
-                url=args.url,
-                archive=args.archive,
-                sha256=args.sha256,
-                keep_archive=args.keep_archive,
-                quiet=args.quiet,
-            )
-    except UsageError as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except DownloadError as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print(
-            f"\n{parser.prog}: interrupted. Run the same command again: the download resumes "
-            "where it stopped.",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-    return EXIT_OK
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

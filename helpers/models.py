@@ -29,8 +29,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from .course import SEED
-
 
 class SpecAugment(nn.Module):
     """Random frequency and time masks on ``(B, bins, frames)`` features, in training mode only.
@@ -402,7 +400,7 @@ def check_compatible(name: str, feature_kind: str) -> None:
 
 
 def make_model(
-    name: str, n_features: int, n_classes: int, seed: int | None = SEED, **options: Any
+    name: str, n_features: int, n_classes: int, seed: int | None = 0, **options: Any
 ) -> SpeakerModel:
     """Build model ``name`` (``"dense"``, ``"cnn1d"`` or ``"cnn2d"``).
 

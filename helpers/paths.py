@@ -22,6 +22,9 @@ DATA_DIR = REPO_ROOT / "data"
 FULL_DATA = REPO_ROOT / "train-dataset"
 """The practical's dataset (~250 speakers, 5.5 GB): where ``python data_download.py`` unpacks it."""
 
+SMALL_DATA = DATA_DIR / "small"
+"""The ``small`` tier: LibriSpeech dev-clean (+ test-clean), rebuilt as ``<speaker>/<file>.flac``."""
+
 SYNTHETIC_DATA = DATA_DIR / "synthetic"
 """The synthetic corpus used when no real data is there (24 speakers × 12 files of 2–8 s)."""
 
@@ -59,3 +62,15 @@ def mark_complete(folder: str | os.PathLike, text: str = "") -> Path:
     marker = Path(folder) / COMPLETE_MARKER
     marker.write_text(text)
     return marker
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file renamed into place: never half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 
 from helpers import checks
 from helpers.audio import SAMPLE_RATE, fit_length, load_audio
-from helpers.data import Manifest, Utterance, speaker_to_index, split_utterances
+from helpers.corpus import Manifest, Utterance, speaker_to_index, split_utterances
 from helpers.features import make_feature
 
 # --------------------------------------------------------------------------------------------------

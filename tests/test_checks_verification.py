@@ -12,7 +12,7 @@ from test_checks_core import Case, accepts, rejects, right, wrong
 from torch import nn
 
 from helpers import checks
-from helpers.embeddings import holdout_speakers as kit_holdout
+from helpers.corpus import holdout_speakers as kit_holdout
 
 # --------------------------------------------------------------------------------------------------
 # Unseen speakers

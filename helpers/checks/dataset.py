@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..audio import SAMPLE_RATE, fit_length, load_audio
-from ..data import Utterance
+from ..corpus import Utterance
 from ..features import FEATURE_KINDS, make_feature
 from .core import (
     as_number,

@@ -23,22 +23,11 @@ __all__ = ["embedding_model", "embedding_scatter", "pca_projection", "speaker_ch
 # Exercise: the embedding model
 
 
-@check(
-    "The embedding is what the trained classifier computes just before its last Linear layer, "
-    "with the trained weights, in evaluation mode.",
-    "Rebuild the same architecture from the checkpoint's description, load its saved weights, "
-    "replace the final Linear layer by a layer that passes its input through, and switch to "
-    "evaluation mode (Dropout off, BatchNorm on its running statistics).",
-    "make_model with the checkpoint's name, sizes and options → load_state_dict of the saved "
-    "weights → the model's last Linear (its .classifier) replaced by nn.Identity → eval().",
-)
-def embedding_model(embedder: nn.Module, classifier: nn.Module, x: torch.Tensor) -> None:
-    """Check ``embedder(x)`` returns the trained classifier's penultimate features, deterministically."""
-    expect(
-        isinstance(embedder, nn.Module),
-        f"Expected an nn.Module, got {type(embedder).__name__}.",
-        "build a model whose forward returns the embeddings.",
-    )
+def _run_embedder(embedder: nn.Module, classifier: nn.Module, x: torch.Tensor) -> tuple:
+    """``(logits, penultimate features, embedder(x), embedder(x) again, layers in training mode)``.
+
+    The embedder's Dropout and BatchNorm layers are watched with forward hooks.
+    """
     modes: list[tuple[str, bool]] = []
     handles = [
         module.register_forward_hook(lambda m, i, o, name=name: modes.append((name, m.training)))
@@ -57,7 +46,26 @@ def embedding_model(embedder: nn.Module, classifier: nn.Module, x: torch.Tensor)
         classifier.train(was)
         for handle in handles:
             handle.remove()
-    training = sorted({name for name, mode in modes if mode})
+    return logits, wanted, first, second, sorted({name for name, mode in modes if mode})
+
+
+@check(
+    "The embedding is what the trained classifier computes just before its last Linear layer, "
+    "with the trained weights, in evaluation mode.",
+    "Rebuild the same architecture from the checkpoint's description, load its saved weights, "
+    "replace the final Linear layer by a layer that passes its input through, and switch to "
+    "evaluation mode (Dropout off, BatchNorm on its running statistics).",
+    "make_model with the checkpoint's name, sizes and options → load_state_dict of the saved "
+    "weights → the model's last Linear (its .classifier) replaced by nn.Identity → eval().",
+)
+def embedding_model(embedder: nn.Module, classifier: nn.Module, x: torch.Tensor) -> None:
+    """Check ``embedder(x)`` returns the trained classifier's penultimate features, deterministically."""
+    expect(
+        isinstance(embedder, nn.Module),
+        f"Expected an nn.Module, got {type(embedder).__name__}.",
+        "build a model whose forward returns the embeddings.",
+    )
+    logits, wanted, first, second, training = _run_embedder(embedder, classifier, x)
     expect(
         not training,
         f"The embedder's {', '.join(training[:3])} ran in training mode: Dropout drops random units "

@@ -101,6 +101,12 @@ def _check_spectrum(freqs: np.ndarray, mags: np.ndarray, rate: int, n: int) -> N
         f"from 0 to {rate // 2} Hz (the Nyquist frequency) in steps of {rate / n:g} Hz.",
         "one frequency per real-FFT bin, in Hz.",
     )
+    _check_magnitudes(mags, freqs, rate, n)
+
+
+def _check_magnitudes(mags: np.ndarray, freqs: np.ndarray, rate: int, n: int) -> None:
+    bins = n // 2 + 1
+    case = f"For {n} samples at {rate} Hz"
     expect(
         not np.iscomplexobj(mags),
         f"{case} the magnitudes are complex numbers: the FFT itself.",

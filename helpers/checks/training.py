@@ -424,6 +424,11 @@ def utterance_scores(score: Callable[[nn.Module, torch.Tensor], torch.Tensor]) -
     if np.allclose(got, wanted, atol=1e-5):
         passed("utterance scores: eval mode, no gradient, mean log-probability over the crops.")
         return
+    _diagnose_scores(got, logits)
+
+
+def _diagnose_scores(got: np.ndarray, logits: torch.Tensor) -> None:
+    """Name the way ``got`` was combined from the crops' ``logits``, and fail."""
     mistakes = [
         (
             logits.mean(0),

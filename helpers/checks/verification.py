@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..embeddings import equal_error_rate as reference_eer
+from ..metrics import equal_error_rate as reference_eer
 from .core import as_array, call, check, expect, fail, is_number, passed, watch_global_rngs
 
 __all__ = ["cosine_matrix", "eer_and_threshold", "trial_pairs", "unseen_speakers"]
