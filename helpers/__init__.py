@@ -1,23 +1,29 @@
 """audio-course helpers: the plumbing behind the notebooks, one module per step of the course.
 
-==================  ==============================================================================
-module              what it holds
-==================  ==============================================================================
-``course``          where the data is, the seed, the device, quick mode (``AUDIO_COURSE_QUICK=1``)
-``audio``           reading a file or a window of it: mono, resampled, padded            (01)
-``features``        spectrogram and MFCC modules, pooled or not, for one clip or a batch (02)
-``data``            manifest, ``speaker_to_index``, seeded split, Dataset, cache, loader (03)
-``models``          dense, 1-D CNN and 2-D CNN speaker classifiers, ``count_parameters`` (04)
-``training``        ``fit`` and ``evaluate`` (crop- and utterance-level accuracy)       (05)
-``metrics``         precision, recall, F1, confusion matrix (scikit-learn)               (05)
-``embeddings``      embeddings, PCA, 3-D plot, cosine scoring, equal error rate          (06–07)
-``plots``           waveform, spectrogram, curves, confusion matrix, ROC
-``checks``          the self-checks run after each exercise
-``synthetic``       a synthetic speaker corpus, so everything runs without the real data
-``download``        fetching and unpacking the real dataset (``python data_download.py``)
-``colab``           the Colab setup cell's bootstrap
-``train``, ``bench``  command lines: ``python -m helpers.train``, ``python -m helpers.bench``
-==================  ==============================================================================
+Modules in import order: each one imports only modules above it (``tests/test_layout.py`` checks).
+
+===============  =================================================================================  ======
+module           its one concern                                                                    course
+===============  =================================================================================  ======
+``paths``        the kit's folders, data-tier folders, ``.complete`` marker, audio suffixes (stdlib)
+``audio``        reading a file or a window of it: mono, resampled, padded                          01
+``features``     spectrogram and MFCC ``nn.Module``\\ s, pooled or not, for one clip or a batch      02
+``corpus``       utterances, the manifest, ``speaker_to_index``, the seeded split, held-out speakers 03
+``cache``        ``FeatureCache``: features or waveforms decoded once into a memory map             03
+``dataset``      ``SpeakerDataset`` (crops), ``UtteranceCrops``, ``make_loader``                    03
+``models``       dense, 1-D CNN and 2-D CNN speaker classifiers, ``count_parameters``               04
+``checkpoints``  saving a model with what rebuilds it; loading it back                              05–07
+``training``     ``fit`` and ``evaluate`` (crop- and utterance-level accuracy), ``predict``        05
+``embeddings``   the embedding model, embeddings of a dataset, PCA to 3-D                           06
+``metrics``      classification (precision, recall, F1, confusion) and verification (cosine, EER)  05, 07
+``plots``        every figure: waveform, spectrogram, curves, confusion, ROC, 3-D embeddings
+``synthetic``    a synthetic speaker corpus, so everything runs without the real data
+``download``     fetching and unpacking the real data (behind ``python data_download.py``)
+``course``       what a notebook imports: data, device, seed, ``make_sets``/``make_loaders``, tables
+``colab``        the Colab setup cell's bootstrap (standard library only)
+``checks``       the self-checks run after each exercise, one module per notebook
+``cli``          command lines: ``python -m helpers.cli.train``, ``python -m helpers.cli.bench``
+===============  =================================================================================  ======
 
 Importing ``helpers`` itself is cheap (nothing heavy is imported here), so the Colab setup cell can
 use ``helpers.colab`` before the dependencies are installed.

@@ -92,10 +92,17 @@ def load_audio(
     -------
     torch.Tensor
         Shape ``(samples,)``, float32 in [-1, 1]. Several channels are averaged to one.
+
+    Notes
+    -----
+    One ``soundfile.read(path, start=start, frames=frames, dtype="float32")``: soundfile seeks to
+    ``start`` and decodes only ``frames`` samples, so a 3-s crop costs the same for any file length.
     """
     try:
-        data, file_rate = _read_window(os.fspath(path), start, frames)
-    except Exception as error:
+        data, file_rate = sf.read(
+            os.fspath(path), frames=frames, start=max(start, 0), dtype="float32", always_2d=True
+        )
+    except Exception as error:  # soundfile raises several types for unreadable files
         raise _fail(path, f"cannot decode audio ({error})") from None
     if data.shape[0] == 0:
         raise _fail(path, f"no audio in the window start={start}, frames={frames}")
@@ -123,34 +130,6 @@ def _resample(waveform: torch.Tensor, rate: int, new_rate: int) -> torch.Tensor:
     if (rate, new_rate) not in _resamplers:
         _resamplers[rate, new_rate] = torchaudio.transforms.Resample(rate, new_rate)
     return _resamplers[rate, new_rate](waveform)
-
-
-def _read_window(path: str, start: int, frames: int) -> tuple[np.ndarray, int]:
-    """Decode ``frames`` frames from ``start`` (``-1``: to the end): ``((n, channels) float32, rate)``.
-
-    What ``soundfile.read`` does, minus work it does for every read: it asks libsndfile for the
-    position before reading and *seeks* to it again after (for FLAC a real seek, about 50 µs), and
-    goes through several layers of checks. Here: open, seek once, one ``sf_readf_float`` into a
-    fresh array. If soundfile's internals ever change, this falls back to ``soundfile.read``.
-    """
-    with sf.SoundFile(path) as file:
-        total, channels = file.frames, file.channels
-        start = min(max(start, 0), total)
-        count = total - start if frames < 0 else min(frames, total - start)
-        out = np.empty((max(count, 0), channels), dtype=np.float32)
-        if count <= 0:
-            return out, file.samplerate
-        if start:
-            file.seek(start)
-        try:
-            lib, ffi, handle = sf._snd, sf._ffi, file._file
-        except AttributeError:  # pragma: no cover - another soundfile version
-            return file.read(count, dtype="float32", always_2d=True), file.samplerate
-        read = lib.sf_readf_float(handle, ffi.cast("float *", out.ctypes.data), count)
-        error = lib.sf_error(handle)
-        if error:
-            raise RuntimeError(ffi.string(lib.sf_error_number(error)).decode("utf-8", "replace"))
-        return out[:read], file.samplerate
 
 
 def fit_length(waveform: torch.Tensor, samples: int) -> torch.Tensor:

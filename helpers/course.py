@@ -1,36 +1,82 @@
-"""Course-wide settings every notebook starts with: where the data is, the seed, the device, quick mode.
+"""What a notebook imports: the data, the device, the seed, and the course's pipeline in one call.
+
+The top of the package: it imports the modules below it and gives the notebooks a small, stable
+surface, so that their cells show the idea being taught and not the plumbing::
+
+    from helpers.course import DEVICE, SEED, find_dataset, make_loaders, make_sets, show_table
+
+    DATA = find_dataset()                       # the real data if downloaded, else synthetic (said loudly)
+    sets = make_sets(DATA, make_feature("mfcc", n_mfcc=80, n_mels=80))
+    train_loader, val_loader = make_loaders(sets, batch_size=64)
+    history = fit(model, train_loader, val_loader, batch_transform=sets.batch_transform)
 
 One switch, the environment variable ``AUDIO_COURSE_QUICK=1``, makes every notebook run in seconds on
-the tiny synthetic corpus with short training; CI sets it. Without it, a notebook uses the real dataset
-if it has been downloaded, and otherwise generates the synthetic one and says so loudly.
+the tiny synthetic corpus with short training; CI sets it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
+from torch.utils.data import DataLoader
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-"""The kit's folder (the one holding ``notebooks/`` and ``solutions/``)."""
+from .cache import FeatureCache
+from .corpus import Manifest, Utterance, load_manifest, speaker_to_index, split_utterances
+from .dataset import SpeakerDataset, make_loader
+from .features import AudioFeature
+from .paths import FULL_DATA, REPO_ROOT, SYNTHETIC_DATA, SYNTHETIC_TINY, is_complete
+from .synthetic import make_synthetic_corpus
+from .training import get_device
 
-REAL_DATA = REPO_ROOT / "train-dataset"
+__all__ = [
+    "DEVICE",
+    "QUICK",
+    "RECOMMENDED",
+    "REPO_ROOT",
+    "SEED",
+    "SpeakerSets",
+    "features_on_device",
+    "find_dataset",
+    "get_device",
+    "headline",
+    "make_loaders",
+    "make_sets",
+    "quick",
+    "seed_everything",
+    "show_table",
+]
+
+REAL_DATA = FULL_DATA
 """Where ``python data_download.py`` puts the real dataset."""
-
-SYNTHETIC_DATA = REPO_ROOT / "data" / "synthetic"
-"""Where the synthetic corpus is generated when the real one is absent (24 speakers × 12 files)."""
-
-SYNTHETIC_TINY = REPO_ROOT / "data" / "synthetic-tiny"
-"""The tiny synthetic corpus of quick mode (8 speakers × 8 files of 2–6 s)."""
 
 QUICK = os.environ.get("AUDIO_COURSE_QUICK", "") not in ("", "0")
 """True under ``AUDIO_COURSE_QUICK=1``: tiny synthetic data, short training (CI and smoke tests)."""
 
 SEED = 0
 """The seed of the course: split, crops, initialisation and batches all follow from it."""
+
+DEVICE = get_device()
+"""The GPU if there is one (Colab: Runtime → Change runtime type → T4 GPU), else the CPU."""
+
+RECOMMENDED = {
+    "model": "cnn1d",
+    "feature": "mfcc",
+    "n_mfcc": 80,
+    "epochs": 30,
+    "batch_size": 64,
+    "lr": 3e-3,
+    "label_smoothing": 0.1,
+    "crop_seconds": 3.0,
+}
+"""The recommended configuration: what ``python -m helpers.cli.train --data DIR`` trains."""
 
 
 def quick(full: int | float, fast: int | float) -> int | float:
@@ -58,7 +104,7 @@ def find_dataset(prefer: str | None = None, verbose: bool = True) -> Path:
         if verbose:
             print(f"Dataset: {path} (from $AUDIO_COURSE_DATA)")
         return path
-    real_ok = (REAL_DATA / ".complete").exists()
+    real_ok = is_complete(REAL_DATA)
     if prefer == "real" and not real_ok:
         raise FileNotFoundError(
             f"The real dataset is not in {REAL_DATA}. Run `python data_download.py` first."
@@ -67,8 +113,6 @@ def find_dataset(prefer: str | None = None, verbose: bool = True) -> Path:
         if verbose:
             print(f"Dataset: the real one, {REAL_DATA}")
         return REAL_DATA
-    from .synthetic import make_synthetic_corpus
-
     if QUICK:
         path = make_synthetic_corpus(SYNTHETIC_TINY, progress=verbose)
     else:
@@ -92,11 +136,6 @@ def seed_everything(seed: int = SEED) -> None:
     torch.manual_seed(seed)
 
 
-def get_device() -> torch.device:
-    """The GPU if there is one (Colab: Runtime → Change runtime type → T4 GPU), else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def headline(name: str, value: float | int | str) -> None:
     """Print a notebook's headline result and, under ``make run``, record it for the summary table.
 
@@ -107,10 +146,137 @@ def headline(name: str, value: float | int | str) -> None:
     print(f"Headline: {name} = {shown}")
     target = os.environ.get("AUDIO_COURSE_HEADLINE")
     if target:
-        import json
-
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         Path(target).write_text(json.dumps({"name": name, "value": value}))
+
+
+def features_on_device(device: torch.device = DEVICE) -> bool:
+    """Whether features are computed per batch on the device (the GPU path) rather than per item.
+
+    True on CUDA: the Dataset then yields waveforms and the feature module runs on whole batches on
+    the GPU, so the CPU cores only decode. ``AUDIO_COURSE_FEATURES_ON_DEVICE=1`` forces the same
+    branch on a CPU (so that CI executes it), ``=0`` forces features per item.
+    """
+    forced = os.environ.get("AUDIO_COURSE_FEATURES_ON_DEVICE", "")
+    if forced:
+        return forced not in ("0", "false", "no")
+    return device.type == "cuda"
+
+
+@dataclass
+class SpeakerSets:
+    """The training and validation sets of a corpus, and what a training run needs with them.
+
+    Attributes
+    ----------
+    train, val : SpeakerDataset
+        Random crops (new every epoch) and centre crops.
+    manifest : Manifest
+        Every file of the corpus.
+    speaker_to_index : dict[str, int]
+        Speaker id to class index; ``names[k]`` is the speaker of class ``k``.
+    feature : AudioFeature
+        The features of the items, or of the batches (``batch_transform``) on the device.
+    batch_transform : AudioFeature or None
+        Pass to ``fit``/``evaluate``: ``feature`` when the items are waveforms, else ``None``.
+    """
+
+    train: SpeakerDataset
+    val: SpeakerDataset
+    manifest: Manifest
+    speaker_to_index: dict[str, int]
+    feature: AudioFeature
+    batch_transform: AudioFeature | None
+
+    @property
+    def names(self) -> list[str]:
+        """Speaker id of each class index."""
+        return sorted(self.speaker_to_index, key=self.speaker_to_index.get)
+
+    @property
+    def n_speakers(self) -> int:
+        """Number of classes."""
+        return len(self.speaker_to_index)
+
+
+def make_sets(
+    root: str | os.PathLike,
+    feature: AudioFeature,
+    *,
+    utterances: Sequence[Utterance] | None = None,
+    val_fraction: float = 0.3,
+    split_by: str = "file",
+    crop_seconds: float = 3.0,
+    cache: bool | None = None,
+    on_device: bool | None = None,
+    seed: int = SEED,
+) -> SpeakerSets:
+    """The course's pipeline in one call: manifest, labels, seeded split, two ``SpeakerDataset``s.
+
+    Parameters
+    ----------
+    root : path
+        The corpus folder.
+    feature : AudioFeature
+        E.g. ``make_feature("mfcc", n_mfcc=80, n_mels=80)``.
+    utterances : sequence of Utterance or None
+        Only these files (e.g. the seen speakers of a hold-out split); default: the whole manifest.
+        The labels are built on them.
+    val_fraction, split_by, seed
+        As in ``split_utterances``; ``seed`` also fixes the training crops.
+    crop_seconds : float
+        Crop length (s).
+    cache : bool or None
+        Read the items from a ``FeatureCache`` built once; ``None``: in quick mode and on the GPU path.
+    on_device : bool or None
+        Items are waveforms and ``feature`` runs per batch on the device; ``None``:
+        ``features_on_device()``.
+    """
+    manifest = load_manifest(root, progress=False)
+    utterances = list(manifest.utterances if utterances is None else utterances)
+    labels = speaker_to_index(utterances)
+    train, val = split_utterances(utterances, val_fraction=val_fraction, seed=seed, by=split_by)
+    on_device = features_on_device() if on_device is None else on_device
+    item_feature = None if on_device else feature
+    if cache is None:
+        cache = QUICK or on_device
+    store = FeatureCache(root, utterances, feature=item_feature, progress=False) if cache else None
+    train_set, val_set = (
+        SpeakerDataset(part, labels, root, item_feature, crop_seconds, is_train, seed, cache=store)
+        for part, is_train in ((train, True), (val, False))
+    )
+    batch_transform = feature if on_device else None
+    return SpeakerSets(train_set, val_set, manifest, labels, feature, batch_transform)
+
+
+def make_loaders(
+    sets: SpeakerSets, batch_size: int = 64, num_workers: int | None = None, seed: int = SEED
+) -> tuple[DataLoader, DataLoader]:
+    """Training loader (shuffled, seeded, full batches) and validation loader (twice the batch).
+
+    ``num_workers=None``: 2 on the GPU path (the CPU decodes while the device trains), else 0 (on a
+    CPU-only machine, workers would compete with training for the same cores).
+    """
+    if num_workers is None:
+        num_workers = 2 if sets.batch_transform is not None else 0
+    batch_size = min(batch_size, len(sets.train))
+    train_loader = make_loader(
+        sets.train, batch_size, shuffle=True, seed=seed, num_workers=num_workers, drop_last=True
+    )
+    return train_loader, make_loader(sets.val, 2 * batch_size, num_workers=num_workers)
+
+
+def show_table(rows: Sequence[dict], formats: dict[str, str] | None = None) -> pd.DataFrame:
+    """Rows of results as a table: a pandas DataFrame, which Jupyter and Colab render as a table.
+
+    ``formats`` maps a column to a format, e.g. ``{"accuracy": "{:.1%}"}``; the returned frame holds
+    the formatted text (the numbers stay in ``rows``). Print it with ``print(table.to_string())``.
+    """
+    table = pd.DataFrame(list(rows))
+    for column, spec in (formats or {}).items():
+        if column in table:
+            table[column] = table[column].map(spec.format)
+    return table
 
 
 if __name__ == "__main__":  # `python -m helpers.course`: make sure a dataset exists, say which

@@ -39,7 +39,8 @@ FEATURE_KINDS = ("mfcc", "mfcc_pooled", "spectrogram", "spectrogram_pooled")
 """The feature kinds ``make_feature`` builds."""
 
 LOG_FLOOR = 1e-6
-"""Added to the power before the log so that silence gives a finite value."""
+"""Added to the power before the log so that silence gives a finite value (torchaudio's MFCC uses
+the same offset with ``log_mels=True``)."""
 
 
 def normalize_over_time(
@@ -90,69 +91,27 @@ def _log(power: torch.Tensor) -> torch.Tensor:
     return power.add_(LOG_FLOOR).log_()
 
 
-def power_spectrogram(
-    spectrogram: torchaudio.transforms.Spectrogram, waveform: torch.Tensor
-) -> torch.Tensor:
-    """Power ``|STFT|²`` of ``waveform`` with the framing and window of ``spectrogram``.
+def squared_magnitude(spectrum: torch.Tensor) -> torch.Tensor:
+    """Power ``|z|²`` of a complex spectrum, as ``re² + im²``.
 
     Parameters
     ----------
-    spectrogram : torchaudio.transforms.Spectrogram
-        Gives ``n_fft``, ``hop_length``, the window, the centring and the padding mode (its ``power``
-        is ignored).
-    waveform : torch.Tensor
-        Shape ``(..., samples)``.
+    spectrum : torch.Tensor
+        Complex, any shape: e.g. ``torchaudio.transforms.Spectrogram(power=None)``'s
+        ``(..., n_fft // 2 + 1, frames)``.
 
     Returns
     -------
     torch.Tensor
-        Shape ``(..., n_fft // 2 + 1, frames)``, real, the dtype of ``waveform``; like torchaudio's,
-        a transposed view of a ``(..., frames, n_fft // 2 + 1)`` array.
+        Real, the same shape: what ``Spectrogram(power=2)`` returns.
 
     Notes
     -----
-    Equal (to float rounding) to ``torchaudio.transforms.Spectrogram(power=2)``, about twice as fast
-    on the CPU for one 3-s clip: the reflection padding is two small flipped copies instead of
-    ``F.pad``'s kernel, the frames are a strided view multiplied by the window and sent to one
-    ``rfft``, and the power is ``re² + im²`` into a contiguous array instead of ``|z|`` (a square
-    root) squared again.
-    Settings the fast path does not cover (a window shorter than ``n_fft``, normalisation, other
-    padding, clips shorter than half a window) go through ``torchaudio.functional.spectrogram``.
+    ``Spectrogram(power=2)`` takes ``|z|`` (a square root) and squares it again; on the CPU, for one
+    3-s clip, that costs more than the STFT itself, so the features ask torchaudio for the complex
+    spectrum and square its two parts.
     """
-    n_fft, hop = spectrogram.n_fft, spectrogram.hop_length
-    half = n_fft // 2
-    fast = (
-        spectrogram.win_length == n_fft
-        and not spectrogram.normalized
-        and spectrogram.pad == 0
-        and spectrogram.onesided
-        and (not spectrogram.center or spectrogram.pad_mode == "reflect")
-        and waveform.shape[-1] > half
-    )
-    if not fast:
-        spectrum = torchaudio.functional.spectrogram(
-            waveform,
-            pad=spectrogram.pad,
-            window=spectrogram.window,
-            n_fft=n_fft,
-            hop_length=hop,
-            win_length=spectrogram.win_length,
-            power=None,
-            normalized=spectrogram.normalized,
-            center=spectrogram.center,
-            pad_mode=spectrogram.pad_mode,
-            onesided=spectrogram.onesided,
-        )
-        return (spectrum * spectrum.conj()).real
-    x = waveform
-    if spectrogram.center:  # reflect: x[half], ..., x[1] | x | x[-2], ..., x[-half - 1]
-        x = torch.cat([x[..., 1 : half + 1].flip(-1), x, x[..., -half - 1 : -1].flip(-1)], dim=-1)
-    frames = x.unfold(-1, n_fft, hop)  # (..., frames, n_fft), a view
-    spectrum = torch.fft.rfft(frames * spectrogram.window, dim=-1)  # (..., frames, n_fft // 2 + 1)
-    parts = torch.view_as_real(spectrum)  # (..., frames, n_fft // 2 + 1, 2): real and imaginary
-    power = parts[..., 0].square()  # contiguous, so that the log and the means after it run fast
-    power = power.addcmul_(parts[..., 1], parts[..., 1])
-    return power.transpose(-1, -2)
+    return spectrum.real.square() + spectrum.imag.square()
 
 
 class AudioFeature(nn.Module):
@@ -205,6 +164,9 @@ class AudioFeature(nn.Module):
 class LogSpectrogram(AudioFeature):
     """Log power spectrogram: ``(..., samples)`` → ``(..., n_fft // 2 + 1, frames)``.
 
+    Before normalisation, ``log(torchaudio.transforms.Spectrogram(n_fft, hop_length=hop_length,
+    power=2)(waveform) + LOG_FLOOR)``, the power taken by ``squared_magnitude``.
+
     Parameters
     ----------
     n_fft : int
@@ -225,12 +187,12 @@ class LogSpectrogram(AudioFeature):
             f"n_fft={n_fft}, hop_length={hop_length}, pooled={pooled}, normalize={normalize}"
         )
         self.spectrogram = torchaudio.transforms.Spectrogram(
-            n_fft=n_fft, hop_length=hop_length, power=2.0
+            n_fft=n_fft, hop_length=hop_length, power=None
         )
 
     def extract(self, waveform: torch.Tensor) -> torch.Tensor:
         """Log power ``(..., n_fft // 2 + 1, frames)`` of a waveform ``(..., samples)``."""
-        return _log(power_spectrogram(self.spectrogram, waveform))
+        return _log(squared_magnitude(self.spectrogram(waveform)))
 
 
 class MFCC(AudioFeature):
@@ -260,9 +222,11 @@ class MFCC(AudioFeature):
 
     Notes
     -----
-    ``torchaudio.transforms.MFCC`` clips its dB values relative to the loudest value of the *whole
-    input tensor*, so a clip's features would depend on the other clips of its batch; taking a plain
-    log keeps every clip independent.
+    Equal to ``torchaudio.transforms.MFCC(sample_rate, n_mfcc, log_mels=True, melkwargs=...)`` (a
+    test pins it): the power goes through ``squared_magnitude``. The transform's default
+    (``log_mels=False``) clips its dB values relative to the loudest value of the *whole input
+    tensor*, so a clip's features would depend on the other clips of its batch; the natural log
+    keeps every clip independent.
     """
 
     def __init__(
@@ -283,16 +247,20 @@ class MFCC(AudioFeature):
             f"sample_rate={sample_rate}, n_mfcc={n_mfcc}, n_mels={n_mels}, n_fft={n_fft}, "
             f"hop_length={hop_length}, pooled={pooled}, normalize={normalize}"
         )
-        self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels
+        # The stages of torchaudio.transforms.MFCC(log_mels=True), apart for squared_magnitude.
+        self.spectrogram = torchaudio.transforms.Spectrogram(
+            n_fft=n_fft, hop_length=hop_length, power=None
+        )
+        self.mel_scale = torchaudio.transforms.MelScale(
+            n_mels=n_mels, sample_rate=sample_rate, n_stft=n_fft // 2 + 1
         )
         dct = torchaudio.functional.create_dct(n_mfcc, n_mels, norm="ortho")  # (n_mels, n_mfcc)
         self.register_buffer("dct", dct.T.contiguous())  # (n_mfcc, n_mels)
 
     def extract(self, waveform: torch.Tensor) -> torch.Tensor:
         """Cepstral coefficients ``(..., n_mfcc, frames)`` of a waveform ``(..., samples)``."""
-        power = power_spectrogram(self.mel.spectrogram, waveform)  # (..., n_fft // 2 + 1, frames)
-        log_mel = _log(self.mel.mel_scale(power))  # (..., n_mels, frames)
+        power = squared_magnitude(self.spectrogram(waveform))  # (..., n_fft // 2 + 1, frames)
+        log_mel = _log(self.mel_scale(power))  # (..., n_mels, frames)
         return self.dct @ log_mel
 
 

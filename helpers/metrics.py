@@ -1,10 +1,18 @@
-"""Classification metrics for many speakers, through scikit-learn.
+"""Metrics of the course, through scikit-learn: classification (05) and verification (07).
 
-For each speaker ``k``: *precision* — of the clips predicted as ``k``, the share that are ``k``;
+**Classification** — for each speaker ``k``: *precision* — of the clips predicted as ``k``, the share that are ``k``;
 *recall* — of the clips of ``k``, the share predicted as ``k``; *F1* — their harmonic mean.
 The *macro* average weighs every speaker equally; the *weighted* average weighs each by its number of
 true clips (its support), so it leans towards the speakers with the most data. A speaker that is never
 predicted has precision 0 (not NaN: ``zero_division=0``).
+
+**Verification** — "are these two recordings the same person?": each trial (a pair of utterances) is
+scored by the cosine similarity of their embeddings and accepted above a threshold. The *equal error
+rate* (EER) is the error where false acceptances and false rejections are equally frequent: one number
+for the whole trade-off (lower is better)::
+
+    scores, same = verification_trials(embeddings, labels)
+    eer, threshold = equal_error_rate(scores, same)
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from sklearn.metrics import (
     classification_report,
     confusion_matrix,
     precision_recall_fscore_support,
+    roc_curve,
 )
 
 
@@ -95,3 +104,71 @@ def report(
     return classification_report(
         y_true, y_pred, labels=classes, target_names=labels, digits=digits, zero_division=0
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Verification
+
+
+def cosine_scores(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine similarity of every row of ``a`` ``(N, D)`` with every row of ``b`` ``(M, D)``: ``(N, M)``."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    return a @ b.T
+
+
+def verification_trials(
+    embeddings: np.ndarray, labels: Sequence, seed: int = 0, max_trials: int | None = 1_000_000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``i < j`` of utterances as a trial: its cosine score and whether it is one speaker.
+
+    Parameters
+    ----------
+    embeddings : array (N, D)
+    labels : array (N,)
+        Speaker of each embedding.
+    seed : int
+        Picks the random subset when there are more than ``max_trials`` pairs.
+    max_trials : int or None
+        Most trials to return (``None``: all ``N (N - 1) / 2``).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``scores`` (float) and ``same`` (bool), one per trial, pairs in row-major order.
+    """
+    labels = np.asarray(labels)
+    i, j = np.triu_indices(len(labels), k=1)
+    if max_trials is not None and len(i) > max_trials:
+        keep = np.sort(np.random.default_rng(seed).choice(len(i), max_trials, replace=False))
+        i, j = i[keep], j[keep]
+    return cosine_scores(embeddings, embeddings)[i, j], labels[i] == labels[j]
+
+
+def equal_error_rate(scores: np.ndarray, same: np.ndarray) -> tuple[float, float]:
+    """Equal error rate of same/different-speaker ``scores`` and the threshold reaching it.
+
+    A trial is accepted when ``score >= threshold``. Along the ROC curve (``sklearn.metrics.roc_curve``)
+    the false acceptance rate (FPR) rises as the false rejection rate (FNR = 1 - TPR) falls; the EER is
+    where they cross, linearly interpolated between the two ROC points around the crossing.
+
+    Returns
+    -------
+    (float, float)
+        EER (a fraction, 0 to 1) and the threshold of the first ROC point at or past the crossing.
+    """
+    same = np.asarray(same, dtype=bool)
+    if same.all() or not same.any():
+        raise ValueError("need both same-speaker and different-speaker trials")
+    fpr, tpr, thresholds = roc_curve(same, np.asarray(scores, dtype=np.float64))
+    fnr = 1 - tpr
+    i = int(
+        np.argmax(fnr <= fpr)
+    )  # first point where false rejections no longer exceed acceptances
+    if i == 0:
+        return float(fpr[0]), float(thresholds[0])
+    before, after = fpr[i - 1] - fnr[i - 1], fpr[i] - fnr[i]  # < 0, >= 0
+    weight = before / (before - after)
+    return float(fpr[i - 1] + weight * (fpr[i] - fpr[i - 1])), float(thresholds[i])

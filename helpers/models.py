@@ -31,8 +31,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .course import SEED
-
 
 class SpecAugment(nn.Module):
     """Random frequency and time masks on ``(B, bins, frames)`` features, in training mode only.
@@ -480,7 +478,7 @@ def check_compatible(name: str, feature_kind: str) -> None:
 
 
 def make_model(
-    name: str, n_features: int, n_classes: int, seed: int | None = SEED, **options: Any
+    name: str, n_features: int, n_classes: int, seed: int | None = 0, **options: Any
 ) -> SpeakerModel:
     """Build model ``name`` (``"dense"``, ``"cnn1d"`` or ``"cnn2d"``).
 

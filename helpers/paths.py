@@ -59,3 +59,15 @@ def mark_complete(folder: str | os.PathLike, text: str = "") -> Path:
     marker = Path(folder) / COMPLETE_MARKER
     marker.write_text(text)
     return marker
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file renamed into place: never half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -1,4 +1,4 @@
-"""Figures of the course: signals, features, training curves, confusion matrix, ROC.
+"""Figures of the course: signals, features, training curves, confusion matrix, ROC, embeddings.
 
 Every function labels its axes (with units) and gives a title, draws into ``ax`` when given (else a new
 figure), and returns the matplotlib ``Axes`` (``Figure`` for ``plot_history``) without calling
@@ -13,11 +13,14 @@ from typing import Any
 import librosa.display
 import matplotlib.pyplot as plt
 import numpy as np
+import plotly.graph_objects as go
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from sklearn.metrics import auc, roc_curve
 
 from .audio import SAMPLE_RATE
+from .metrics import equal_error_rate
 
 
 def _numpy(x: Any) -> np.ndarray:
@@ -176,10 +179,6 @@ def plot_roc(
 
     x: false acceptance rate (different speakers accepted), y: true acceptance rate.
     """
-    from sklearn.metrics import auc, roc_curve
-
-    from .embeddings import equal_error_rate
-
     same = _numpy(same).astype(bool)
     fpr, tpr, _ = roc_curve(same, _numpy(scores))
     eer, _ = equal_error_rate(_numpy(scores), same)
@@ -197,3 +196,38 @@ def plot_roc(
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     return ax
+
+
+def plot_embeddings_3d(
+    points: np.ndarray,
+    labels: Sequence,
+    names: Sequence[str] | dict | None = None,
+    title: str = "Speaker embeddings, first 3 principal components",
+) -> go.Figure:
+    """Interactive 3-D scatter of ``points`` ``(N, 3)``, one colour (and legend entry) per speaker.
+
+    ``names[label]`` is shown instead of the label when given (e.g. the speaker id of a class index).
+    Rotate with the mouse; click a legend entry to hide a speaker.
+    """
+    points = np.asarray(points)
+    labels = np.asarray(labels)
+    figure = go.Figure()
+    for label in sorted(set(labels.tolist())):
+        keep = labels == label
+        name = str(names[label]) if names is not None else str(label)
+        figure.add_trace(
+            go.Scatter3d(
+                x=points[keep, 0],
+                y=points[keep, 1],
+                z=points[keep, 2],
+                mode="markers",
+                marker={"size": 3},
+                name=name,
+            )
+        )
+    figure.update_layout(
+        title=title,
+        scene={"xaxis_title": "PC 1", "yaxis_title": "PC 2", "zaxis_title": "PC 3"},
+        legend_title_text="speaker",
+    )
+    return figure

@@ -1,11 +1,11 @@
-"""Training and evaluation: ``fit`` (with a time budget), ``predict``, ``evaluate``, checkpoints.
+"""Training and evaluation: ``train_epoch``, ``fit`` (with a time budget), ``predict``, ``evaluate``.
 
-A run, as the notebooks and ``python -m helpers.train`` do it::
+A run, as the notebooks and ``python -m helpers.cli.train`` do it::
 
     model = make_model("cnn1d", feature.n_bins, len(labels))
     history = fit(model, train_loader, val_loader, epochs=30, checkpoint="runs/best.pt",
                   metadata={"feature": feature, "speaker_to_index": labels})
-    history.plot()
+    plot_history(history)                   # helpers.plots
     result = evaluate(model, val_set)       # crop- and utterance-level accuracy
 
 ``fit`` trains with AdamW, a warm-up + cosine learning-rate schedule, optional label smoothing, mixed
@@ -21,7 +21,6 @@ import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,13 +30,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from .course import get_device
-from .features import MFCC, AudioFeature, LogSpectrogram, make_feature
-from .models import make_model
-
-CHECKPOINT_FORMAT = 1
-"""Version of the checkpoint dictionary written by ``save_checkpoint``."""
-
+from .checkpoints import save_checkpoint
+from .dataset import UtteranceCrops
+from .features import AudioFeature
 
 # --------------------------------------------------------------------------------------------------
 # History
@@ -63,127 +58,44 @@ class History:
     planned_epochs: int = 0
     stopped: str = ""  # why training ended: "completed", "early stopping", "time budget"
 
-    def plot(self, title: str = "Training history"):
-        """Loss and accuracy per epoch, training and validation; returns the matplotlib Figure."""
-        from .plots import plot_history
-
-        return plot_history(self, title=title)
-
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for JSON."""
         return asdict(self)
 
+    def record(
+        self,
+        train_loss: float,
+        train_accuracy: float,
+        val_loss: float | None,
+        val_accuracy: float | None,
+        optimizer: torch.optim.Optimizer,
+    ) -> bool:
+        """Append one epoch; return whether it is the best so far.
 
-# --------------------------------------------------------------------------------------------------
-# Checkpoints
+        Best: the highest validation accuracy, ties going to the lower validation loss; without
+        validation, the latest epoch.
+        """
+        self.epoch.append(len(self.epoch) + 1)
+        self.train_loss.append(train_loss)
+        self.train_accuracy.append(train_accuracy)
+        self.lr.append(optimizer.param_groups[0]["lr"])
+        if val_loss is None:
+            self.best_epoch = self.epoch[-1]
+            return True
+        self.val_loss.append(val_loss)
+        self.val_accuracy.append(val_accuracy)
+        best = self.best_epoch
+        key = (val_accuracy, -val_loss)
+        if best is not None and key <= (self.val_accuracy[best - 1], -self.val_loss[best - 1]):
+            return False
+        self.best_epoch, self.best_val_accuracy = self.epoch[-1], val_accuracy
+        return True
 
-
-def describe_feature(feature: AudioFeature | dict | None) -> dict | None:
-    """``{"kind": ..., "options": {...}}`` such that ``make_feature(kind, **options)`` rebuilds it."""
-    if feature is None or isinstance(feature, dict):
-        return feature
-    if isinstance(feature, MFCC):
-        mel = feature.mel
-        kind = "mfcc"
-        options = dict(n_mfcc=feature.n_bins, n_mels=mel.n_mels, n_fft=mel.n_fft)
-        options["sample_rate"] = mel.sample_rate
-    elif isinstance(feature, LogSpectrogram):
-        kind, options = "spectrogram", dict(n_fft=feature.spectrogram.n_fft)
-    else:
-        raise TypeError(f"cannot describe a {type(feature).__name__} for a checkpoint")
-    options.update(hop_length=feature.hop_length, normalize=feature.normalize)
-    return {"kind": kind + ("_pooled" if feature.pooled else ""), "options": options}
-
-
-def save_checkpoint(
-    path: str | os.PathLike,
-    model: nn.Module,
-    feature: AudioFeature | dict | None = None,
-    speaker_to_index: dict[str, int] | None = None,
-    **extra: Any,
-) -> Path:
-    """Save the weights and what is needed to rebuild the model and its input.
-
-    The file is a ``torch.save`` dictionary::
-
-        {"format": 1,
-         "model": {"name": "cnn1d", "n_features": 80, "n_classes": 36, "options": {...}},
-         "state_dict": {...},
-         "feature": {"kind": "mfcc", "options": {"n_mfcc": 80, ...}},   # or None
-         "speaker_to_index": {"103": 0, ...},                           # or None
-         ...extra (epoch, metrics, crop_seconds...)}
-
-    It is written to a temporary file and renamed, so an interrupted save never leaves half a file.
-    """
-    config = dict(getattr(model, "config", {}))
-    name = getattr(model, "name", "")
-    if not name or "n_features" not in config:
-        raise TypeError("save_checkpoint needs a helpers.models model (with .name and .config)")
-    n_features, n_classes = config.pop("n_features"), config.pop("n_classes")
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    payload = _plain(
-        {
-            "format": CHECKPOINT_FORMAT,
-            "model": {
-                "name": name,
-                "n_features": n_features,
-                "n_classes": n_classes,
-                "options": config,
-            },
-            "feature": describe_feature(feature),
-            "speaker_to_index": dict(speaker_to_index) if speaker_to_index is not None else None,
-            **extra,
-        }
-    )
-    payload["state_dict"] = state
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    torch.save(payload, tmp)
-    tmp.replace(path)
-    return path
-
-
-def _plain(value: Any) -> Any:
-    """Metadata as the plain types ``torch.load(weights_only=True)`` accepts (numpy, paths...)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return value
-
-
-def load_checkpoint(
-    path: str | os.PathLike, model: nn.Module | None = None, device: str | torch.device = "cpu"
-) -> nn.Module:
-    """Load a checkpoint's weights into ``model``, or into a model rebuilt from the checkpoint.
-
-    Returns the model in ``eval()`` mode, on ``device``, with the checkpoint's metadata (everything
-    but the weights) in ``model.checkpoint``: ``model.checkpoint["speaker_to_index"]``,
-    ``feature_from_checkpoint(model)``...
-    """
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a helpers checkpoint (format {payload.get('format')!r})")
-    spec = payload["model"]
-    if model is None:
-        model = make_model(
-            spec["name"], spec["n_features"], spec["n_classes"], seed=None, **spec["options"]
-        )
-    model.load_state_dict(payload["state_dict"])
-    model.checkpoint = {k: v for k, v in payload.items() if k != "state_dict"}
-    return model.to(device).eval()
-
-
-def feature_from_checkpoint(checkpoint: nn.Module | dict) -> AudioFeature | None:
-    """The feature module a checkpointed model was trained on (``None`` if not recorded)."""
-    info = checkpoint.checkpoint if isinstance(checkpoint, nn.Module) else checkpoint
-    spec = info.get("feature")
-    return make_feature(spec["kind"], **spec["options"]) if spec else None
+    def latest(self) -> dict[str, str]:
+        """The last epoch's metrics, formatted for a progress bar."""
+        shown = {"loss": self.train_loss, "acc": self.train_accuracy}
+        shown.update(val_loss=self.val_loss, val_acc=self.val_accuracy)
+        return {name: f"{values[-1]:.3f}" for name, values in shown.items() if values}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -202,9 +114,15 @@ def lr_at(progress: float, peak: float, warmup: float = 0.1) -> float:
     return peak * (1e-3 + (1 - 1e-3) * cosine)
 
 
-def _to_device(
-    x: torch.Tensor, device: torch.device, batch_transform: nn.Module | None
+def get_device() -> torch.device:
+    """The GPU if there is one (Colab: Runtime → Change runtime type → T4 GPU), else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def to_device(
+    x: torch.Tensor, device: torch.device, batch_transform: nn.Module | None = None
 ) -> torch.Tensor:
+    """Move a batch to ``device`` and apply ``batch_transform`` (e.g. the features) there, no grad."""
     x = x.to(device, non_blocking=True)
     if batch_transform is not None:
         with torch.no_grad():
@@ -230,14 +148,96 @@ def _parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 def _validate(
     model: nn.Module,
-    loader: DataLoader,
+    loader: DataLoader | None,
     device: torch.device,
     batch_transform: nn.Module | None,
-) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``model`` on ``loader``."""
+) -> tuple[float | None, float | None]:
+    """Mean cross-entropy and accuracy of ``model`` on ``loader`` (``None, None`` without one)."""
+    if loader is None:
+        return None, None
     logits, labels = predict(model, loader, batch_transform, device)
     loss = F.cross_entropy(logits, labels).item()
     return loss, (logits.argmax(1) == labels).float().mean().item()
+
+
+def train_epoch(
+    model: nn.Module,
+    loader: DataLoader,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    device: torch.device,
+    batch_transform: nn.Module | None = None,
+    augment: nn.Module | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    scaler: torch.amp.GradScaler | None = None,
+) -> tuple[float, float]:
+    """One pass over ``loader``: the loop of notebook 05, plus features on the device and a schedule.
+
+    For each batch: move it to the device (augmenting it, then computing ``batch_transform`` there if
+    given), forward, loss, ``zero_grad``, backward, step (through a gradient scaler under CUDA's
+    mixed precision), then one step of ``scheduler``. On CUDA, pass the same ``scaler`` to every
+    epoch (``fit`` does); a new one is made if none is given.
+
+    Returns
+    -------
+    (float, float)
+        Mean loss per item and accuracy over the epoch.
+    """
+    model.train()
+    if augment is not None:
+        augment.train()
+    if scaler is None and device.type == "cuda":
+        scaler = torch.amp.GradScaler("cuda")
+    total_loss, correct, seen = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        if augment is not None:
+            with torch.no_grad():
+                x = augment(x)
+        x = to_device(x, device, batch_transform)
+        with _autocast(device):
+            logits = model(x)
+            loss = loss_fn(logits.float(), y)
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total_loss += loss.item() * len(y)
+        correct += (logits.argmax(1) == y).sum().item()
+        seen += len(y)
+    return total_loss / max(1, seen), correct / max(1, seen)
+
+
+class Budget:
+    """When to stop: after ``epochs``, or before an epoch that would overrun ``max_minutes``.
+
+    ``planned`` is the number of epochs that fit: all of them without a time limit, else as many
+    as the pace of the epochs done so far allows (re-estimated after each epoch, never below the
+    epochs already done). The learning-rate schedule spans ``planned`` epochs.
+    """
+
+    def __init__(self, epochs: int, max_minutes: float | None = None) -> None:
+        self.epochs = epochs
+        self.seconds = max_minutes * 60 if max_minutes is not None else math.inf
+        self.planned = epochs
+        self.start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        """Seconds since the budget started."""
+        return time.perf_counter() - self.start
+
+    def plan(self, done: int) -> int:
+        """Re-estimate ``planned`` after ``done`` epochs and return it."""
+        if math.isfinite(self.seconds):
+            per_epoch = self.elapsed() / done
+            self.planned = min(self.epochs, max(done, int(self.seconds / per_epoch)))
+        return self.planned
 
 
 def fit(
@@ -250,6 +250,7 @@ def fit(
     label_smoothing: float = 0.1,
     warmup: float = 0.1,
     batch_transform: nn.Module | None = None,
+    augment: nn.Module | None = None,
     device: str | torch.device | None = None,
     checkpoint: str | os.PathLike | None = None,
     metadata: dict[str, Any] | None = None,
@@ -290,17 +291,17 @@ def fit(
         Saved with the checkpoint: ``feature`` (module or description), ``speaker_to_index`` and any
         other key. Missing ``feature``/``speaker_to_index`` are taken from the train dataset or
         ``batch_transform`` when they have them.
+    augment : nn.Module or None
+        Applied to each training batch on the device before ``batch_transform`` (e.g. waveform
+        augmentation from ``helpers.augment``); never to validation batches.
     patience : int or None
         Stop after this many epochs without a better validation accuracy.
     max_minutes : float or None
-        Wall-clock budget of the training, validation included. The learning-rate schedule follows
-        whichever runs out first, the steps or the time: its position is ``max(step / total_steps,
-        elapsed / budget)``. So when time is short the schedule is *compressed* to fit it — the
-        learning rate still warms up and anneals to ~0 by the end of the budget, instead of being cut
-        off at its peak — and training stops (mid-epoch if need be) when the budget is spent, keeping
-        the time of one validation pass for the last one. The best epoch is kept either way. (When
-        the budget binds, the schedule depends on the machine's speed and the run does not repeat
-        exactly; a run that fits its budget repeats exactly.)
+        Wall-clock budget of the training, validation included (see ``Budget``): it only decides how
+        many epochs to run. The schedule then spans the epochs that fit, so the learning rate still
+        warms up and anneals to ~0 by the end instead of being cut off at its peak. (When the budget
+        binds, the number of epochs depends on the machine's speed; a run that fits its budget
+        repeats exactly.)
     progress : bool
         One progress bar, advancing per epoch, with the latest metrics.
     seed : int
@@ -315,114 +316,69 @@ def fit(
     torch.manual_seed(seed)
     if getattr(train_loader, "generator", None) is not None:
         train_loader.generator.manual_seed(seed)
-    model.to(device)
-    if batch_transform is not None:
-        batch_transform.to(device).eval()
-    meta = _checkpoint_metadata(metadata, train_loader.dataset, batch_transform)
-    optimizer = torch.optim.AdamW(_parameter_groups(model, weight_decay), lr=lr)
-    scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" else None
-    steps_per_epoch = len(train_loader)
-    if steps_per_epoch == 0:
+    if len(train_loader) == 0:
         raise ValueError(
             "the training loader is empty (fewer items than one batch with drop_last?)"
         )
-    history = History(planned_epochs=epochs)
-    budget = max_minutes * 60 if max_minutes is not None else math.inf
-    total_steps = epochs * steps_per_epoch
-    best_state, best_key, since_best, step = None, None, 0, 0
-    reserve = 0.0  # seconds kept for the last validation pass (the duration of the previous one)
-    start = time.perf_counter()
-
-    def fraction_done() -> float:
-        """Fraction of training done: of the steps, or of the time budget if that runs out first.
-
-        Time counts from the second epoch, or once a tenth of the budget is gone: the one-off costs
-        of the first batches (and the exact timing) must not change the schedule of a run that fits
-        the budget anyway, so that it repeats exactly.
-        """
-        done = step / total_steps
-        elapsed = time.perf_counter() - start
-        if math.isfinite(budget) and (history.epoch or elapsed > 0.1 * budget):
-            done = max(done, elapsed / max(1e-9, budget - reserve))
-        return done
-
+    model.to(device)
+    for module in (batch_transform, augment):
+        if module is not None:
+            module.to(device)
+    meta = _checkpoint_metadata(metadata, train_loader.dataset, batch_transform)
+    budget = Budget(epochs, max_minutes)
+    optimizer = torch.optim.AdamW(_parameter_groups(model, weight_decay), lr=lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: lr_at(step / (budget.planned * len(train_loader)), 1.0, warmup)
+    )
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" else None
+    history, best_state = History(planned_epochs=epochs), None
     bar = tqdm(total=epochs, desc="training", unit="epoch", disable=not progress)
     for epoch in range(epochs):
-        if fraction_done() >= 1:
-            break
         if hasattr(train_loader.dataset, "set_epoch"):
             train_loader.dataset.set_epoch(epoch)
-        model.train()
-        loss_sum, correct, seen = 0.0, 0, 0
-        for x, y in train_loader:
-            done = fraction_done()
-            if done >= 1 and seen > 0:
-                break
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(done, lr, warmup)
-            x, y = _to_device(x, device, batch_transform), y.to(device, non_blocking=True)
-            with _autocast(device):
-                logits = model(x)
-                loss = F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                loss.backward()
-                optimizer.step()
-            loss_sum += loss.item() * len(y)
-            correct += (logits.argmax(1) == y).sum().item()
-            seen += len(y)
-            step += 1
-
-        history.epoch.append(epoch + 1)
-        history.train_loss.append(loss_sum / max(1, seen))
-        history.train_accuracy.append(correct / max(1, seen))
-        history.lr.append(optimizer.param_groups[0]["lr"])
-        postfix = {
-            "loss": f"{history.train_loss[-1]:.3f}",
-            "acc": f"{history.train_accuracy[-1]:.3f}",
-        }
-        if val_loader is not None:
-            val_start = time.perf_counter()
-            val_loss, val_accuracy = _validate(model, val_loader, device, batch_transform)
-            reserve = time.perf_counter() - val_start
-            history.val_loss.append(val_loss)
-            history.val_accuracy.append(val_accuracy)
-            postfix.update(val_loss=f"{val_loss:.3f}", val_acc=f"{val_accuracy:.3f}")
-            key = (val_accuracy, -val_loss)  # ties on accuracy go to the lower loss
-        else:
-            key = (epoch, 0.0)  # no validation: the last epoch is the best
-        if best_key is None or key > best_key:
-            best_key, since_best = key, 0
+        train_loss, train_accuracy = train_epoch(
+            model,
+            train_loader,
+            optimizer,
+            loss_fn,
+            device,
+            batch_transform,
+            augment,
+            scheduler,
+            scaler,
+        )
+        val_loss, val_accuracy = _validate(model, val_loader, device, batch_transform)
+        improved = history.record(train_loss, train_accuracy, val_loss, val_accuracy, optimizer)
+        if improved:
             best_state = copy.deepcopy(model.state_dict())
-            history.best_epoch = epoch + 1
-            history.best_val_accuracy = history.val_accuracy[-1] if val_loader else None
             if checkpoint is not None:
-                metrics = {"val_accuracy": history.best_val_accuracy, "train_loss": loss_sum / seen}
+                metrics = {"val_accuracy": history.best_val_accuracy, "train_loss": train_loss}
                 save_checkpoint(checkpoint, model, epoch=epoch + 1, metrics=metrics, **meta)
-        else:
-            since_best += 1
-        history.seconds.append(time.perf_counter() - start)
-        done = fraction_done()
-        if math.isfinite(budget):  # epochs the budget allows at the current pace
-            history.planned_epochs = min(epochs, max(epoch + 1, round((epoch + 1) / done)))
-            bar.total = history.planned_epochs
-        bar.set_postfix(postfix, refresh=False)
+        history.seconds.append(budget.elapsed())
+        history.planned_epochs = bar.total = budget.plan(epoch + 1)
+        bar.set_postfix(history.latest(), refresh=False)
         bar.update()
-        if patience is not None and since_best >= patience:
-            history.stopped = "early stopping"
-            break
-        if done >= 1:
-            history.stopped = "completed" if step >= total_steps else "time budget"
+        history.stopped = _why_stop(history, budget, patience)
+        if history.stopped:
             break
     bar.close()
     history.stopped = history.stopped or "completed"
     if best_state is not None:
         model.load_state_dict(best_state)
     return history
+
+
+def _why_stop(history: History, budget: Budget, patience: int | None) -> str:
+    """Why training ends after this epoch (``""``: it goes on)."""
+    done = len(history.epoch)
+    if patience is not None and done - history.best_epoch >= patience:
+        return "early stopping"
+    if done >= budget.epochs:
+        return "completed"
+    if done >= budget.planned:
+        return "time budget"
+    return ""
 
 
 def _checkpoint_metadata(
@@ -460,28 +416,10 @@ def predict(
     all_logits, all_labels = [], []
     for x, y in loader:
         with _autocast(device):
-            logits = model(_to_device(x, device, batch_transform))
+            logits = model(to_device(x, device, batch_transform))
         all_logits.append(logits.float().cpu())
         all_labels.append(torch.as_tensor(y))
     return torch.cat(all_logits), torch.cat(all_labels)
-
-
-class _UtteranceCrops(Dataset):
-    """Item ``i``: ``(dataset.utterance_crops(i), label)``, so a DataLoader can prepare them in workers."""
-
-    def __init__(self, dataset: Dataset, max_crops: int) -> None:
-        self.dataset, self.max_crops = dataset, max_crops
-        self.labels = dataset.labels()
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        return self.dataset.utterance_crops(index, self.max_crops), self.labels[index]
-
-
-def _as_list(batch: list) -> list:
-    return batch
 
 
 @torch.no_grad()
@@ -541,16 +479,16 @@ def evaluate(
     logits, labels = predict(model, loader, batch_transform, device)
 
     utterances = DataLoader(
-        _UtteranceCrops(dataset, max_crops),
+        UtteranceCrops(dataset, max_crops),
         batch_size=max(1, batch_size // 4),
         num_workers=num_workers,
-        collate_fn=_as_list,
+        collate_fn=list,
     )
     log_probs, n_crops = [], []
     for batch in tqdm(utterances, desc="utterances", disable=not progress, leave=False):
         crops = torch.cat([c for c, _ in batch])
         with _autocast(device):
-            out = model(_to_device(crops, device, batch_transform))
+            out = model(to_device(crops, device, batch_transform))
         out = torch.log_softmax(out.float(), dim=1).cpu()
         for piece in out.split([len(c) for c, _ in batch]):
             log_probs.append(piece.mean(0))

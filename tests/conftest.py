@@ -18,7 +18,9 @@ import soundfile as sf
 import torch
 
 from helpers import audio
-from helpers.data import Manifest, load_manifest
+from helpers.audio import fit_length, load_audio
+from helpers.corpus import Manifest, Utterance, load_manifest
+from helpers.dataset import SpeakerDataset
 from helpers.synthetic import make_synthetic_corpus
 
 N_SPEAKERS = 4
@@ -176,3 +178,36 @@ def _flac_metadata_end(data: bytes) -> int:
         offset += 4 + length
         if header & 0x80:  # last-metadata-block flag
             return offset
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers shared by test_corpus, test_dataset and test_cache
+
+CROP = 48_000  # 3 s at 16 kHz
+
+
+def utt(speaker: str, name: str, chapter: str | None = None, frames: int = 64_000) -> Utterance:
+    return Utterance(f"{speaker}/{name}.flac", speaker, chapter, frames, 16_000)
+
+
+def long_utterances(manifest: Manifest) -> list[Utterance]:
+    return [u for u in manifest.utterances if u.frames > CROP + 1_000]
+
+
+def short_utterance(manifest: Manifest) -> Utterance:
+    return next(u for u in manifest.utterances if u.frames < CROP)
+
+
+def all_items(dataset: SpeakerDataset) -> list[tuple[torch.Tensor, int]]:
+    return [dataset[i] for i in range(len(dataset))]
+
+
+def expected_crop(manifest: Manifest, u: Utterance, position: float) -> torch.Tensor:
+    start = round(position * max(0, u.frames - CROP))
+    return fit_length(load_audio(manifest.root / u.path, start=start, frames=CROP), CROP)
+
+
+def frame_aligned_position(u: Utterance, hop: int = 160) -> float:
+    """A crop position whose start (in samples) is a whole number of frames."""
+    room = u.frames - CROP
+    return (room // 2) // hop * hop / room

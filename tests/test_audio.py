@@ -12,7 +12,6 @@ import torch
 import torchaudio
 from conftest import tone
 
-from helpers import audio
 from helpers.audio import SAMPLE_RATE, AudioError, AudioInfo, audio_info, fit_length, load_audio
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -146,36 +145,33 @@ def test_fit_length_pads_with_zeros_and_cuts() -> None:
     assert fit_length(batch, 6)[:, 4:].abs().sum() == 0
 
 
-def test_fast_window_reader_matches_soundfile(corpus: Path, tmp_path: Path, write_audio) -> None:
-    """The lean reader behind load_audio gives soundfile.read's samples, for every case it covers."""
+def test_windows_are_what_soundfile_read_gives(corpus: Path, tmp_path: Path, write_audio) -> None:
+    """Every window, mono or stereo, at the start, the middle or past the end, is sf.read's samples."""
     stereo = tmp_path / "stereo.wav"
     write_audio(stereo, np.stack([tone(0.5, 16_000), tone(0.5, 16_000, 900)], 1), format="WAV")
     for path in [first_flac(corpus), stereo]:
         n = sf.info(path).frames
-        for start, frames in [(0, -1), (0, 1000), (n - 5, 100), (123, 4000), (n, 10)]:
-            data, rate = audio._read_window(str(path), start, frames)
-            reference, reference_rate = sf.read(
-                path, start=start, frames=frames, dtype="float32", always_2d=True
+        for start, frames in [(0, -1), (0, 1000), (n - 5, 100), (123, 4000), (-50, 10)]:
+            reference, _ = sf.read(
+                path, start=max(start, 0), frames=frames, dtype="float32", always_2d=True
             )
-            assert rate == reference_rate
-            np.testing.assert_array_equal(data, reference)
+            window = load_audio(path, start=start, frames=frames)
+            np.testing.assert_array_equal(window.numpy(), reference.mean(axis=1, dtype=np.float32))
 
 
-def test_the_window_reader_decodes_only_the_window(
-    corpus: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """load_audio asks the reader for just the window, and gets what soundfile.read would give."""
-    import helpers.audio
-
+def test_load_audio_decodes_only_the_window(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """load_audio asks soundfile for just the window (start=, frames=), never the whole file."""
     calls = []
-    original = helpers.audio._read_window
+    original = sf.read
 
-    def recording(path: str, start: int, frames: int):
+    def recording(file, frames=-1, start=0, **options):
         calls.append((start, frames))
-        return original(path, start, frames)
+        return original(file, frames=frames, start=start, **options)
 
-    monkeypatch.setattr(helpers.audio, "_read_window", recording)
+    monkeypatch.setattr(sf, "read", recording)
     path = first_flac(corpus)
     window = load_audio(path, start=100, frames=2_000)
     assert calls == [(100, 2_000)]
-    np.testing.assert_array_equal(window.numpy(), sf.read(path, dtype="float32")[0][100:2_100])
+    np.testing.assert_array_equal(window.numpy(), original(path, dtype="float32")[0][100:2_100])
+    with pytest.raises(AudioError, match="no audio in the window"):
+        load_audio(path, start=sf.info(path).frames, frames=10)

@@ -1,4 +1,4 @@
-"""helpers.bench runs end to end on the tiny corpus and reports its numbers (no speed claims here)."""
+"""helpers.cli.bench runs end to end on the tiny corpus and reports its numbers (no speed claims here)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import bench
+from helpers.cli import bench
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -50,7 +50,7 @@ def test_practical_dataset_reproduces_the_original(corpus: Path) -> None:
 
 
 def test_choose_clips_is_seeded(corpus: Path) -> None:
-    from helpers.data import Utterance
+    from helpers.corpus import Utterance
 
     utterances = [Utterance(f"{i}.flac", "1", None, 16_000, 16_000) for i in range(10)]
     a, n = bench.choose_clips(utterances, 25, seed=0)

@@ -19,7 +19,7 @@ from torch.utils.data import Dataset
 from helpers import checks
 from helpers.audio import SAMPLE_RATE, audio_info, fit_length, load_audio
 from helpers.checks import ExerciseError
-from helpers.data import Manifest, Utterance, speaker_to_index, split_utterances
+from helpers.corpus import Manifest, Utterance, speaker_to_index, split_utterances
 from helpers.features import make_feature
 
 

@@ -39,7 +39,7 @@ def test_real_data_is_used_when_complete_and_demanded(
     assert course.find_dataset(verbose=False) == tmp_path / "train-dataset"
     monkeypatch.setattr(course, "QUICK", True)  # quick mode never trains on the 5.5-GB corpus
     monkeypatch.setattr(course, "SYNTHETIC_TINY", tmp_path / "tiny")
-    monkeypatch.setattr("helpers.synthetic.make_synthetic_corpus", lambda path, **kw: Path(path))
+    monkeypatch.setattr("helpers.course.make_synthetic_corpus", lambda path, **kw: Path(path))
     assert course.find_dataset(verbose=False) == tmp_path / "tiny"
 
 
@@ -53,7 +53,7 @@ def test_synthetic_fallback_is_said_loudly(
     monkeypatch.setattr(course, "SYNTHETIC_DATA", tmp_path / "synthetic")
     calls = []
     monkeypatch.setattr(
-        "helpers.synthetic.make_synthetic_corpus",
+        "helpers.course.make_synthetic_corpus",
         lambda path, **kw: calls.append(kw) or Path(path),
     )
     assert course.find_dataset() == tmp_path / "synthetic"

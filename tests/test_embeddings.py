@@ -12,23 +12,20 @@ import pytest
 import torch
 from sklearn.decomposition import PCA
 
-from helpers.data import SpeakerDataset, load_manifest, make_loader, speaker_to_index
-from helpers.data import split_utterances as split
+from helpers.corpus import holdout_speakers, load_manifest, speaker_to_index
+from helpers.corpus import split_utterances as split
+from helpers.dataset import SpeakerDataset, make_loader
 from helpers.embeddings import (
     EmbeddingModel,
     choose_speakers,
-    cosine_scores,
-    equal_error_rate,
     extract_embeddings,
-    holdout_speakers,
     load_embedding_model,
     pca_3d,
-    plot_embeddings_3d,
-    verification_trials,
 )
 from helpers.features import make_feature
+from helpers.metrics import cosine_scores, equal_error_rate, verification_trials
 from helpers.models import make_model
-from helpers.plots import plot_roc
+from helpers.plots import plot_embeddings_3d, plot_roc
 from helpers.training import fit
 
 matplotlib.use("Agg")

@@ -17,7 +17,7 @@ from helpers.features import (
     LogSpectrogram,
     make_feature,
     normalize_over_time,
-    power_spectrogram,
+    squared_magnitude,
 )
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -72,12 +72,27 @@ def test_log_spectrogram_is_torchaudio_spectrogram(clips: torch.Tensor) -> None:
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
 
 
-def test_power_spectrogram_fallback_path_agrees(clips: torch.Tensor) -> None:
-    """Settings outside the fast path (a shorter window) go through torchaudio, same result."""
-    spectrogram = torchaudio.transforms.Spectrogram(n_fft=512, win_length=400, hop_length=160)
-    torch.testing.assert_close(
-        power_spectrogram(spectrogram, clips), spectrogram(clips), rtol=1e-4, atol=1e-6
-    )
+def test_squared_magnitude_is_torchaudio_power_2(clips: torch.Tensor) -> None:
+    """re² + im² of the complex spectrum is what torchaudio's power=2 gives, for any framing."""
+    for n_fft, win_length, hop in [(400, 400, 160), (512, 400, 128)]:
+        options = dict(n_fft=n_fft, win_length=win_length, hop_length=hop)
+        complex_spectrum = torchaudio.transforms.Spectrogram(**options, power=None)(clips)
+        expected = torchaudio.transforms.Spectrogram(**options, power=2.0)(clips)
+        got = squared_magnitude(complex_spectrum)
+        assert not got.is_complex() and got.shape == expected.shape
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_mfcc_is_torchaudio_mfcc_with_log_mels(clips: torch.Tensor) -> None:
+    for n_mfcc, n_mels, n_fft in [(40, 80, 400), (13, 40, 512)]:
+        module = MFCC(n_mfcc=n_mfcc, n_mels=n_mels, n_fft=n_fft, normalize=False)
+        reference = torchaudio.transforms.MFCC(
+            16_000,
+            n_mfcc=n_mfcc,
+            log_mels=True,
+            melkwargs={"n_fft": n_fft, "hop_length": 160, "n_mels": n_mels},
+        )
+        torch.testing.assert_close(module(clips), reference(clips), rtol=1e-4, atol=1e-3)
 
 
 def test_mfcc_is_dct_of_log_mel(clips: torch.Tensor) -> None:

@@ -1,4 +1,4 @@
-"""python -m helpers.train: JSON results, checkpoint, budget, and clear errors for bad combinations."""
+"""python -m helpers.cli.train: JSON results, checkpoint, budget, and clear errors for bad combinations."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import train as cli
-from helpers.training import feature_from_checkpoint, load_checkpoint
+from helpers.checkpoints import feature_from_checkpoint, load_checkpoint
+from helpers.cli import train as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {
@@ -30,7 +30,7 @@ KEYS = {
 def test_cli_default_model_json_and_checkpoint(corpus6: Path, tmp_path: Path) -> None:
     """The command a user runs, in a fresh process: the recommended model on the tiny corpus."""
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "helpers.train", "--data", str(corpus6), "--epochs", "12"]
+    command = [sys.executable, "-m", "helpers.cli.train", "--data", str(corpus6), "--epochs", "12"]
     command += ["--max-minutes", "2", "--out", str(out), "--json", "--quiet"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr

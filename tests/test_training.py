@@ -13,20 +13,14 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from helpers.data import SpeakerDataset, load_manifest, make_loader, speaker_to_index
-from helpers.data import split_utterances as split
+from helpers.checkpoints import feature_from_checkpoint, load_checkpoint, save_checkpoint
+from helpers.corpus import load_manifest, speaker_to_index
+from helpers.corpus import split_utterances as split
+from helpers.dataset import SpeakerDataset, make_loader
 from helpers.features import make_feature
 from helpers.models import make_model
-from helpers.training import (
-    History,
-    evaluate,
-    feature_from_checkpoint,
-    fit,
-    load_checkpoint,
-    lr_at,
-    predict,
-    save_checkpoint,
-)
+from helpers.plots import plot_history
+from helpers.training import History, evaluate, fit, lr_at, predict
 
 matplotlib.use("Agg")
 
@@ -238,9 +232,9 @@ def test_evaluate_scores_whole_utterances(trained) -> None:
     assert result["accuracy"] == pytest.approx(np.mean(result["y_pred"] == result["y_true"]))
 
 
-def test_history_plots_itself(trained) -> None:
+def test_plot_history(trained) -> None:
     _, history, _, _, _, _ = trained["dense"]
-    figure = history.plot(title="dense")
+    figure = plot_history(history, title="dense")
     loss_ax, acc_ax = figure.axes
     assert loss_ax.get_xlabel() == "epoch" and "loss" in loss_ax.get_ylabel()
     assert acc_ax.get_ylabel() == "accuracy"

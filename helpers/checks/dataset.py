@@ -19,10 +19,8 @@ import soundfile as sf
 import torch
 from torch import nn
 
-import helpers.audio
-
 from ..audio import SAMPLE_RATE, fit_length, load_audio
-from ..data import Utterance
+from ..corpus import Utterance
 from ..features import FEATURE_KINDS, make_feature
 from ._common import expect, passed
 
@@ -262,24 +260,17 @@ def _count_modules():
 
 @contextmanager
 def _record_reads():
-    """Record ``(frames, stop)`` of every decode inside the block: ``load_audio``'s or ``sf.read``'s."""
+    """Record ``(frames, stop)`` of every ``sf.read`` inside the block (``load_audio`` calls it)."""
     calls: list[tuple[int, int | None]] = []
-    read_window, sf_read = helpers.audio._read_window, sf.read
+    sf_read = sf.read
     signature = inspect.signature(sf_read)
-
-    def recording_window(path, start, frames):
-        calls.append((frames, None))
-        return read_window(path, start, frames)
 
     def recording_sf(*args, **kwargs):
         bound = signature.bind(*args, **kwargs)
         calls.append((bound.arguments.get("frames", -1), bound.arguments.get("stop")))
         return sf_read(*args, **kwargs)
 
-    with (
-        mock.patch.object(helpers.audio, "_read_window", recording_window),
-        mock.patch.object(sf, "read", recording_sf),
-    ):
+    with mock.patch.object(sf, "read", recording_sf):
         yield calls
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..embeddings import equal_error_rate as reference_eer
+from ..metrics import equal_error_rate as reference_eer
 from ._common import ExerciseError, expect, passed
 
 __all__ = [

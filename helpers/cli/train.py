@@ -2,9 +2,9 @@
 
 ::
 
-    python -m helpers.train --data train-dataset                  # the recommended model
-    python -m helpers.train --data train-dataset --max-minutes 15 # fit a time-limited session
-    python -m helpers.train --data DIR --model dense --feature mfcc_pooled --epochs 20 --json
+    python -m helpers.cli.train --data train-dataset                  # the recommended model
+    python -m helpers.cli.train --data train-dataset --max-minutes 15 # fit a time-limited session
+    python -m helpers.cli.train --data DIR --model dense --feature mfcc_pooled --epochs 20 --json
 
 The defaults — a 1-D CNN with statistics pooling (``cnn1d``) on 80 MFCCs of 3-s crops, SpecAugment,
 label smoothing 0.1, AdamW with a one-cycle schedule — are the recommended model. With
@@ -32,59 +32,42 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
 
-from .course import find_dataset, get_device, seed_everything
-from .data import (
-    FeatureCache,
-    SpeakerDataset,
-    describe_split,
-    load_manifest,
-    make_loader,
-    speaker_to_index,
-    split_utterances,
-)
-from .features import FEATURE_KINDS, make_feature
-from .metrics import classification_metrics
-from .models import MODELS, check_compatible, count_parameters, make_model
-from .training import evaluate, fit, load_checkpoint
-
-DEFAULTS = {
-    "model": "cnn1d",
-    "feature": "mfcc",
-    "n_mfcc": 80,
-    "epochs": 30,
-    "batch_size": 64,
-    "lr": 3e-3,
-    "label_smoothing": 0.1,
-    "crop_seconds": 3.0,
-}
-"""The recommended configuration (what ``python -m helpers.train --data DIR`` trains)."""
+from ..cache import FeatureCache
+from ..checkpoints import load_checkpoint
+from ..corpus import describe_split, load_manifest, speaker_to_index, split_utterances
+from ..course import RECOMMENDED, find_dataset, get_device, seed_everything
+from ..dataset import SpeakerDataset, make_loader
+from ..features import FEATURE_KINDS, make_feature
+from ..metrics import classification_metrics
+from ..models import MODELS, check_compatible, count_parameters, make_model
+from ..training import evaluate, fit
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line's options."""
     p = argparse.ArgumentParser(
-        prog="python -m helpers.train",
+        prog="python -m helpers.cli.train",
         description="Train a speaker classifier (defaults: the kit's recommended model).",
     )
     p.add_argument(
         "--data", type=Path, help="corpus folder (default: helpers.course.find_dataset())"
     )
-    p.add_argument("--model", choices=list(MODELS), default=DEFAULTS["model"])
-    p.add_argument("--feature", choices=FEATURE_KINDS, default=DEFAULTS["feature"])
+    p.add_argument("--model", choices=list(MODELS), default=RECOMMENDED["model"])
+    p.add_argument("--feature", choices=FEATURE_KINDS, default=RECOMMENDED["feature"])
     p.add_argument(
-        "--n-mfcc", type=int, default=DEFAULTS["n_mfcc"], help="MFCCs kept (mfcc kinds only)"
+        "--n-mfcc", type=int, default=RECOMMENDED["n_mfcc"], help="MFCCs kept (mfcc kinds only)"
     )
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="most epochs")
+    p.add_argument("--epochs", type=int, default=RECOMMENDED["epochs"], help="most epochs")
     p.add_argument(
         "--max-minutes",
         type=float,
         help="training time budget: the schedule shrinks to fit it, the best epoch is kept",
     )
     p.add_argument("--patience", type=int, help="stop after this many epochs without improvement")
-    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
-    p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="peak learning rate")
-    p.add_argument("--label-smoothing", type=float, default=DEFAULTS["label_smoothing"])
-    p.add_argument("--crop-seconds", type=float, default=DEFAULTS["crop_seconds"])
+    p.add_argument("--batch-size", type=int, default=RECOMMENDED["batch_size"])
+    p.add_argument("--lr", type=float, default=RECOMMENDED["lr"], help="peak learning rate")
+    p.add_argument("--label-smoothing", type=float, default=RECOMMENDED["label_smoothing"])
+    p.add_argument("--crop-seconds", type=float, default=RECOMMENDED["crop_seconds"])
     p.add_argument("--val-fraction", type=float, default=0.3)
     p.add_argument("--split-by", choices=["file", "chapter"], default="file")
     p.add_argument("--no-residual", action="store_true", help="no skip connections")
@@ -239,7 +222,7 @@ def _plain(values: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m helpers.train``."""
+    """Entry point of ``python -m helpers.cli.train``."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

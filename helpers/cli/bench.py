@@ -21,7 +21,7 @@ default (``--threads``), as in one DataLoader worker.
 
 Command line::
 
-    python -m helpers.bench DATA_DIR [--feature spectrogram] [--clips 300] [--workers 0] [--json]
+    python -m helpers.cli.bench DATA_DIR [--feature spectrogram] [--clips 300] [--workers 0] [--json]
                                      [--seed 0] [--repeats 5] [--threads 1] [--cache-dir DIR]
 
 With ``--json`` the last line printed is a JSON object: ``seed_clips_per_s`` (practical),
@@ -47,8 +47,10 @@ import torch
 import torchaudio
 from torch.utils.data import DataLoader, Dataset
 
-from .data import FeatureCache, SpeakerDataset, Utterance, load_manifest, speaker_to_index
-from .features import FEATURE_KINDS, make_feature
+from ..cache import FeatureCache
+from ..corpus import Utterance, load_manifest, speaker_to_index
+from ..dataset import SpeakerDataset
+from ..features import FEATURE_KINDS, AudioFeature, make_feature
 
 PIPELINES = ("practical", "streaming", "cached")
 """The pipelines timed, in the order of the table."""
@@ -252,7 +254,7 @@ def _run(
     chunk: int,
     log: Callable[[str], None],
 ) -> dict:
-    """``run_benchmark`` once the thread count is set."""
+    """``run_benchmark`` once the thread count is set: clips, datasets, cache, timing, summary."""
     root = Path(root)
     rss_start = _current_rss_mb()
     manifest = load_manifest(root, progress=False)
@@ -263,57 +265,22 @@ def _run(
     log(f"{len(chosen)} clips from {n_files} files (mean {mean_seconds:.1f} s) of {root}")
 
     module = make_feature(feature)
-    practical = PracticalDataset(
-        [root / u.path for u in chosen], [u.speaker for u in chosen], feature
-    )
-    streaming = SpeakerDataset(chosen, labels, root, feature=module, train=True, seed=seed)
-
+    datasets: dict[str, Dataset] = {
+        "practical": PracticalDataset(
+            [root / u.path for u in chosen], [u.speaker for u in chosen], feature
+        ),
+        "streaming": SpeakerDataset(chosen, labels, root, feature=module, train=True, seed=seed),
+    }
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
         folder = Path(cache_dir) if cache_dir is not None else Path(tmp)
-        start = time.perf_counter()
-        cache = FeatureCache(root, distinct, feature=module, cache_dir=folder, progress=False)
-        build_seconds = time.perf_counter() - start
+        cache, build_seconds = _build_cache(root, distinct, module, folder, log)
         cache_mb = cache.path.stat().st_size / 1e6
-        log(f"FeatureCache built in {build_seconds:.2f} s ({cache_mb:.0f} MB)")
-        cached = SpeakerDataset(
+        datasets["cached"] = SpeakerDataset(
             chosen, labels, root, feature=module, train=True, seed=seed, cache=cache
         )
-        datasets = {"practical": practical, "streaming": streaming, "cached": cached}
-        runners = {name: _Runner(datasets[name], workers) for name in PIPELINES}
-        indices = list(range(len(chosen)))
-        chunks = (
-            [indices[i : i + chunk] for i in range(0, len(indices), chunk)]
-            if workers == 0
-            else [indices]
-        )
+        chunk_times = _time_pipelines(datasets, workers, chunk, repeats, seed)
 
-        # The practical's crops come from torch's global generator: seed it, and give the caller's
-        # generator state back afterwards.
-        with torch.random.fork_rng(), torch.no_grad():
-            torch.manual_seed(seed)
-            for name in PIPELINES:  # warm-up: first pass (imports, allocator, OS file cache)
-                for part in chunks:
-                    runners[name](part)
-            # chunk_times[name][r][c]: seconds of pipeline `name` on chunk c in repeat r
-            chunk_times = {
-                name: [[0.0] * len(chunks) for _ in range(repeats)] for name in PIPELINES
-            }
-            for r in range(repeats):
-                streaming.set_epoch(r + 1)  # new random crops every pass, as in training
-                cached.set_epoch(r + 1)
-                for c, part in enumerate(chunks):
-                    shift = (r + c) % len(PIPELINES)
-                    for name in PIPELINES[shift:] + PIPELINES[:shift]:
-                        chunk_times[name][r][c] = runners[name](part)
-        runners.clear()  # stops the DataLoader workers before the cache folder goes
-
-    times = {name: [sum(row) for row in chunk_times[name]] for name in PIPELINES}  # per pass
-    median = {name: statistics.median(times[name]) for name in PIPELINES}
-    # Least disturbed estimate: each chunk's fastest repeat (what timeit's "best of" reports).
-    best = {name: sum(map(min, zip(*chunk_times[name]))) for name in PIPELINES}
-    per_s = {name: len(chosen) / median[name] for name in PIPELINES}
-    saving_ms = 1e3 * (median["streaming"] - median["cached"]) / len(chosen)
-    return {
+    result = {
         "feature": feature,
         "clips": len(chosen),
         "n_files": n_files,
@@ -322,29 +289,94 @@ def _run(
         "workers": workers,
         "threads": torch.get_num_threads(),
         "repeats": repeats,
-        "seed_clips_per_s": round(per_s["practical"], 2),
-        "clips_per_s": round(per_s["streaming"], 2),
-        "cached_clips_per_s": round(per_s["cached"], 2),
-        "ratio": round(median["practical"] / median["streaming"], 3),
-        "cached_ratio": round(median["practical"] / median["cached"], 3),
-        "seed_ms_per_clip": round(1e3 * median["practical"] / len(chosen), 4),
-        "ms_per_clip": round(1e3 * median["streaming"] / len(chosen), 4),
-        "cached_ms_per_clip": round(1e3 * median["cached"] / len(chosen), 4),
-        "best_ratio": round(best["practical"] / best["streaming"], 3),
-        "best_cached_ratio": round(best["practical"] / best["cached"], 3),
-        "best_ms_per_clip": {name: round(1e3 * best[name] / len(chosen), 4) for name in PIPELINES},
-        "spread": {  # (slowest - fastest) / median of the repeats, per pipeline: the noise
-            name: round((max(times[name]) - min(times[name])) / median[name], 3)
-            for name in PIPELINES
-        },
+        **_summarise(chunk_times, len(chosen)),
         "cache_build_seconds": round(build_seconds, 3),
         "cache_mb": round(cache_mb, 1),
-        "cache_break_even_clips": (
-            round(build_seconds * 1e3 / saving_ms) if saving_ms > 0 else None
-        ),
-        "rss_start_mb": None if rss_start is None else round(rss_start, 1),
-        "max_rss_mb": round(_peak_rss_mb(), 1),
-        "corpus_mb": round(sum((root / u.path).stat().st_size for u in distinct) / 1e6, 1),
+    }
+    saving_ms = result["ms_per_clip"] - result["cached_ms_per_clip"]
+    result["cache_break_even_clips"] = (
+        round(build_seconds * 1e3 / saving_ms) if saving_ms > 0 else None
+    )
+    result["rss_start_mb"] = None if rss_start is None else round(rss_start, 1)
+    result["max_rss_mb"] = round(_peak_rss_mb(), 1)
+    result["corpus_mb"] = round(sum((root / u.path).stat().st_size for u in distinct) / 1e6, 1)
+    return result
+
+
+def _build_cache(
+    root: Path,
+    utterances: Sequence[Utterance],
+    feature: AudioFeature,
+    folder: Path,
+    log: Callable[[str], None],
+) -> tuple[FeatureCache, float]:
+    """The ``FeatureCache`` of ``utterances`` in ``folder``, and the seconds it took to build."""
+    start = time.perf_counter()
+    cache = FeatureCache(root, utterances, feature=feature, cache_dir=folder, progress=False)
+    seconds = time.perf_counter() - start
+    log(f"FeatureCache built in {seconds:.2f} s ({cache.path.stat().st_size / 1e6:.0f} MB)")
+    return cache, seconds
+
+
+def _time_pipelines(
+    datasets: dict[str, Dataset], workers: int, chunk: int, repeats: int, seed: int
+) -> dict[str, list[list[float]]]:
+    """Seconds of each pipeline on each chunk of the clips in each repeat: ``[name][repeat][chunk]``.
+
+    One untimed warm-up pass of every pipeline comes first (imports, allocator, the operating
+    system's file cache). In each repeat the kit's datasets move to a new epoch (new random crops,
+    as in training) and the pipelines take turns on every chunk, each chunk starting with another
+    pipeline. With DataLoader workers a repeat is one chunk.
+    """
+    runners = {name: _Runner(datasets[name], workers) for name in PIPELINES}
+    indices = list(range(len(datasets["practical"])))
+    step = chunk if workers == 0 else len(indices)
+    chunks = [indices[i : i + step] for i in range(0, len(indices), step)]
+    times = {name: [[0.0] * len(chunks) for _ in range(repeats)] for name in PIPELINES}
+    # The practical's crops come from torch's global generator: seed it, and give the caller's
+    # generator state back afterwards.
+    with torch.random.fork_rng(), torch.no_grad():
+        torch.manual_seed(seed)
+        for name in PIPELINES:
+            for part in chunks:
+                runners[name](part)
+        for r in range(repeats):
+            datasets["streaming"].set_epoch(r + 1)
+            datasets["cached"].set_epoch(r + 1)
+            for c, part in enumerate(chunks):
+                shift = (r + c) % len(PIPELINES)
+                for name in PIPELINES[shift:] + PIPELINES[:shift]:
+                    times[name][r][c] = runners[name](part)
+    runners.clear()  # stops the DataLoader workers before the cache folder goes
+    return times
+
+
+def _summarise(chunk_times: dict[str, list[list[float]]], clips: int) -> dict:
+    """Rates, ratios and per-clip times from ``_time_pipelines``'s seconds, for ``clips`` clips.
+
+    The headline is the median pass; ``best_*`` add up each chunk's fastest repeat (what timeit's
+    "best of" reports), the least disturbed estimate on a busy machine; ``spread`` is (slowest -
+    fastest pass) / median, the noise of each pipeline.
+    """
+    passes = {name: [sum(row) for row in chunk_times[name]] for name in PIPELINES}
+    median = {name: statistics.median(passes[name]) for name in PIPELINES}
+    best = {name: sum(map(min, zip(*chunk_times[name]))) for name in PIPELINES}
+    return {
+        "seed_clips_per_s": round(clips / median["practical"], 2),
+        "clips_per_s": round(clips / median["streaming"], 2),
+        "cached_clips_per_s": round(clips / median["cached"], 2),
+        "ratio": round(median["practical"] / median["streaming"], 3),
+        "cached_ratio": round(median["practical"] / median["cached"], 3),
+        "seed_ms_per_clip": round(1e3 * median["practical"] / clips, 4),
+        "ms_per_clip": round(1e3 * median["streaming"] / clips, 4),
+        "cached_ms_per_clip": round(1e3 * median["cached"] / clips, 4),
+        "best_ratio": round(best["practical"] / best["streaming"], 3),
+        "best_cached_ratio": round(best["practical"] / best["cached"], 3),
+        "best_ms_per_clip": {name: round(1e3 * best[name] / clips, 4) for name in PIPELINES},
+        "spread": {
+            name: round((max(passes[name]) - min(passes[name])) / median[name], 3)
+            for name in PIPELINES
+        },
     }
 
 
@@ -407,7 +439,7 @@ def format_table(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point: ``python -m helpers.bench DATA_DIR [options]``."""
+    """Command-line entry point: ``python -m helpers.cli.bench DATA_DIR [options]``."""
     parser = argparse.ArgumentParser(
         description="Time the practical's data pipeline against the kit's streaming and cached ones."
     )

@@ -1,0 +1,265 @@
+"""From utterances to batches: the Dataset of crops, utterance-level crops, the DataLoader.
+
+::
+
+    train_set = SpeakerDataset(train, labels, root, feature=make_feature("mfcc"), train=True)
+    train_loader = make_loader(train_set, batch_size=32, shuffle=True, seed=0)
+
+Nothing here loads the corpus into memory: an item reads just the crop it needs (or slices a
+memory-mapped ``FeatureCache``), so memory stays flat whatever the corpus size.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from .audio import SAMPLE_RATE, AudioError, fit_length, load_audio
+from .corpus import Utterance
+from .features import AudioFeature
+
+if TYPE_CHECKING:
+    from .cache import FeatureCache
+
+
+class SpeakerDataset(Dataset):
+    """``(features, label)`` pairs cut from the utterances: a fixed-length crop of each file.
+
+    Parameters
+    ----------
+    utterances : sequence of Utterance
+        Files of this set (from ``split_utterances``).
+    speaker_to_index : dict
+        Speaker to class index (from ``speaker_to_index``, built on the whole corpus).
+    root : path
+        The corpus folder the utterance paths are relative to.
+    feature : AudioFeature or None
+        Applied to each crop. ``None`` returns the waveform crop ``(samples,)`` and leaves the features
+        to be computed per batch on the GPU (see ``fit(..., batch_transform=...)``).
+    crop_seconds : float
+        Crop length (s). Shorter files are zero-padded at the end.
+    train : bool
+        ``True``: a random crop, different every epoch (call ``set_epoch``), which is free data
+        augmentation. ``False``: the centre crop, the same every time, so validation scores are stable.
+    seed : int
+        With the epoch and the item index, fixes every random crop: runs repeat exactly, with any number
+        of DataLoader workers.
+    sample_rate : int
+        Rate of the returned waveforms (Hz); files at other rates are resampled.
+    cache : FeatureCache or None
+        Read crops from a memory-mapped cache instead of decoding the files (see ``FeatureCache``).
+        A feature cache must hold ``feature`` (else ``ValueError``); the crops of a waveform cache
+        still go through ``feature``.
+
+    Items
+    -----
+    ``x`` of shape ``feature``'s output for ``crop_seconds`` of audio (e.g. ``(40, 301)`` for the default
+    MFCC and 3 s), ``label`` an ``int``.
+    """
+
+    def __init__(
+        self,
+        utterances: Sequence[Utterance],
+        speaker_to_index: dict[str, int],
+        root: str | os.PathLike,
+        feature: AudioFeature | None = None,
+        crop_seconds: float = 3.0,
+        train: bool = True,
+        seed: int = 0,
+        sample_rate: int = SAMPLE_RATE,
+        cache: FeatureCache | None = None,
+    ) -> None:
+        self.utterances = list(utterances)
+        self.speaker_to_index = speaker_to_index
+        self.root = Path(root)
+        self.feature = feature
+        self.crop_seconds = crop_seconds
+        self.crop_samples = round(crop_seconds * sample_rate)
+        self.train = train
+        self.seed = seed
+        self.sample_rate = sample_rate
+        self.cache = cache
+        self.epoch = 0
+        if cache is not None and cache.sample_rate != sample_rate:
+            raise ValueError("the cache was built at another sample rate")
+        if (
+            cache is not None
+            and cache.feature is not None
+            and feature is not None
+            and repr(cache.feature) != repr(feature)
+        ):
+            raise ValueError(
+                f"the cache holds {cache.feature!r}, not this dataset's feature {feature!r}"
+            )
+        # A waveform cache gives waveforms: the feature (if any) is still applied to them.
+        self._feature_after_cache = feature if cache is not None and cache.feature is None else None
+
+    def __len__(self) -> int:
+        return len(self.utterances)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the random crops of ``epoch`` (``fit`` calls this before each epoch)."""
+        self.epoch = epoch
+
+    def labels(self) -> list[int]:
+        """Class index of every item, in order."""
+        return [self.speaker_to_index[u.speaker] for u in self.utterances]
+
+    def crop_start(self, index: int) -> float:
+        """Where the crop of item ``index`` starts, as a fraction of the room left in the file.
+
+        0 is the start of the file, 1 the last possible start; the centre (0.5) in validation. In
+        training, a uniform number from a generator seeded with ``(seed, epoch, index)`` only, not
+        drawn from a shared stream: the same crop in every process and run, whatever the number of
+        DataLoader workers and the order the items are asked for.
+        """
+        if not self.train:
+            return 0.5
+        return float(np.random.default_rng([self.seed, self.epoch, index]).random())
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        """Item ``index``: ``(x, label)``, ``x`` of the feature's shape (or ``(crop_samples,)``).
+
+        A file that cannot be decoded (corrupt past a valid header, deleted since the manifest was
+        read) is reported with a warning naming it, and the next file's item is returned instead, so
+        one bad file never stops training inside a DataLoader worker.
+
+        Raises
+        ------
+        AudioError
+            Only if no file of the dataset can be decoded at all.
+        """
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} items")
+        for attempt in range(len(self)):
+            item = (index + attempt) % len(self)
+            utterance = self.utterances[item]
+            label = self.speaker_to_index[utterance.speaker]
+            position = self.crop_start(item)
+            if self.cache is not None:
+                x = self.cache.crop(utterance, position, self.crop_seconds)
+                if self._feature_after_cache is not None:
+                    x = self._feature_after_cache(x)
+                return x, label
+            try:
+                waveform = self.read_crop(utterance, position)
+            except AudioError as error:  # corrupt audio past a valid header: report it, go on
+                warnings.warn(f"{error} Using the next file instead.", stacklevel=2)
+                continue
+            return (self.feature(waveform) if self.feature is not None else waveform), label
+        raise AudioError(f"none of the {len(self)} files of this dataset can be decoded")
+
+    def read_crop(self, utterance: Utterance, position: float) -> torch.Tensor:
+        """Decode only the crop: ``(crop_samples,)`` at ``sample_rate``, zero-padded if short."""
+        frames = round(self.crop_seconds * utterance.sample_rate)
+        start = round(position * max(0, utterance.frames - frames))
+        waveform = load_audio(self.root / utterance.path, self.sample_rate, start, frames)
+        return fit_length(waveform, self.crop_samples)
+
+    def utterance_crops(self, index: int, max_crops: int = 10) -> torch.Tensor:
+        """Crops that together cover the whole file, for utterance-level evaluation.
+
+        A file of ``d`` seconds gives ``ceil(d / crop_seconds)`` crops (at most ``max_crops``), evenly
+        spread from its start to its end, overlapping when they do not tile it exactly. Averaging a
+        model's outputs over them scores the whole utterance, not one window of it.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(n_crops, *item_shape)``: stacked features, or waveforms if ``feature`` is ``None``.
+        """
+        utterance = self.utterances[index]
+        n_crops = min(max_crops, max(1, int(np.ceil(utterance.seconds / self.crop_seconds))))
+        positions = np.linspace(0.0, 1.0, n_crops) if n_crops > 1 else [0.5]
+        if self.cache is not None:
+            crops = torch.stack(
+                [self.cache.crop(utterance, p, self.crop_seconds) for p in positions]
+            )
+            if self._feature_after_cache is not None:
+                crops = self._feature_after_cache(crops)
+            return crops
+        whole = load_audio(self.root / utterance.path, self.sample_rate)
+        room = max(0, whole.shape[-1] - self.crop_samples)
+        crops = torch.stack(
+            [fit_length(whole[round(p * room) :], self.crop_samples) for p in positions]
+        )
+        return self.feature(crops) if self.feature is not None else crops
+
+
+class UtteranceCrops(Dataset):
+    """Item ``i``: ``(dataset.utterance_crops(i), label)``, so a DataLoader can prepare them in workers.
+
+    Batch it with ``collate_fn=list`` (items have different numbers of crops).
+    """
+
+    def __init__(self, dataset: SpeakerDataset, max_crops: int = 10) -> None:
+        self.dataset, self.max_crops = dataset, max_crops
+        self.labels = dataset.labels()
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return self.dataset.utterance_crops(index, self.max_crops), self.labels[index]
+
+
+def seed_worker(worker_id: int) -> None:
+    """DataLoader ``worker_init_fn``: seed numpy and ``random`` in each worker from torch's seed."""
+    worker_seed = torch.initial_seed() % 2**32
+    np.random.seed(worker_seed)
+    random.seed(worker_seed)
+
+
+def make_loader(
+    dataset: Dataset,
+    batch_size: int = 32,
+    shuffle: bool = False,
+    seed: int = 0,
+    num_workers: int | None = None,
+    drop_last: bool = False,
+) -> DataLoader:
+    """A DataLoader with the course's defaults.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        E.g. a ``SpeakerDataset``.
+    batch_size : int
+        Items per batch.
+    shuffle : bool
+        Shuffle the order every epoch (training), from a generator seeded with ``seed``.
+    seed : int
+        Fixes the shuffling order and the workers' seeds.
+    num_workers : int or None
+        Processes decoding in parallel with training. ``None``: with a GPU, one per CPU core, at most 4
+        (Colab has 2 cores), so the CPU decodes while the GPU trains; without one, 0 (decode in the
+        main process): on a CPU-only machine workers would compete with training for the same cores.
+        0 is also the simplest to debug.
+    drop_last : bool
+        Drop the last incomplete batch (training with BatchNorm likes full batches).
+
+    Notes
+    -----
+    ``pin_memory`` is on when CUDA is available, so batches reach the GPU with an asynchronous copy.
+    """
+    if num_workers is None:
+        num_workers = min(4, os.cpu_count() or 1) if torch.cuda.is_available() else 0
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        num_workers=num_workers,
+        worker_init_fn=seed_worker,
+        generator=torch.Generator().manual_seed(seed),
+        pin_memory=torch.cuda.is_available(),
+        drop_last=drop_last,
+        persistent_workers=False,  # fresh workers each epoch see the dataset's new epoch number
+    )
