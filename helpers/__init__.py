@@ -8,6 +8,7 @@ module           its one concern                                                
 ``paths``        the kit's folders, data-tier folders, ``.complete`` marker, audio suffixes (stdlib)
 ``audio``        reading a file or a window of it: mono, resampled, padded                          01
 ``features``     spectrogram and MFCC ``nn.Module``\\ s, pooled or not, for one clip or a batch      02
+``augment``      waveform-batch augmentation: room reverb, noise at an SNR, band-limit/EQ, speed    07
 ``corpus``       utterances, the manifest, ``speaker_to_index``, the seeded split, held-out speakers 03
 ``cache``        ``FeatureCache``: features or waveforms decoded once into a memory map             03
 ``dataset``      ``SpeakerDataset`` (crops), ``UtteranceCrops``, ``make_loader``                    03
