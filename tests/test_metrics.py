@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from helpers.metrics import classification_metrics, confusion, report
+from helpers.metrics import classification_metrics, confusion, equal_error_rate, min_dcf, report
 from helpers.plots import plot_confusion
 
 matplotlib.use("Agg")
@@ -84,3 +84,44 @@ def test_plot_confusion_normalises_rows_and_labels_axes() -> None:
     assert ax.get_xlabel() == "predicted speaker" and ax.get_ylabel() == "true speaker"
     assert ax.get_title() == "Validation"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["ann", "bob", "cat"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Verification: EER and minDCF on a case small enough to work out by hand
+
+# Scores sorted high to low: 0.9 T, 0.8 T, 0.7 N, 0.3 T, 0.2 N, 0.1 N, 0.0 N (T target, N non-target).
+# Accepting score >= t gives (false acceptance P_fa, false rejection P_miss):
+#   t = 0.9: (0, 2/3)   t = 0.8: (0, 1/3)   t = 0.7: (1/4, 1/3)   t = 0.3: (1/4, 0)   t = 0.0: (1, 0)
+HAND_SCORES = np.array([0.9, 0.8, 0.7, 0.3, 0.2, 0.1, 0.0])
+HAND_SAME = np.array([True, True, False, True, False, False, False])
+
+
+def test_equal_error_rate_by_hand() -> None:
+    # P_fa = P_miss is crossed between t = 0.7 (1/4, 1/3) and t = 0.3 (1/4, 0): P_fa stays 1/4.
+    eer, threshold = equal_error_rate(HAND_SCORES, HAND_SAME)
+    assert eer == pytest.approx(0.25) and threshold == pytest.approx(0.3)
+
+
+def test_min_dcf_by_hand() -> None:
+    # p_target = 0.01: DCF = 0.01 P_miss + 0.99 P_fa; best at t = 0.8: 0.01 / 3, over 0.01 -> 1/3.
+    cost, threshold = min_dcf(HAND_SCORES, HAND_SAME, p_target=0.01)
+    assert cost == pytest.approx(1 / 3) and threshold == pytest.approx(0.8)
+    # p_target = 0.5: DCF = (P_miss + P_fa) / 2; best at t = 0.3: 1/8, over 0.5 -> 1/4.
+    cost, threshold = min_dcf(HAND_SCORES, HAND_SAME, p_target=0.5)
+    assert cost == pytest.approx(0.25) and threshold == pytest.approx(0.3)
+    # A false acceptance 100 times dearer at p_target = 0.5: accepting nothing past 0.8 is best.
+    cost, threshold = min_dcf(HAND_SCORES, HAND_SAME, p_target=0.5, c_fa=100.0)
+    assert cost == pytest.approx((0.5 / 3) / 0.5) and threshold == pytest.approx(0.8)
+
+
+def test_min_dcf_bounds() -> None:
+    rng = np.random.default_rng(0)
+    same = rng.random(4000) < 0.2
+    assert min_dcf(same + 0.1 * rng.random(4000), same)[0] == 0.0  # separated: no cost
+    chance, _ = min_dcf(rng.random(4000), same)  # scores that know nothing
+    assert 0.9 < chance <= 1.0  # at most 1: rejecting everything costs exactly 1
+    assert min_dcf(-HAND_SCORES, HAND_SAME)[0] == pytest.approx(1.0)  # inverted: reject all
+    with pytest.raises(ValueError, match="both"):
+        min_dcf(HAND_SCORES, np.ones(7, bool))
+    with pytest.raises(ValueError, match="p_target"):
+        min_dcf(HAND_SCORES, HAND_SAME, p_target=1.0)
