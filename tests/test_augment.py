@@ -220,3 +220,40 @@ def test_make_augment_orders_and_seeds_the_chain() -> None:
 def test_base_class_needs_augment() -> None:
     with pytest.raises(NotImplementedError):
         WaveformAugment(p=1.0, seed=0)(torch.zeros(1, 10))
+
+
+class CountingAugment(torch.nn.Module):
+    """Records the batches it sees and marks them, to check where ``fit`` applies it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return x + 1000.0
+
+
+def test_fit_augments_training_batches_only_and_before_the_features() -> None:
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from helpers.training import fit
+
+    x = torch.randn(32, 8)
+    y = torch.arange(32) % 2
+    seen_by_features: list[float] = []
+
+    class Feature(torch.nn.Module):
+        def forward(self, batch: torch.Tensor) -> torch.Tensor:
+            seen_by_features.append(float(batch.mean()))
+            return batch
+
+    model = torch.nn.Linear(8, 2)
+    augment = CountingAugment()
+    train = DataLoader(TensorDataset(x, y), batch_size=8)
+    val = DataLoader(TensorDataset(x, y), batch_size=16)
+    fit(model, train, val, epochs=2, batch_transform=Feature(), augment=augment,
+        device="cpu", progress=False)  # fmt: skip
+    assert augment.calls == 2 * 4  # every training batch, no validation batch
+    augmented = [m for m in seen_by_features if m > 500]
+    assert len(augmented) == 8 and len(seen_by_features) == 8 + 2 * 2  # the features saw both
