@@ -125,3 +125,26 @@ def test_min_dcf_bounds() -> None:
         min_dcf(HAND_SCORES, np.ones(7, bool))
     with pytest.raises(ValueError, match="p_target"):
         min_dcf(HAND_SCORES, HAND_SAME, p_target=1.0)
+
+
+def test_plot_det_draws_error_rates_on_the_normal_deviate_scale() -> None:
+    from scipy.stats import norm
+
+    from helpers.plots import plot_det
+
+    ax = plot_det(HAND_SCORES, HAND_SAME, label="hand", title="DET")
+    assert ax.get_title() == "DET" and "false acceptance" in ax.get_xlabel()
+    assert "false rejection" in ax.get_ylabel()
+    curve = ax.lines[0]
+    assert curve.get_label() == "hand: EER 25.0 %, minDCF 0.333"
+    # The (P_fa, P_miss) points of the hand-worked case, as normal deviates (0 clipped to the edge).
+    x, y = curve.get_xdata(), curve.get_ydata()
+    assert np.isclose(x, norm.ppf(0.25)).any() and np.isclose(y, norm.ppf(1 / 3)).any()
+    assert np.isclose(x, norm.ppf(0.0005)).sum() == 3  # P_fa = 0, at the lower edge
+    assert np.allclose((ax.lines[1].get_xdata()[0], ax.lines[1].get_ydata()[0]), norm.ppf(0.25))
+    minimum = ax.lines[2]  # the minDCF point: t = 0.8, (P_fa, P_miss) = (0, 1/3)
+    assert minimum.get_ydata()[0] == pytest.approx(norm.ppf(1 / 3))
+    assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["0.1", "0.2", "0.5"]
+    plot_det(HAND_SCORES + HAND_SAME, HAND_SAME, ax=ax, label="better")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0].startswith("hand") and legend[1].startswith("better: EER 0.0 %")
