@@ -96,6 +96,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split-by", choices=["file", "chapter"], default="file")
     p.add_argument("--no-residual", action="store_true", help="no skip connections")
     p.add_argument("--no-augment", action="store_true", help="no SpecAugment masks")
+    add_robustness_options(p)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="DataLoader workers (default: 0 on a CPU, where training needs the cores; 2 on a GPU)",
+    )
+    p.add_argument(
+        "--cache",
+        action="store_true",
+        help="memory-map the corpus' features (CPU) or waveforms (GPU) in DATA/.cache: "
+        "no decoding after the first run",
+    )
+    p.add_argument("--out", type=Path, help="output folder (default: runs/MODEL-FEATURE-seedS)")
+    p.add_argument("--device", help="cpu or cuda (default: cuda if available)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON on the last line")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def add_robustness_options(p: argparse.ArgumentParser) -> None:
+    """Waveform augmentation, the margin head and held-out speakers (issue 11)."""
     p.add_argument(
         "--augment",
         default=RECOMMENDED["augment"],
@@ -120,23 +142,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="keep N speakers out of training and report verification (EER, minDCF) on them",
     )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--workers",
-        type=int,
-        help="DataLoader workers (default: 0 on a CPU, where training needs the cores; 2 on a GPU)",
-    )
-    p.add_argument(
-        "--cache",
-        action="store_true",
-        help="memory-map the corpus' features (CPU) or waveforms (GPU) in DATA/.cache: "
-        "no decoding after the first run",
-    )
-    p.add_argument("--out", type=Path, help="output folder (default: runs/MODEL-FEATURE-seedS)")
-    p.add_argument("--device", help="cpu or cuda (default: cuda if available)")
-    p.add_argument("--json", action="store_true", help="print the results as JSON on the last line")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    return p
 
 
 @dataclass
