@@ -241,3 +241,36 @@ def test_setup_cell_is_a_colab_form(build_tool, name: str, training: bool) -> No
 def test_setup_cell_installs_nothing_itself(build_tool) -> None:
     code = build_tool.setup_code("https://github.com/o/r", "solutions/05_training.ipynb")
     assert "pip" not in code and "install" not in code.split("\n", 1)[1]
+
+
+# ------------------------------------------------------------------ checkpoints across runtimes
+
+
+def test_checkpoints_go_to_drive_when_mounted_and_must_fit_the_speakers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import torch
+
+    import helpers.checkpoints as checkpoints
+    from helpers.models import make_model
+
+    local = tmp_path / "local"
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", local)
+    monkeypatch.delenv(checkpoints.DRIVE_ENV, raising=False)
+    assert checkpoints.checkpoint_dir() == local
+    monkeypatch.setenv(checkpoints.DRIVE_ENV, str(tmp_path / "drive"))
+    assert checkpoints.checkpoint_dir() == tmp_path / "drive" / "checkpoints"
+
+    labels = {"19": 0, "26": 1}
+    model = make_model("dense", 8, 2, seed=0)
+    assert checkpoints.find_checkpoint("best.pt", labels) is None
+    local_best = checkpoints.save_checkpoint(local / "best.pt", model, speaker_to_index=labels)
+    assert checkpoints.find_checkpoint("best.pt", labels) == local_best  # this runtime's own
+    other = {"7": 0, "8": 1}  # e.g. quick mode's tiny corpus: other classes, not usable here
+    drive_best = tmp_path / "drive" / "checkpoints" / "best.pt"
+    checkpoints.save_checkpoint(drive_best, model, speaker_to_index=other)
+    assert checkpoints.find_checkpoint("best.pt", labels) == local_best
+    checkpoints.save_checkpoint(drive_best, model, speaker_to_index=labels)
+    assert checkpoints.find_checkpoint("best.pt", labels) == drive_best  # Drive first
+    assert checkpoints.find_checkpoint("best.pt") == drive_best
+    assert torch.load(drive_best, weights_only=True)["speaker_to_index"] == labels
