@@ -45,6 +45,15 @@ def in_colab(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 # ------------------------------------------------------------------------------------- packages
 
 
+@pytest.fixture(autouse=True)
+def restore_environment():
+    """setup() and get_data() export settings for the notebook (os.environ): undo them after each test."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 def test_protected_packages_are_never_in_the_install_list() -> None:
     assert set(colab.PROTECTED) == {"torch", "torchaudio", "numpy", "ipywidgets", "plotly"}
     assert set(colab.PROTECTED).isdisjoint(colab.KIT_PACKAGES.values())
