@@ -8,6 +8,7 @@ module           its one concern                                                
 ``paths``        the kit's folders, data-tier folders, ``.complete`` marker, audio suffixes (stdlib)
 ``audio``        reading a file or a window of it: mono, resampled, padded                          01
 ``features``     spectrogram and MFCC ``nn.Module``\\ s, pooled or not, for one clip or a batch      02
+``augment``      waveform-batch augmentation: room reverb, noise at an SNR, band-limit/EQ, speed    05, 07
 ``corpus``       utterances, the manifest, ``speaker_to_index``, the seeded split, held-out speakers 03
 ``cache``        ``FeatureCache``: features or waveforms decoded once into a memory map             03
 ``dataset``      ``SpeakerDataset`` (crops), ``UtteranceCrops``, ``make_loader``                    03
@@ -17,6 +18,7 @@ module           its one concern                                                
 ``embeddings``   the embedding model, embeddings of a dataset, PCA to 3-D                           06
 ``metrics``      classification (precision, recall, F1, confusion) and verification (cosine, EER)  05, 07
 ``plots``        every figure: waveform, spectrogram, curves, confusion, ROC, 3-D embeddings
+``enrol``        enrol your own voice: record in Colab's browser, embed a clip, verify another      07
 ``synthetic``    a synthetic speaker corpus, so everything runs without the real data
 ``download``     fetching and unpacking the real data (behind ``python data_download.py``)
 ``course``       what a notebook imports: data, device, seed, ``make_sets``/``make_loaders``, tables

@@ -75,6 +75,11 @@ RECOMMENDED = {
     "lr": 3e-3,
     "label_smoothing": 0.1,
     "crop_seconds": 3.0,
+    "augment": "none",
+    "augment_p": 0.5,
+    "head": "softmax",
+    "margin": 0.2,
+    "scale": 30.0,
 }
 """The recommended configuration: what ``python -m helpers.cli.train --data DIR`` trains."""
 

@@ -9,10 +9,12 @@ predicted has precision 0 (not NaN: ``zero_division=0``).
 **Verification** — "are these two recordings the same person?": each trial (a pair of utterances) is
 scored by the cosine similarity of their embeddings and accepted above a threshold. The *equal error
 rate* (EER) is the error where false acceptances and false rejections are equally frequent: one number
-for the whole trade-off (lower is better)::
+for the whole trade-off (lower is better). The *minimum detection cost* (minDCF) weighs the errors
+for an application where impostors are rare and costly (``p_target = 0.01``)::
 
     scores, same = verification_trials(embeddings, labels)
     eer, threshold = equal_error_rate(scores, same)
+    cost, strict_threshold = min_dcf(scores, same, p_target=0.01)
 """
 
 from __future__ import annotations
@@ -172,3 +174,40 @@ def equal_error_rate(scores: np.ndarray, same: np.ndarray) -> tuple[float, float
     before, after = fpr[i - 1] - fnr[i - 1], fpr[i] - fnr[i]  # < 0, >= 0
     weight = before / (before - after)
     return float(fpr[i - 1] + weight * (fpr[i] - fpr[i - 1])), float(thresholds[i])
+
+
+def min_dcf(
+    scores: np.ndarray,
+    same: np.ndarray,
+    p_target: float = 0.01,
+    c_miss: float = 1.0,
+    c_fa: float = 1.0,
+) -> tuple[float, float]:
+    """Minimum normalised detection cost of same/different-speaker ``scores``, and its threshold.
+
+    NIST's detection cost weighs the two errors by what they cost and how often they can happen:
+    ``DCF(t) = c_miss · P_miss(t) · p_target + c_fa · P_fa(t) · (1 − p_target)``, where ``P_miss``
+    is the false rejection rate and ``P_fa`` the false acceptance rate when accepting ``score >= t``.
+    It is divided by the cost of the best system that ignores the scores (accept all or reject all,
+    ``min(c_miss · p_target, c_fa · (1 − p_target))``), so 1.0 means "no better than always
+    rejecting". ``p_target = 0.01`` (1 trial in 100 is the claimed speaker) is the VoxCeleb/NIST SRE
+    operating point: false acceptances weigh 99 times more than at the EER, so minDCF judges the
+    low-false-acceptance end of the DET curve.
+
+    Returns
+    -------
+    (float, float)
+        The minimum over thresholds of the normalised DCF (0 is perfect, at most 1), and the threshold
+        reaching it (``inf``: reject everything).
+    """
+    same = np.asarray(same, dtype=bool)
+    if same.all() or not same.any():
+        raise ValueError("need both same-speaker and different-speaker trials")
+    if not 0 < p_target < 1:
+        raise ValueError(f"p_target must be a probability in (0, 1), not {p_target}")
+    fpr, tpr, thresholds = roc_curve(same, np.asarray(scores, dtype=np.float64))
+    cost = c_miss * (1 - tpr) * p_target + c_fa * fpr * (1 - p_target)
+    best = int(np.argmin(cost))
+    return float(cost[best] / min(c_miss * p_target, c_fa * (1 - p_target))), float(
+        thresholds[best]
+    )

@@ -24,9 +24,11 @@ over time, as in x-vectors) summarises a clip of any length, and SpecAugment-sty
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -372,6 +374,82 @@ class CNN2d(SpeakerModel):
         return self.embedding(self.pool(x.flatten(1, 2)))  # (B, C·F', T') → (B, 2·C·F')
 
 
+class AAMSoftmax(nn.Module):
+    """Additive angular margin head (AAM-softmax, ArcFace): ``(B, embedding_dim)`` → ``(B, n_classes)``.
+
+    Each speaker has a unit-length centre ``w_k``; the logit of speaker ``k`` is ``scale · cos θ_k``,
+    the cosine between the embedding and ``w_k`` — the very score verification uses. In training,
+    ``margin_logits`` replaces the true speaker's ``cos θ_y`` by ``cos(θ_y + margin)``: a clip must
+    sit ``margin`` radians *closer* to its own centre than the plain softmax asks, which packs each
+    speaker's embeddings into a tight cone and leaves room between speakers, so cosine scores of
+    voices never trained on separate better (Deng et al., 2019; SpeechBrain's ECAPA recipe uses
+    ``margin=0.2``, ``scale=30``). At prediction the logits carry no margin: the nearest centre wins.
+
+    Parameters
+    ----------
+    embedding_dim : int
+        Size of the input embedding.
+    n_classes : int
+        Number of speakers.
+    margin : float
+        Angular margin ``m`` (radians).
+    scale : float
+        ``s``, the inverse temperature of the softmax over cosines (cosines only span [-1, 1]).
+    """
+
+    def __init__(
+        self, embedding_dim: int, n_classes: int, margin: float = 0.2, scale: float = 30.0
+    ) -> None:
+        super().__init__()
+        if not 0 <= margin < math.pi / 2 or scale <= 0:
+            raise ValueError(
+                f"need 0 <= margin < pi/2 (radians) and scale > 0, not {margin}, {scale}"
+            )
+        self.margin, self.scale = float(margin), float(scale)
+        self.weight = nn.Parameter(torch.empty(n_classes, embedding_dim))
+        nn.init.xavier_uniform_(self.weight)
+
+    def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """``scale · cos θ``: ``(B, n_classes)`` cosines between embeddings and speaker centres, scaled."""
+        cosine = F.linear(F.normalize(embeddings.float()), F.normalize(self.weight.float()))
+        return self.scale * cosine
+
+    def margin_logits(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The training logits: ``logits`` with the true class's ``s cos θ_y`` → ``s cos(θ_y + m)``.
+
+        Where ``θ_y + m`` would pass π (a clip at the far side of its centre), ``cos θ_y − m sin m``
+        is used instead, so the target logit keeps falling as ``θ_y`` grows (as in ArcFace).
+        """
+        cosine = (logits.float() / self.scale).clamp(-1 + 1e-7, 1 - 1e-7)
+        target = cosine.gather(1, labels[:, None])
+        sine = (1 - target.square()).sqrt()
+        with_margin = target * math.cos(self.margin) - sine * math.sin(self.margin)
+        with_margin = torch.where(
+            target > math.cos(math.pi - self.margin),
+            with_margin,
+            target - math.sin(math.pi - self.margin) * self.margin,
+        )
+        return (self.scale * cosine).scatter(1, labels[:, None], self.scale * with_margin)
+
+    def extra_repr(self) -> str:
+        n_classes, embedding_dim = self.weight.shape
+        return f"{embedding_dim}, {n_classes}, margin={self.margin}, scale={self.scale}"
+
+
+HEADS = ("softmax", "aam")
+"""Classification heads ``make_model`` builds: a plain ``Linear`` (softmax) or ``AAMSoftmax``."""
+
+
+def logits_for_loss(model: nn.Module, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The logits a training loss should see: with the angular margin when the head is ``AAMSoftmax``.
+
+    ``F.cross_entropy(logits_for_loss(model, model(x), y), y)`` is the AAM-softmax loss for an AAM
+    model and the usual cross-entropy for any other model (``logits`` returned unchanged).
+    """
+    head = getattr(model, "classifier", None)
+    return head.margin_logits(logits, labels) if isinstance(head, AAMSoftmax) else logits
+
+
 MODELS: dict[str, type[SpeakerModel]] = {"dense": DenseClassifier, "cnn1d": CNN1d, "cnn2d": CNN2d}
 """Model name → class, for ``make_model``."""
 
@@ -416,18 +494,28 @@ def make_model(
         Seed of the initial weights (the global random state is left untouched); ``None`` draws
         them from the global generator.
     **options
-        Keyword arguments of the model class (``residual``, ``dropout``, ``channels``...).
+        Keyword arguments of the model class (``residual``, ``dropout``, ``channels``...), and
+        ``head="aam"`` (with ``margin``, radians, and ``scale``) for an ``AAMSoftmax`` head instead
+        of the last ``Linear`` (``head="softmax"``, the default). Train an AAM model with
+        ``logits_for_loss``; the head's options are kept in ``model.config`` (and checkpoints).
 
     >>> make_model("cnn1d", 40, 8)(torch.zeros(2, 40, 301)).shape
     torch.Size([2, 8])
     """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    if seed is None:
-        return MODELS[name](n_features, n_classes, **options)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return MODELS[name](n_features, n_classes, **options)
+    head = options.pop("head", "softmax")
+    margin, scale = options.pop("margin", 0.2), options.pop("scale", 30.0)
+    if head not in HEADS:
+        raise ValueError(f"unknown head {head!r}; choose one of {', '.join(HEADS)}")
+    with torch.random.fork_rng(devices=[], enabled=seed is not None):
+        if seed is not None:
+            torch.manual_seed(seed)
+        model = MODELS[name](n_features, n_classes, **options)
+        if head == "aam":
+            model.classifier = AAMSoftmax(model.embedding_dim, n_classes, margin, scale)
+            model.config.update(head=head, margin=margin, scale=scale)
+    return model
 
 
 def count_parameters(model: nn.Module) -> int:

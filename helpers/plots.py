@@ -1,4 +1,4 @@
-"""Figures of the course: signals, features, training curves, confusion matrix, ROC, embeddings.
+"""Figures of the course: signals, features, training curves, confusion matrix, ROC, DET, embeddings.
 
 Every function labels its axes (with units) and gives a title, draws into ``ax`` when given (else a new
 figure), and returns the matplotlib ``Axes`` (``Figure`` for ``plot_history``) without calling
@@ -17,10 +17,11 @@ import plotly.graph_objects as go
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from scipy.stats import norm
 from sklearn.metrics import auc, roc_curve
 
 from .audio import SAMPLE_RATE
-from .metrics import equal_error_rate
+from .metrics import equal_error_rate, min_dcf
 
 
 def _numpy(x: Any) -> np.ndarray:
@@ -194,6 +195,82 @@ def plot_roc(
         ylim=(0, 1.01),
     )
     ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+DET_TICKS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
+"""Error rates marked on the axes of ``plot_det`` (fractions)."""
+
+DET_LIMITS = (5e-4, 0.6)
+"""The error rates ``plot_det`` shows (fractions); rates outside are drawn at the edge."""
+
+
+def _deviate(rate: Any) -> np.ndarray:
+    """Error rates as standard normal deviates (the DET scale), clipped to ``DET_LIMITS``."""
+    return norm.ppf(np.clip(rate, *DET_LIMITS))
+
+
+def plot_det(
+    scores: Any,
+    same: Any,
+    ax: Axes | None = None,
+    label: str | None = None,
+    title: str = "Speaker verification DET curve",
+    p_target: float = 0.01,
+) -> Axes:
+    """Detection error trade-off (DET) curve of verification trials, EER and minDCF points marked.
+
+    Both axes are error rates — x: false acceptance rate, y: false rejection rate — on a *normal
+    deviate* scale (``scipy.stats.norm.ppf``): a system whose target and non-target scores are two
+    Gaussians draws a straight line, and the low error rates that matter in practice (0.1 %–5 %),
+    squashed into a corner of the ROC, get room. Lower left is better; the diagonal ``x = y`` meets
+    the curve at the EER. Call again with the same ``ax`` and another ``label`` to compare systems.
+
+    Parameters
+    ----------
+    scores, same : array (N,)
+        Trial scores and whether each trial is a same-speaker (target) one.
+    ax : Axes or None
+        Draw into it (else a new 5 × 5 in figure).
+    label : str or None
+        Legend name of this curve (the EER and minDCF are appended).
+    p_target : float
+        Prior of the minDCF point (``metrics.min_dcf``).
+    """
+    same = _numpy(same).astype(bool)
+    scores = _numpy(scores)
+    fpr, tpr, thresholds = roc_curve(same, scores)
+    eer, _ = equal_error_rate(scores, same)
+    cost, threshold = min_dcf(scores, same, p_target=p_target)
+    limits = np.array(DET_LIMITS)
+    ax = _axes(ax, figsize=(5, 5))
+    name = f"{label}: " if label else ""
+    (line,) = ax.plot(
+        _deviate(fpr), _deviate(1 - tpr), label=f"{name}EER {100 * eer:.1f} %, minDCF {cost:.3f}"
+    )
+    ax.plot(_deviate(eer), _deviate(eer), "o", color=line.get_color())
+    at = int(np.argmax(thresholds <= threshold))  # the minDCF operating point
+    ax.plot(
+        _deviate(fpr[at]),
+        _deviate(1 - tpr[at]),
+        "s",
+        color=line.get_color(),
+        markerfacecolor="none",
+    )
+    ax.plot(_deviate(limits), _deviate(limits), ":", color="grey")
+    ticks = _deviate(np.array(DET_TICKS))
+    names = [f"{100 * t:g}" for t in DET_TICKS]
+    ax.set_xticks(ticks, names)
+    ax.set_yticks(ticks, names)
+    ax.set(
+        xlabel="false acceptance rate (%)",
+        ylabel="false rejection rate (%)",
+        title=title,
+        xlim=_deviate(limits),
+        ylim=_deviate(limits),
+    )
+    ax.legend(loc="upper right", fontsize=8, title=f"● EER   □ minDCF (p_target {p_target:g})")
     ax.grid(alpha=0.3)
     return ax
 

@@ -30,12 +30,12 @@ import argparse
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import lfilter
+from scipy.signal import butter, fftconvolve, lfilter, sosfilt
 from tqdm.auto import tqdm
 
 SAMPLE_RATE = 16_000
@@ -56,6 +56,20 @@ VOWELS = np.array(
 )
 FORMANT_BANDWIDTHS = np.array([80.0, 100.0, 140.0, 200.0])  # Hz
 
+HARD_CORPUS = {
+    "n_speakers": 48,
+    "files_per_speaker": 24,
+    "chapters_per_speaker": 6,
+    "min_seconds": 2.0,
+    "max_seconds": 8.0,
+    "channels": "sessions",
+    "family_size": 4,
+    "voice_spread": 0.6,
+}
+"""Options of the harder corpus (``make_synthetic_corpus(dest, **HARD_CORPUS)``, or
+``python -m helpers.synthetic DEST --hard``): 48 speakers in families of 4 close voices, 24 files in
+6 sessions each, every session through its own room, device and noise (``channels="sessions"``)."""
+
 MARKER = ".complete"
 """File written last into a finished corpus; its presence means the corpus is whole."""
 
@@ -75,11 +89,15 @@ class Voice:
     rate: float  # speaking rate (syllables per second)
 
 
-def make_voices(n_speakers: int, rng: np.random.Generator, family_size: int = 3) -> list[Voice]:
+def make_voices(
+    n_speakers: int, rng: np.random.Generator, family_size: int = 3, spread: float = 1.0
+) -> list[Voice]:
     """Draw ``n_speakers`` voices in families of ``family_size`` close-sounding ones.
 
     A family shares a centre (pitch, vocal-tract length, voice quality); its members differ from it
     by a few percent, roughly the difference between two real speakers of the same sex and age.
+    ``spread`` scales those differences (pitch 6 %, tract length 3 %, accent 5 % at 1.0): below 1,
+    closer voices, harder to tell apart.
     """
     voices = []
     for start in range(0, n_speakers, family_size):
@@ -89,11 +107,11 @@ def make_voices(n_speakers: int, rng: np.random.Generator, family_size: int = 3)
         for _ in range(min(family_size, n_speakers - start)):
             voices.append(
                 Voice(
-                    f0=f0 * float(np.exp(rng.normal(0, 0.06))),
+                    f0=f0 * float(np.exp(rng.normal(0, 0.06 * spread))),
                     f0_range=float(rng.uniform(0.08, 0.22)),
-                    tract=tract * float(np.exp(rng.normal(0, 0.03))),
-                    accent=np.exp(rng.normal(0, 0.05, size=VOWELS.shape)),
-                    open_quotient=float(np.clip(oq + rng.normal(0, 0.05), 0.35, 0.8)),
+                    tract=tract * float(np.exp(rng.normal(0, 0.03 * spread))),
+                    accent=np.exp(rng.normal(0, 0.05 * spread, size=VOWELS.shape)),
+                    open_quotient=float(np.clip(oq + rng.normal(0, 0.05 * spread), 0.35, 0.8)),
                     breath=float(rng.uniform(0.02, 0.25)),
                     rate=float(rng.uniform(3.0, 5.5)),
                 )
@@ -117,35 +135,15 @@ def _glottal_source(f0: np.ndarray, open_quotient: float, sample_rate: int) -> n
     return np.diff(pulse, prepend=0.0) * 20.0
 
 
-def synthesize_utterance(
-    voice: Voice,
-    seconds: float,
-    rng: np.random.Generator,
-    channel: tuple[float, float] = (0.0, 0.0),
-    snr_db: float = 25.0,
-    sample_rate: int = SAMPLE_RATE,
+def speak(
+    voice: Voice, seconds: float, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE
 ) -> np.ndarray:
-    """Speak random syllables with ``voice`` for ``seconds`` seconds.
-
-    Parameters
-    ----------
-    voice : Voice
-        The speaker.
-    seconds : float
-        Length of the clip (s).
-    rng : numpy.random.Generator
-        Source of randomness (syllables, intonation, noise).
-    channel : (float, float)
-        Microphone colouring of the recording: one-pole low-pass and pre-emphasis coefficients.
-    snr_db : float
-        Signal-to-noise ratio of the background noise (dB).
-    sample_rate : int
-        Output sample rate (Hz).
+    """Random syllables said by ``voice`` for ``seconds`` seconds, before any microphone or noise.
 
     Returns
     -------
     numpy.ndarray
-        Waveform, shape ``(round(seconds * sample_rate),)``, float32 in [-1, 1].
+        Waveform, shape ``(round(seconds * sample_rate),)``, float64, arbitrary scale.
     """
     n = round(seconds * sample_rate)
     # Intonation: declining line + slow random wander + per-period jitter.
@@ -183,7 +181,41 @@ def synthesize_utterance(
         pos += v_len
         if rng.random() < 0.3:  # end of a word: a short pause
             pos += int(rng.uniform(0.05, 0.3) * sample_rate)
+    return out
 
+
+def synthesize_utterance(
+    voice: Voice,
+    seconds: float,
+    rng: np.random.Generator,
+    channel: tuple[float, float] = (0.0, 0.0),
+    snr_db: float = 25.0,
+    sample_rate: int = SAMPLE_RATE,
+) -> np.ndarray:
+    """Speak random syllables with ``voice`` for ``seconds`` seconds, through a mild microphone.
+
+    Parameters
+    ----------
+    voice : Voice
+        The speaker.
+    seconds : float
+        Length of the clip (s).
+    rng : numpy.random.Generator
+        Source of randomness (syllables, intonation, noise).
+    channel : (float, float)
+        Microphone colouring of the recording: one-pole low-pass and pre-emphasis coefficients.
+    snr_db : float
+        Signal-to-noise ratio of the background noise (dB).
+    sample_rate : int
+        Output sample rate (Hz).
+
+    Returns
+    -------
+    numpy.ndarray
+        Waveform, shape ``(round(seconds * sample_rate),)``, float32 in [-1, 1].
+    """
+    out = speak(voice, seconds, rng, sample_rate)
+    n = len(out)
     lowpass, emphasis = channel
     out = lfilter([1 - lowpass], [1, -lowpass], out)
     out = lfilter([1, -emphasis], [1], out)
@@ -192,6 +224,153 @@ def synthesize_utterance(
     noise *= 10 ** (-snr_db / 20) / (np.sqrt(np.mean(noise**2)) + 1e-9)
     out = (out + noise) * rng.uniform(0.05, 0.2)
     return np.clip(out, -1, 1).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------------
+# Recording sessions of the harder corpus (``channels="sessions"``)
+
+SESSION_DEVICES = ("headset", "telephone", "laptop", "lowpass")
+"""Microphones of the harder corpus: a close headset (mild colouring), a telephone line (300–3400 Hz,
+8-bit µ-law), a laptop microphone (no bass, a presence peak, soft clipping) and a muffled low-pass one."""
+
+NOISE_KINDS = ("pink", "hum", "babble")
+"""Background noises of the harder corpus: pink noise, 50-Hz mains hum with harmonics, babble-like
+noise (speech-shaped, its loudness fluctuating at a syllable rate)."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """One recording session (a LibriSpeech *chapter*) of the harder corpus: room, device, noise, day.
+
+    Every file of a session shares its room impulse response and device filter (both fixed by
+    ``seed``); the noise itself differs from file to file.
+    """
+
+    device: str  # one of SESSION_DEVICES
+    rt60: float  # reverberation time of the room (s): 0 for a close microphone without a room
+    snr_db: float  # speech-to-noise power ratio before the device (dB)
+    noise: str  # one of NOISE_KINDS
+    f0_drift: float  # the speaker's pitch that day, as a factor of their usual pitch
+    rate_drift: float  # their speaking rate that day, as a factor
+    seed: int  # fixes the room's impulse response and the device's exact filter
+
+
+def draw_session(rng: np.random.Generator) -> Session:
+    """A random session: any device, a reverberant room (RT60 0.25–0.9 s) 60 % of the time, noise at
+    8–25 dB SNR, and the speaker's pitch (±3 %) and rate (±8 %) of the day."""
+    return Session(
+        device=str(rng.choice(SESSION_DEVICES)),
+        rt60=float(rng.uniform(0.25, 0.9)) if rng.random() < 0.6 else 0.0,
+        snr_db=float(rng.uniform(8.0, 25.0)),
+        noise=str(rng.choice(NOISE_KINDS)),
+        f0_drift=float(np.exp(rng.normal(0, 0.03))),
+        rate_drift=float(np.exp(rng.normal(0, 0.08))),
+        seed=int(rng.integers(2**31)),
+    )
+
+
+def room_response(
+    rt60: float, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE
+) -> np.ndarray:
+    """A room impulse response: the direct sound, a few early reflections, then a diffuse tail.
+
+    The tail is noise whose energy falls by 60 dB in ``rt60`` seconds, low-passed so that high
+    frequencies die out first, as walls and air absorb them faster.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(round(rt60 * sample_rate),)``, direct sound at sample 0 with amplitude 1.
+    """
+    n = max(1, round(rt60 * sample_rate))
+    t = np.arange(n) / sample_rate
+    tail = rng.normal(0, 1, n) * 10 ** (-3 * t / rt60)  # -60 dB of energy at t = rt60
+    tail = lfilter([0.6], [1, -0.4], tail) * 0.3
+    for delay in rng.uniform(0.003, 0.03, size=6):  # early reflections (s)
+        tail[min(n - 1, round(delay * sample_rate))] += rng.uniform(-0.7, 0.7)
+    tail[0] = 1.0
+    return tail
+
+
+def _noise(kind: str, n: int, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
+    """``n`` samples of background noise of ``kind`` (one of ``NOISE_KINDS``), unit RMS."""
+    if kind == "hum":
+        t = np.arange(n) / sample_rate
+        noise = sum(np.sin(2 * np.pi * 50 * k * t + rng.uniform(0, 6.3)) / k for k in range(1, 8))
+        noise = noise + 0.3 * lfilter([1], [1, -0.95], rng.normal(0, 1, n))
+    elif kind == "babble":  # speech-shaped noise, its loudness fluctuating at a syllable rate
+        b, a = _resonator(rng.uniform(400, 900), 600, sample_rate)
+        noise = lfilter(b, a, rng.normal(0, 1, n))
+        noise *= 1 + 0.8 * np.sin(2 * np.pi * rng.uniform(3, 6) * np.arange(n) / sample_rate)
+    else:
+        noise = lfilter([1], [1, -0.95], rng.normal(0, 1, n))
+    return noise / (np.sqrt(np.mean(noise**2)) + 1e-9)
+
+
+def _mu_law_8bit(x: np.ndarray, mu: float = 255.0) -> np.ndarray:
+    """Quantise ``x`` in [-1, 1] to 256 µ-law levels and back, as a telephone line does."""
+    y = np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu)
+    y = np.round(y * 127) / 127
+    return np.sign(y) * np.expm1(np.abs(y) * np.log1p(mu)) / mu
+
+
+def _device(
+    audio: np.ndarray, device: str, rng: np.random.Generator, sample_rate: int
+) -> np.ndarray:
+    """``audio`` through microphone ``device`` (one of ``SESSION_DEVICES``), unit RMS."""
+    nyquist = sample_rate / 2
+    if device == "telephone":
+        audio = sosfilt(butter(4, [300 / nyquist, 3400 / nyquist], "band", output="sos"), audio)
+    elif device == "lowpass":
+        audio = sosfilt(butter(6, rng.uniform(2500, 4500) / nyquist, output="sos"), audio)
+    elif device == "laptop":
+        audio = sosfilt(butter(2, rng.uniform(150, 300) / nyquist, "high", output="sos"), audio)
+        peak = butter(
+            2, np.array([0.8, 1.25]) * rng.uniform(2000, 5000) / nyquist, "band", output="sos"
+        )
+        audio = audio + rng.uniform(1.0, 3.0) * sosfilt(peak, audio)  # +6 to +12 dB presence peak
+        audio = sosfilt(butter(4, rng.uniform(5500, 7000) / nyquist, output="sos"), audio)
+    else:  # headset: the default corpus's mild colouring
+        lowpass, emphasis = rng.uniform(0.0, 0.6), rng.uniform(0.0, 0.9)
+        audio = lfilter([1, -emphasis], [1], lfilter([1 - lowpass], [1, -lowpass], audio))
+    audio = audio / (np.sqrt(np.mean(audio**2)) + 1e-9)
+    if device == "laptop":  # its preamplifier saturates on loud peaks
+        level = rng.uniform(1.5, 3.0)
+        audio = np.tanh(audio / level) * level
+    return audio
+
+
+def record(
+    speech: np.ndarray, session: Session, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE
+) -> np.ndarray:
+    """Record ``speech`` in ``session``: room reverberation, background noise, then the device.
+
+    Parameters
+    ----------
+    speech : numpy.ndarray
+        Dry speech ``(samples,)`` (from ``speak``).
+    session : Session
+        Where and how it is recorded.
+    rng : numpy.random.Generator
+        Draws this file's noise and level.
+    sample_rate : int
+        Of ``speech`` (Hz).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(samples,)`` float32 in [-1, 1].
+    """
+    setup = np.random.default_rng(session.seed)  # the same room and device for the whole session
+    room = room_response(session.rt60, setup, sample_rate) if session.rt60 > 0 else np.ones(1)
+    wet = fftconvolve(speech, room)[: len(speech)]
+    wet /= np.sqrt(np.mean(wet**2)) + 1e-9
+    noisy = wet + 10 ** (-session.snr_db / 20) * _noise(session.noise, len(wet), rng, sample_rate)
+    out = _device(noisy, session.device, setup, sample_rate) * rng.uniform(0.05, 0.2)
+    out = np.clip(out, -1, 1)
+    if session.device == "telephone":
+        out = _mu_law_8bit(out)
+    return out.astype(np.float32)
 
 
 def make_synthetic_corpus(
@@ -205,6 +384,9 @@ def make_synthetic_corpus(
     chapters_per_speaker: int = 2,
     sample_rate: int = SAMPLE_RATE,
     progress: bool = True,
+    channels: str = "mic",
+    family_size: int = 3,
+    voice_spread: float = 1.0,
 ) -> Path:
     """Write a deterministic synthetic speaker corpus to ``dest`` and return its path.
 
@@ -229,6 +411,20 @@ def make_synthetic_corpus(
         Sample rate of the files (Hz).
     progress : bool
         Show a progress bar.
+    channels : {"mic", "sessions"}
+        ``"mic"``: each session a mild microphone colouring and pink noise at 15–35 dB SNR (the
+        default corpus). ``"sessions"``: each session a device of ``SESSION_DEVICES``, often a
+        reverberant room, a noise of ``NOISE_KINDS`` at 8–25 dB SNR and the speaker's voice of the
+        day (see ``draw_session``), strong enough that a model must recognise the voice through
+        the recording.
+    family_size : int
+        Close-sounding voices per family (see ``make_voices``).
+    voice_spread : float
+        How much the voices of a family differ (1.0 default; smaller is closer).
+
+    ``HARD_CORPUS`` holds the options of the harder corpus used to choose the recommended model:
+    ``make_synthetic_corpus(dest, **HARD_CORPUS)``. The defaults never change, so that the default
+    corpus stays the same bytes.
 
     Returns
     -------
@@ -242,11 +438,15 @@ def make_synthetic_corpus(
         raise ValueError(
             "need n_speakers >= 2, files_per_speaker >= 1, 0 < min_seconds <= max_seconds"
         )
+    if channels not in ("mic", "sessions"):
+        raise ValueError(f"channels must be 'mic' or 'sessions', not {channels!r}")
+    if family_size < 1 or voice_spread < 0:
+        raise ValueError("need family_size >= 1 and voice_spread >= 0")
     if (dest / MARKER).exists():
         return dest
 
     rng = np.random.default_rng(seed)
-    voices = make_voices(n_speakers, rng)
+    voices = make_voices(n_speakers, rng, family_size, voice_spread)
     ids = sorted(rng.choice(np.arange(10, 9000), size=n_speakers, replace=False).tolist())
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
@@ -257,6 +457,8 @@ def make_synthetic_corpus(
         for s, (speaker, voice) in enumerate(zip(ids, voices)):
             chapters = [
                 (int(c), (rng.uniform(0.0, 0.6), rng.uniform(0.0, 0.9)), rng.uniform(15, 35))
+                if channels == "mic"
+                else (int(c), draw_session(rng), 0.0)
                 for c in rng.choice(np.arange(100, 9999), size=chapters_per_speaker, replace=False)
             ]
             for u in range(files_per_speaker):
@@ -264,7 +466,15 @@ def make_synthetic_corpus(
                 seconds = rng.uniform(min_seconds, max_seconds)
                 if s == 0 and u == 0:
                     seconds = min(seconds, 2.5)  # the corpus's short clip
-                audio = synthesize_utterance(voice, seconds, rng, channel, snr, sample_rate)
+                if isinstance(channel, Session):
+                    today = replace(
+                        voice, f0=voice.f0 * channel.f0_drift, rate=voice.rate * channel.rate_drift
+                    )
+                    audio = record(
+                        speak(today, seconds, rng, sample_rate), channel, rng, sample_rate
+                    )
+                else:
+                    audio = synthesize_utterance(voice, seconds, rng, channel, snr, sample_rate)
                 name = f"{speaker}-{chapter}-{u:04d}.flac"
                 folder = tmp / str(speaker) / (str(chapter) if layout == "librispeech" else "")
                 folder.mkdir(parents=True, exist_ok=True)
@@ -282,27 +492,39 @@ def make_synthetic_corpus(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point: ``python -m helpers.synthetic DEST [options]``."""
+    """Command-line entry point: ``python -m helpers.synthetic DEST [options]``.
+
+    ``--hard`` starts from ``HARD_CORPUS`` instead of the defaults; options given explicitly win.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dest", type=Path)
-    parser.add_argument("--speakers", type=int, default=8)
-    parser.add_argument("--files", type=int, default=8, help="files per speaker")
-    parser.add_argument("--min-seconds", type=float, default=2.0)
-    parser.add_argument("--max-seconds", type=float, default=6.0)
-    parser.add_argument("--chapters", type=int, default=2, help="chapters per speaker")
+    parser.add_argument("--hard", action="store_true", help="the harder corpus (HARD_CORPUS)")
+    parser.add_argument("--speakers", type=int, help="default 8 (--hard: 48)")
+    parser.add_argument("--files", type=int, help="files per speaker, default 8 (--hard: 24)")
+    parser.add_argument("--min-seconds", type=float, help="default 2")
+    parser.add_argument("--max-seconds", type=float, help="default 6 (--hard: 8)")
+    parser.add_argument("--chapters", type=int, help="chapters per speaker, default 2 (--hard: 6)")
+    parser.add_argument(
+        "--channels", choices=["mic", "sessions"], help="default mic (--hard: sessions)"
+    )
+    parser.add_argument("--family-size", type=int, help="voices per family, default 3 (--hard: 4)")
+    parser.add_argument("--voice-spread", type=float, help="default 1.0 (--hard: 0.6)")
     parser.add_argument("--layout", choices=["flat", "librispeech"], default="flat")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    path = make_synthetic_corpus(
-        args.dest,
-        args.speakers,
-        args.files,
-        args.min_seconds,
-        args.max_seconds,
-        seed=args.seed,
-        layout=args.layout,
-        chapters_per_speaker=args.chapters,
-    )
+    given = {
+        "n_speakers": args.speakers,
+        "files_per_speaker": args.files,
+        "min_seconds": args.min_seconds,
+        "max_seconds": args.max_seconds,
+        "chapters_per_speaker": args.chapters,
+        "channels": args.channels,
+        "family_size": args.family_size,
+        "voice_spread": args.voice_spread,
+    }
+    options = dict(HARD_CORPUS) if args.hard else {}
+    options.update({k: v for k, v in given.items() if v is not None})
+    path = make_synthetic_corpus(args.dest, seed=args.seed, layout=args.layout, **options)
     print(f"synthetic corpus ready: {path}")
     return 0
 

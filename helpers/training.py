@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 from .checkpoints import save_checkpoint
 from .dataset import UtteranceCrops
 from .features import AudioFeature
+from .models import logits_for_loss
 
 # --------------------------------------------------------------------------------------------------
 # History
@@ -174,7 +175,8 @@ def train_epoch(
     """One pass over ``loader``: the loop of notebook 05, plus features on the device and a schedule.
 
     For each batch: move it to the device (augmenting it, then computing ``batch_transform`` there if
-    given), forward, loss, ``zero_grad``, backward, step (through a gradient scaler under CUDA's
+    given), forward, loss (of ``models.logits_for_loss``: with the angular margin for an AAM head),
+    ``zero_grad``, backward, step (through a gradient scaler under CUDA's
     mixed precision), then one step of ``scheduler``. On CUDA, pass the same ``scaler`` to every
     epoch (``fit`` does); a new one is made if none is given.
 
@@ -197,7 +199,7 @@ def train_epoch(
         x = to_device(x, device, batch_transform)
         with _autocast(device):
             logits = model(x)
-            loss = loss_fn(logits.float(), y)
+            loss = loss_fn(logits_for_loss(model, logits.float(), y), y)  # AAM: + margin
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()

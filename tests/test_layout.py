@@ -28,6 +28,7 @@ LAYERS = [
     "embeddings",
     "metrics",
     "plots",
+    "enrol",
     "synthetic",
     "download",
     "course",

@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from helpers.metrics import classification_metrics, confusion, report
+from helpers.metrics import classification_metrics, confusion, equal_error_rate, min_dcf, report
 from helpers.plots import plot_confusion
 
 matplotlib.use("Agg")
@@ -84,3 +84,67 @@ def test_plot_confusion_normalises_rows_and_labels_axes() -> None:
     assert ax.get_xlabel() == "predicted speaker" and ax.get_ylabel() == "true speaker"
     assert ax.get_title() == "Validation"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["ann", "bob", "cat"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Verification: EER and minDCF on a case small enough to work out by hand
+
+# Scores sorted high to low: 0.9 T, 0.8 T, 0.7 N, 0.3 T, 0.2 N, 0.1 N, 0.0 N (T target, N non-target).
+# Accepting score >= t gives (false acceptance P_fa, false rejection P_miss):
+#   t = 0.9: (0, 2/3)   t = 0.8: (0, 1/3)   t = 0.7: (1/4, 1/3)   t = 0.3: (1/4, 0)   t = 0.0: (1, 0)
+HAND_SCORES = np.array([0.9, 0.8, 0.7, 0.3, 0.2, 0.1, 0.0])
+HAND_SAME = np.array([True, True, False, True, False, False, False])
+
+
+def test_equal_error_rate_by_hand() -> None:
+    # P_fa = P_miss is crossed between t = 0.7 (1/4, 1/3) and t = 0.3 (1/4, 0): P_fa stays 1/4.
+    eer, threshold = equal_error_rate(HAND_SCORES, HAND_SAME)
+    assert eer == pytest.approx(0.25) and threshold == pytest.approx(0.3)
+
+
+def test_min_dcf_by_hand() -> None:
+    # p_target = 0.01: DCF = 0.01 P_miss + 0.99 P_fa; best at t = 0.8: 0.01 / 3, over 0.01 -> 1/3.
+    cost, threshold = min_dcf(HAND_SCORES, HAND_SAME, p_target=0.01)
+    assert cost == pytest.approx(1 / 3) and threshold == pytest.approx(0.8)
+    # p_target = 0.5: DCF = (P_miss + P_fa) / 2; best at t = 0.3: 1/8, over 0.5 -> 1/4.
+    cost, threshold = min_dcf(HAND_SCORES, HAND_SAME, p_target=0.5)
+    assert cost == pytest.approx(0.25) and threshold == pytest.approx(0.3)
+    # A false acceptance 100 times dearer at p_target = 0.5: accepting nothing past 0.8 is best.
+    cost, threshold = min_dcf(HAND_SCORES, HAND_SAME, p_target=0.5, c_fa=100.0)
+    assert cost == pytest.approx((0.5 / 3) / 0.5) and threshold == pytest.approx(0.8)
+
+
+def test_min_dcf_bounds() -> None:
+    rng = np.random.default_rng(0)
+    same = rng.random(4000) < 0.2
+    assert min_dcf(same + 0.1 * rng.random(4000), same)[0] == 0.0  # separated: no cost
+    chance, _ = min_dcf(rng.random(4000), same)  # scores that know nothing
+    assert 0.9 < chance <= 1.0  # at most 1: rejecting everything costs exactly 1
+    assert min_dcf(-HAND_SCORES, HAND_SAME)[0] == pytest.approx(1.0)  # inverted: reject all
+    with pytest.raises(ValueError, match="both"):
+        min_dcf(HAND_SCORES, np.ones(7, bool))
+    with pytest.raises(ValueError, match="p_target"):
+        min_dcf(HAND_SCORES, HAND_SAME, p_target=1.0)
+
+
+def test_plot_det_draws_error_rates_on_the_normal_deviate_scale() -> None:
+    from scipy.stats import norm
+
+    from helpers.plots import plot_det
+
+    ax = plot_det(HAND_SCORES, HAND_SAME, label="hand", title="DET")
+    assert ax.get_title() == "DET" and "false acceptance" in ax.get_xlabel()
+    assert "false rejection" in ax.get_ylabel()
+    curve = ax.lines[0]
+    assert curve.get_label() == "hand: EER 25.0 %, minDCF 0.333"
+    # The (P_fa, P_miss) points of the hand-worked case, as normal deviates (0 clipped to the edge).
+    x, y = curve.get_xdata(), curve.get_ydata()
+    assert np.isclose(x, norm.ppf(0.25)).any() and np.isclose(y, norm.ppf(1 / 3)).any()
+    assert np.isclose(x, norm.ppf(0.0005)).sum() == 3  # P_fa = 0, at the lower edge
+    assert np.allclose((ax.lines[1].get_xdata()[0], ax.lines[1].get_ydata()[0]), norm.ppf(0.25))
+    minimum = ax.lines[2]  # the minDCF point: t = 0.8, (P_fa, P_miss) = (0, 1/3)
+    assert minimum.get_ydata()[0] == pytest.approx(norm.ppf(1 / 3))
+    assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["0.1", "0.2", "0.5"]
+    plot_det(HAND_SCORES + HAND_SAME, HAND_SAME, ax=ax, label="better")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0].startswith("hand") and legend[1].startswith("better: EER 0.0 %")

@@ -8,6 +8,7 @@ from torch import nn
 
 from helpers.features import make_feature
 from helpers.models import (
+    AAMSoftmax,
     CNN1d,
     CNN2d,
     DenseClassifier,
@@ -15,6 +16,7 @@ from helpers.models import (
     StatsPool,
     check_compatible,
     count_parameters,
+    logits_for_loss,
     make_model,
 )
 
@@ -200,3 +202,84 @@ def test_specaugment_masks_in_training_only() -> None:
     assert torch.equal(masked, bins[:, :, None] | frames[:, None, :])
     assert bins.sum(1).max() <= 16 and frames.sum(1).max() <= 40  # 2 masks of at most 8 / 20
     assert bins.any(1).float().mean() > 0.5  # most clips get a frequency mask
+
+
+# --------------------------------------------------------------------------------------------------
+# The additive angular margin head
+
+
+def test_aam_logits_are_scaled_cosines_to_the_speaker_centres() -> None:
+    head = AAMSoftmax(4, 3, margin=0.2, scale=30.0)
+    with torch.no_grad():
+        head.weight.copy_(torch.tensor([[2.0, 0, 0, 0], [0, 1, 0, 0], [1, 1, 0, 0]]))
+    embeddings = torch.tensor([[3.0, 0, 0, 0], [0, -0.5, 0, 0]])
+    expected = 30 * torch.tensor([[1.0, 0.0, 2**-0.5], [0.0, -1.0, -(2**-0.5)]])
+    assert torch.allclose(head(embeddings), expected, atol=1e-5)
+    assert torch.allclose(head(7 * embeddings), head(embeddings))  # the length does not count
+
+
+def test_aam_margin_moves_only_the_true_class_by_the_angle() -> None:
+    head = AAMSoftmax(2, 3, margin=0.2, scale=10.0)
+    logits = 10 * torch.tensor([[0.5, 0.1, -0.3], [0.2, 0.9, 0.0]])
+    labels = torch.tensor([0, 1])
+    out = head.margin_logits(logits, labels)
+    # Hand-computed: cos(acos(0.5) + 0.2) = cos(1.2472) = 0.3180; cos(acos(0.9) + 0.2) = cos(0.6510) = 0.7955.
+    expected = 10 * torch.tensor([[0.3180, 0.1, -0.3], [0.2, 0.7955, 0.0]])
+    assert torch.allclose(out, expected, atol=1e-3)
+
+
+def test_aam_margin_keeps_the_target_logit_falling_past_pi() -> None:
+    head = AAMSoftmax(2, 2, margin=0.2, scale=1.0)
+    cosines = torch.linspace(-0.999, 0.999, 201)
+    logits = torch.stack([cosines, torch.zeros_like(cosines)], 1)
+    target = head.margin_logits(logits, torch.zeros(201, dtype=torch.long))[:, 0]
+    assert torch.all(target < cosines)  # always a penalty
+    assert torch.all(target.diff() > 0)  # and monotonic: a farther clip always scores lower
+    assert torch.allclose(
+        head.margin_logits(logits, torch.ones(201, dtype=torch.long))[:, 0], cosines
+    )
+
+
+def test_logits_for_loss_adds_the_margin_for_aam_models_only() -> None:
+    labels = torch.tensor([0, 2])
+    plain = make_model("cnn1d", 20, N_CLASSES, seed=0)
+    logits = torch.randn(2, N_CLASSES)
+    assert logits_for_loss(plain, logits, labels) is logits
+    aam = make_model("cnn1d", 20, N_CLASSES, seed=0, head="aam", margin=0.3, scale=20.0)
+    assert isinstance(aam.classifier, AAMSoftmax) and aam.classifier.margin == 0.3
+    cosine_logits = aam.classifier(torch.randn(2, aam.embedding_dim))
+    with_margin = logits_for_loss(aam, cosine_logits, labels)
+    changed = with_margin != cosine_logits
+    assert torch.equal(changed, torch.nn.functional.one_hot(labels, N_CLASSES).bool())
+    loss = nn.functional.cross_entropy
+    assert loss(with_margin, labels) > loss(cosine_logits, labels)
+
+
+def test_aam_model_trains_rebuilds_from_its_config_and_embeds_the_same() -> None:
+    model = make_model("cnn1d", 20, N_CLASSES, seed=0, head="aam", augment=False, dropout=0.0)
+    assert model.config["head"] == "aam" and model.config["scale"] == 30.0
+    x = torch.randn(8, 20, 60, generator=torch.Generator().manual_seed(1))
+    y = torch.arange(8) % N_CLASSES
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model.train()
+    before = nn.functional.cross_entropy(logits_for_loss(model, model(x), y), y)
+    before.backward()
+    assert model.classifier.weight.grad is not None
+    optimizer.step()
+    with torch.no_grad():
+        after = nn.functional.cross_entropy(logits_for_loss(model, model(x), y), y)
+    assert after < before
+    options = {k: v for k, v in model.config.items() if k not in ("n_features", "n_classes")}
+    rebuilt = make_model("cnn1d", 20, N_CLASSES, seed=None, **options)
+    rebuilt.load_state_dict(model.state_dict())
+    model.eval(), rebuilt.eval()
+    with torch.no_grad():
+        assert torch.equal(rebuilt(x), model(x)) and torch.equal(rebuilt.embed(x), model.embed(x))
+        assert model(x).abs().max() <= 30.0 + 1e-4  # scaled cosines
+
+
+def test_aam_bad_options() -> None:
+    with pytest.raises(ValueError, match="unknown head"):
+        make_model("cnn1d", 20, N_CLASSES, head="arcface")
+    with pytest.raises(ValueError, match="margin"):
+        AAMSoftmax(8, 3, margin=2.0)

@@ -115,3 +115,68 @@ def test_cli_rejects_nonsense_numbers(
         cli.main(["--data", str(corpus6), *options])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------------
+# Held-out speakers, augmentation and the margin head (issue 11)
+
+
+def test_holdout_split_has_no_speaker_on_both_sides(corpus6: Path) -> None:
+    args = cli.build_parser().parse_args(["--data", str(corpus6), "--holdout-speakers", "2"])
+    data = cli.prepare_data(args, torch.device("cpu"))
+    unseen = {u.speaker for u in data.unseen}
+    trained = {u.speaker for u in data.train} | {u.speaker for u in data.val}
+    assert len(unseen) == 2 and len(trained) == 4 and not unseen & trained
+    assert set(data.labels) == trained  # no class for a held-out speaker
+    assert len(data.unseen) + len(data.train) + len(data.val) == 36  # every file used once
+    assert set(data.datasets["unseen"].speaker_to_index) == unseen
+    again = cli.prepare_data(args, torch.device("cpu"))
+    assert {u.speaker for u in again.unseen} == unseen  # the seed fixes the choice
+    other = cli.build_parser().parse_args([*["--data", str(corpus6)], "--holdout-speakers", "2"])
+    other.seed = 1
+    assert {u.speaker for u in cli.prepare_data(other, torch.device("cpu")).unseen} != unseen
+
+
+def test_cli_holdout_reports_verification(corpus6: Path, tmp_path: Path, capsys) -> None:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        args = ["--data", str(corpus6), "--holdout-speakers", "2", "--epochs", "3"]
+        args += ["--augment", "reverb,noise,eq", "--head", "aam", "--crop-seconds", "1.5"]
+        cli.main([*args, "--out", str(tmp_path), "--json", "--quiet"])
+    finally:
+        torch.set_num_threads(threads)
+    lines = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(lines[-1])
+    assert result["n_speakers"] == 4 and result["holdout_speakers"] == 2
+    assert result["holdout_files"] == 12 and result["trials"] == 12 * 11 // 2
+    assert result["target_trials"] == 2 * (6 * 5 // 2)
+    assert 0 <= result["eer"] <= 1 and 0 <= result["min_dcf"] <= 1
+    assert result["augment"] == "reverb,noise,eq" and result["head"] == "aam"
+    assert any(line.startswith("EER") for line in lines) and any("minDCF" in line for line in lines)
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["eer"] == result["eer"]
+    model = load_checkpoint(result["checkpoint"])
+    assert model.config["head"] == "aam" and len(model.checkpoint["speaker_to_index"]) == 4
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--augment", "reverb,echo"], "unknown augmentation"),
+        (["--augment-p", "2"], "--augment-p"),
+        (["--head", "arcface"], "invalid choice"),
+    ],
+)
+def test_cli_rejects_bad_robustness_options(
+    corpus6: Path, capsys, options: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--data", str(corpus6), *options])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_rejects_holding_out_too_many_speakers(corpus6: Path) -> None:
+    with pytest.raises(SystemExit, match="has 6 speakers"):
+        cli.main(["--data", str(corpus6), "--holdout-speakers", "5", "--quiet"])

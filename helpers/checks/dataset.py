@@ -1,173 +1,263 @@
-"""Checks for the dataset exercises (03): corpus statistics, labels, the split and a crop Dataset.
+"""Checks for notebook 03, the dataset: corpus statistics, the label map, the split, a crop Dataset.
 
-The split and Dataset checks run the student's code on a small corpus of their own (speakers with 2 to
-25 files, raw ids like the real ones, a clip shorter than the crop), where the usual mistakes show.
+The checks run the student's code on small corpora of their own (speakers with 2 to 25 files, raw ids
+like the real ones, a file at 8 kHz, a clip shorter than the crop), where the usual mistakes show, and
+watch what it does: which windows soundfile decodes, whether a global random generator moves, how many
+modules are built per item, whether the crop moves from one epoch to the next.
 """
 
 from __future__ import annotations
 
-import inspect
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
-import soundfile as sf
 import torch
-from torch import nn
 
 from ..audio import SAMPLE_RATE, fit_length, load_audio
 from ..corpus import Utterance
 from ..features import FEATURE_KINDS, make_feature
-from ._common import expect, passed
+from .core import (
+    as_number,
+    call,
+    check,
+    count_modules,
+    expect,
+    fail,
+    passed,
+    record_decodes,
+    watch_global_rngs,
+    write_test_audio,
+)
 
 __all__ = ["corpus_stats", "crop_dataset", "label_map", "speaker_split"]
 
 
-def corpus_stats(stats: object, utterances: Sequence[Utterance]) -> None:
-    """``stats == {"files": …, "speakers": …, "hours": …}`` for these utterances."""
+def _fake_corpus(counts: dict[str, int], rates: dict[str, int] | None = None) -> list[Utterance]:
+    """Utterances (no files) of speakers with the given numbers of files, two chapters each.
+
+    File ``i`` of a speaker lasts ``2 + i % 5`` seconds, at 16 kHz unless ``rates`` says otherwise.
+    """
+    rates = rates or {}
+    utterances = []
+    for speaker, n in counts.items():
+        rate = rates.get(speaker, SAMPLE_RATE)
+        for i in range(n):
+            chapter = str(100 + i % 2)
+            path = f"{speaker}/{speaker}-{chapter}-{i:04d}.flac"
+            utterances.append(Utterance(path, speaker, chapter, rate * (2 + i % 5), rate))
+    return utterances
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise: corpus statistics
+
+
+@check(
+    "Three numbers about the list you are given: how many files, how many different speakers, and "
+    "how long they last together, in hours.",
+    "Each Utterance is one file; several files share a speaker, so count the *distinct* speakers. "
+    "An Utterance knows its own duration in seconds (its files are not all at 16 kHz).",
+    'Return a dict with the keys "files" (the length of the list), "speakers" (the size of the set '
+    'of speaker ids) and "hours" (the sum of every duration in seconds, divided by 3600).',
+)
+def corpus_stats(
+    compute: Callable[[Sequence[Utterance]], object], utterances: Sequence[Utterance] | None = None
+) -> None:
+    """Check ``compute(utterances) -> {"files": …, "speakers": …, "hours": …}``.
+
+    Tried on a test corpus (6 speakers, one of them at 8 kHz), then on ``utterances``.
+    """
+    corpora = [
+        ("a test corpus", _fake_corpus({"19": 2, "103": 3, "250": 4, "8975": 6}, {"250": 8_000}))
+    ]
+    if utterances is not None:
+        corpora.append(("the course corpus", list(utterances)))
+    for name, corpus in corpora:
+        stats = call(compute, corpus, what=f"corpus_stats({name})")
+        _check_stats(stats, corpus, name)
+    files, speakers = len(corpora[-1][1]), len({u.speaker for u in corpora[-1][1]})
+    hours = sum(u.seconds for u in corpora[-1][1]) / 3600
+    passed(f"{files} files, {speakers} speakers, {hours:.2f} h")
+
+
+def _check_stats(stats: object, utterances: Sequence[Utterance], name: str) -> None:
     expect(
         isinstance(stats, dict),
         f"corpus_stats returned a {type(stats).__name__}; expected a dict.",
-        'Return {"files": ..., "speakers": ..., "hours": ...}.',
+        'return a dict with the keys "files", "speakers" and "hours".',
     )
+    assert isinstance(stats, dict)
     missing = {"files", "speakers", "hours"} - set(stats)
     expect(
         not missing,
-        f"The dict has no key {', '.join(sorted(missing))}.",
-        'Use the keys "files", "speakers" and "hours".',
+        f"The dict has no key {', '.join(map(repr, sorted(missing)))} (it has {sorted(map(str, stats))}).",
+        'use exactly the keys "files", "speakers" and "hours".',
     )
     files, speakers = len(utterances), len({u.speaker for u in utterances})
     seconds = sum(u.seconds for u in utterances)
+    where = f"On {name} ({files} files of {speakers} speakers)"
     expect(
         stats["files"] == files,
-        f'"files" is {stats["files"]!r}; the manifest lists {files} files.',
-        "Every Utterance is one file: count them.",
+        f'{where} "files" is {stats["files"]!r}.',
+        "every Utterance in the list is one file: count the list you are given.",
     )
     expect(
         stats["speakers"] != files or files == speakers,
-        f'"speakers" is {stats["speakers"]!r}, the number of files: each speaker has many files.',
-        "Count the *distinct* speakers, e.g. with a set of u.speaker.",
+        f'{where} "speakers" is {stats["speakers"]!r}, the number of files: a speaker has many files.',
+        "count the *distinct* speaker ids.",
     )
     expect(
         stats["speakers"] == speakers,
-        f'"speakers" is {stats["speakers"]!r}; the manifest has {speakers} distinct speakers.',
-        "Count the distinct values of u.speaker.",
+        f'{where} "speakers" is {stats["speakers"]!r}.',
+        "count the distinct values of u.speaker in the list you are given.",
     )
-    hours = float(stats["hours"])
-    for factor, unit in [(3600, "seconds"), (60, "minutes"), (3600 * SAMPLE_RATE, "samples")]:
+    hours = as_number(stats["hours"], '"hours"')
+    assumed = sum(u.frames for u in utterances) / SAMPLE_RATE / 3600
+    for value, unit in [
+        (seconds, "seconds"),
+        (seconds / 60, "minutes"),
+        (seconds * SAMPLE_RATE, "samples"),
+    ]:
         expect(
-            not np.isclose(hours, factor * seconds / 3600, rtol=1e-3),
-            f'"hours" is {hours:.4g}: that is the total in {unit}.',
-            "hours = total seconds / 3600; an Utterance knows its length in seconds (u.seconds).",
+            not np.isclose(hours, value, rtol=1e-3),
+            f'{where} "hours" is {hours:.4g}: that is the total in {unit}.',
+            "an hour is 3600 seconds.",
         )
     expect(
-        np.isclose(hours, seconds / 3600, rtol=1e-3),
-        f'"hours" is {hours:.4g}; the files add up to {seconds / 3600:.4g} h.',
-        "Add u.seconds over all files, then divide by 3600.",
+        np.isclose(assumed, seconds / 3600, rtol=1e-3) or not np.isclose(hours, assumed, rtol=1e-3),
+        f'{where} "hours" is {hours:.4g}: every file was taken to be at {SAMPLE_RATE} Hz, but some '
+        "are not.",
+        "each Utterance knows its own duration in seconds (u.seconds).",
     )
-    passed(f"{files} files, {speakers} speakers, {seconds / 3600:.2f} h")
+    expect(
+        np.isclose(hours, seconds / 3600, rtol=1e-3),
+        f'{where} "hours" is {hours:.4g}; the files add up to {seconds / 3600:.4g} h.',
+        "add up the duration of every file, in seconds, then convert to hours.",
+    )
 
 
-def _fake_corpus(counts: dict[str, int]) -> list[Utterance]:
-    """Utterances (no files) of speakers with the given numbers of files, two chapters each."""
-    return [
-        Utterance(f"{s}/{s}-{c}-{i:04d}.flac", s, str(c), 16_000 * 4, 16_000)
-        for s, n in counts.items()
-        for i in range(n)
-        for c in [100 + i % 2]
-    ]
+# --------------------------------------------------------------------------------------------------
+# Exercise: the label map
 
 
+@check(
+    "A classifier needs classes numbered 0, 1, 2, … with no gaps, and the same numbers in every run.",
+    "The raw speaker ids ('19', '8975') are not class indices; and numbering speakers in the order "
+    "their files come gives another map whenever the files come in another order.",
+    "Put the distinct speaker ids of the utterances in sorted order, then give each its position in "
+    "that sorted list (enumerate), keyed by the id string exactly as the manifest spells it.",
+)
 def label_map(
-    make_map: Callable[[Sequence[Utterance]], dict], utterances: Sequence[Utterance]
+    make_map: Callable[[Sequence[Utterance]], dict], utterances: Sequence[Utterance] | None = None
 ) -> None:
-    """``make_map(utterances)``: speaker id → class index, 0..n-1 in sorted order, order-independent."""
-    mapping = make_map(utterances)
+    """Check ``make_map(utterances)``: speaker id → class index, 0..n-1 in sorted order, order-independent.
+
+    Tried on a test corpus whose ids sort differently as text and as numbers, then on ``utterances``.
+    """
+    corpora = [("a test corpus", _fake_corpus({"8975": 2, "19": 3, "250": 2, "103": 4}))]
+    if utterances is not None:
+        corpora.append(("the course corpus", list(utterances)))
+    for name, corpus in corpora:
+        kind = _check_label_map(make_map, corpus, name)
+    n = len({u.speaker for u in corpora[-1][1]})
+    passed(f"{n} speakers → 0 … {n - 1}, {kind}, whatever the file order")
+
+
+def _check_label_map(make_map: Callable, utterances: list[Utterance], name: str) -> str:
+    mapping = call(make_map, utterances, what=f"make_label_map({name})")
     speakers = {u.speaker for u in utterances}
+    where = f"On {name} ({len(speakers)} speakers)"
     expect(
         isinstance(mapping, dict),
-        f"The function returned a {type(mapping).__name__}; expected a dict speaker → index.",
-        "Build a dict such as {speaker: index for index, speaker in enumerate(...)}.",
+        f"{where} the function returned a {type(mapping).__name__}; expected a dict speaker → index.",
+        "build a dict from speaker id to class index.",
     )
     expect(
         set(mapping) == speakers or {str(k) for k in mapping} != speakers,
-        "The keys are numbers; an Utterance's speaker is a string like '103'.",
-        "Key the dict by u.speaker exactly as the manifest gives it.",
+        f"{where} the keys are numbers; an Utterance's speaker is a string like '103'.",
+        "key the dict by u.speaker exactly as the manifest gives it.",
     )
     expect(
         set(mapping) == speakers,
-        f"The dict has {len(mapping)} keys; the corpus has {len(speakers)} speakers.",
-        "One key per distinct u.speaker.",
+        f"{where} the dict has {len(mapping)} keys, not one per speaker of the list it was given.",
+        "one key per distinct u.speaker of the utterances passed in.",
     )
     values = list(mapping.values())
-    if all(str(v) == k for k, v in mapping.items()) and sorted(values) != list(range(len(values))):
+    if all(str(v) == k for k, v in mapping.items()):
         highest = max(int(v) for v in values)
-        expect(
-            False,
-            f"The indices are the raw speaker ids (up to {highest}). A classifier with one output "
-            f"per class index would need {highest + 1} outputs for {len(values)} speakers, most "
-            "never used, and CrossEntropyLoss expects labels 0 … n_classes − 1.",
-            "Number the speakers 0, 1, 2, … in sorted order.",
+        fail(
+            f"{where} the indices are the raw speaker ids (up to {highest}). A classifier with one "
+            f"output per class index would need {highest + 1} outputs for {len(values)} speakers, "
+            "most never used, and CrossEntropyLoss expects labels 0 … n_classes − 1.",
+            "number the speakers 0, 1, 2, … instead.",
         )
     expect(
-        all(isinstance(v, int | np.integer) for v in values),
-        "Some indices are not integers.",
-        "Use enumerate() to number the speakers.",
+        all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values),
+        f"{where} some indices are not integers.",
+        "a class index is an int.",
     )
     expect(
         sorted(values) == list(range(len(values))),
-        f"The indices are {sorted(values)[:8]}…; expected each of 0 … {len(values) - 1} once.",
-        "enumerate() over the distinct speakers gives exactly 0 … n − 1.",
+        f"{where} the indices are {sorted(values)[:8]}…; expected each of 0 … {len(values) - 1} once.",
+        "number the distinct speakers from 0, each once.",
     )
     shuffled = list(utterances)
     np.random.default_rng(0).shuffle(shuffled)
+    again = [call(make_map, order, what="make_label_map") for order in (shuffled, utterances[::-1])]
     expect(
-        make_map(shuffled) == mapping and make_map(list(reversed(utterances))) == mapping,
-        "The same speakers listed in another order get other indices: the order follows the files.",
-        "Sort the distinct speakers before numbering them, so the map is the same in every run.",
+        all(other == mapping for other in again),
+        f"{where} the same speakers listed in another order get other indices: the numbering "
+        "follows the order of the files.",
+        "sort the distinct speakers before numbering them, so the map is the same in every run.",
     )
     order = sorted(mapping, key=mapping.get)
     numeric = sorted(speakers, key=lambda s: (0, int(s), s) if s.isdigit() else (1, 0, s))
     expect(
         order in (sorted(speakers), numeric),
-        "The speakers are not numbered in sorted order.",
-        "sorted() the distinct speakers (as text, or as numbers), then enumerate().",
+        f"{where} the speakers are not numbered in sorted order.",
+        "sort the distinct speakers (as text, or as numbers), then number them.",
     )
     if order == numeric == sorted(speakers):
-        kind = "sorted"
-    elif order == numeric:
-        kind = "sorted as numbers, like the kit's"
-    else:
-        kind = "sorted as text (the kit sorts numeric ids as numbers: fine, if one map is kept)"
-    passed(f"{len(mapping)} speakers → 0 … {len(mapping) - 1}, {kind}, whatever the file order")
+        return "sorted"
+    if order == numeric:
+        return "sorted as numbers, like the kit's"
+    return "sorted as text (the kit sorts numeric ids as numbers: fine, if one map is kept)"
 
 
+# --------------------------------------------------------------------------------------------------
+# Exercise: the split
+
+
+@check(
+    "Split each speaker's files, not the corpus: every speaker on both sides, in the same proportion.",
+    "Your own generator made from the seed (numpy's default_rng) gives the same split on every run "
+    "and leaves the global random state alone; sort the files first so that their order does not "
+    "matter. Round the held-out count, but keep at least one file on each side.",
+    "Group the files (sorted by path) by speaker; for each speaker in sorted order, permute its files "
+    "with one generator made from the seed, hold out about val_fraction of them (at least 1, at most "
+    "all but 1) for validation and keep the rest for training.",
+)
 def speaker_split(
     split: Callable[..., tuple[Sequence[Utterance], Sequence[Utterance]]],
     utterances: Sequence[Utterance] | None = None,
 ) -> None:
-    """``split(utterances, val_fraction=0.3, seed=0) -> (train, val)``: per speaker, seeded, disjoint.
+    """Check ``split(utterances, val_fraction=0.3, seed=0) -> (train, val)``: per speaker, seeded, disjoint.
 
     Tried on a small corpus of speakers with 2, 3, 4, 7, 10 and 25 files, then on ``utterances``.
     """
-    corpora = [
-        (
-            "a test corpus",
-            _fake_corpus({"19": 2, "103": 3, "250": 4, "1034": 7, "5678": 10, "8975": 25}),
-        )
-    ]
+    test_corpus = _fake_corpus({"19": 2, "103": 3, "250": 4, "1034": 7, "5678": 10, "8975": 25})
+    corpora = [("a test corpus", test_corpus)]
     if utterances is not None:
         corpora.append(("the course corpus", list(utterances)))
     for name, corpus in corpora:
         for fraction in (0.3, 0.5):
             _check_split(split, corpus, fraction, name)
     passed(
-        "every speaker on both sides, ~30 % of each speaker's files held out, disjoint, "
-        "reproducible with the seed"
+        "every speaker on both sides, ~val_fraction of each speaker's files held out, disjoint, "
+        "reproducible from the seed alone"
     )
 
 
@@ -175,103 +265,92 @@ def _paths(files: Sequence[Utterance]) -> list[str]:
     return sorted(u.path for u in files)
 
 
-def _check_split(split: Callable, corpus: list[Utterance], fraction: float, name: str) -> None:
-    result = split(corpus, val_fraction=fraction, seed=0)
+def _run_split(
+    split: Callable, corpus: list[Utterance], fraction: float, seed: int
+) -> tuple[list, list]:
+    what = f"split(utterances, val_fraction={fraction}, seed={seed})"
+    with watch_global_rngs() as moved:
+        result = call(split, corpus, val_fraction=fraction, seed=seed, what=what)
     expect(
-        isinstance(result, tuple) and len(result) == 2,
+        not moved,
+        f"{what} drew from {' and '.join(moved)}: the split then depends on what every other cell "
+        "drew before (and changes it for them).",
+        "draw from your own generator made from the seed (numpy's default_rng), not from the "
+        "global np.random / random / torch functions or their seed().",
+    )
+    expect(
+        isinstance(result, tuple | list) and len(result) == 2,
         f"The split returned {type(result).__name__}; expected a pair (train, val).",
-        "Return two lists of Utterance: (train, val).",
+        "return two lists of Utterance: (train, val).",
     )
     train, val = (list(part) for part in result)
     expect(
         all(isinstance(u, Utterance) for u in train + val),
         "train and val should hold Utterance objects.",
-        "Put the utterances themselves in the lists (not paths or indices).",
+        "put the utterances themselves in the lists (not paths or indices).",
     )
+    return train, val
+
+
+def _check_split(split: Callable, corpus: list[Utterance], fraction: float, name: str) -> None:
+    train, val = _run_split(split, corpus, fraction, 0)
     where = f"On {name} with val_fraction={fraction}"
     overlap = set(_paths(train)) & set(_paths(val))
     expect(
         not overlap,
         f"{where}, {len(overlap)} file(s) are in both train and val, e.g. {min(overlap, default='')}.",
-        "Each file goes to exactly one side.",
+        "each file goes to exactly one side.",
     )
     expect(
         _paths(train + val) == _paths(corpus),
         f"{where}, train + val hold {len(train) + len(val)} files; the corpus has {len(corpus)}.",
-        "Every file goes to one side: none dropped, none repeated.",
+        "every file goes to one side: none dropped, none repeated.",
     )
-    again = split(corpus, val_fraction=fraction, seed=0)
     expect(
-        _paths(again[1]) == _paths(val),
+        _paths(_run_split(split, corpus, fraction, 0)[1]) == _paths(val),
         f"{where}, two calls with seed=0 gave different validation sets: not reproducible.",
-        "Draw from a generator made from the seed, rng = np.random.default_rng(seed), instead of "
-        "np.random.* or random.* (their state changes from one call to the next).",
+        "make the generator from the seed inside the function, once per call.",
     )
-    other = split(corpus, val_fraction=fraction, seed=1)
     expect(
-        _paths(other[1]) != _paths(val),
+        _paths(_run_split(split, corpus[::-1], fraction, 0)[1]) == _paths(val),
+        f"{where}, the same files in reverse order gave another split: it depends on the order "
+        "the files come in.",
+        "sort the files (e.g. by path) and the speakers before shuffling.",
+    )
+    expect(
+        _paths(_run_split(split, corpus, fraction, 1)[1]) != _paths(val),
         f"{where}, seed=0 and seed=1 gave the same split: the seed changes nothing (or the files "
         "are not shuffled at all).",
-        "Shuffle each speaker's files with rng = np.random.default_rng(seed).",
+        "shuffle each speaker's files with a generator made from the seed argument.",
     )
     per_speaker = Counter(u.speaker for u in corpus)
     held = Counter(u.speaker for u in val)
     by_size = sorted((n, speaker) for speaker, n in per_speaker.items() if n >= 2)
     for n, speaker in by_size:
-        expect(
-            abs(held[speaker] - fraction * n) <= 1,
-            f"{where}, speaker {speaker} has {held[speaker]} of its {n} files in validation; "
-            f"about {fraction * n:.1f} expected.",
-            "Hold out val_fraction of *each* speaker's files (not of the whole corpus), so "
-            "every speaker is split in the same proportion.",
-        )
+        if n * fraction >= 1.5:
+            expect(
+                abs(held[speaker] - fraction * n) <= 1,
+                f"{where}, speaker {speaker} has {held[speaker]} of its {n} files in validation; "
+                f"about {fraction * n:.1f} expected.",
+                "hold out val_fraction of *each* speaker's files (not of the whole corpus), so "
+                "every speaker is split in the same proportion.",
+            )
     for n, speaker in by_size:
         expect(
             held[speaker] >= 1,
             f"{where}, speaker {speaker} ({n} files) has no validation file "
             f"({fraction} × {n} = {fraction * n:g}, and int() rounds it down to 0).",
-            "Hold out at least one file per speaker (e.g. max(1, round(fraction × n))) so that "
-            "every class is validated.",
+            "hold out at least one file per speaker, so that every class is validated.",
         )
         expect(
             held[speaker] <= n - 1,
             f"{where}, all {n} files of speaker {speaker} are in validation: none left to train on.",
-            "Keep at least one file of every speaker for training.",
+            "keep at least one file of every speaker for training.",
         )
 
 
 # --------------------------------------------------------------------------------------------------
-# The crop Dataset
-
-
-@contextmanager
-def _count_modules():
-    """Count ``nn.Module`` constructions inside the block: ``with _count_modules() as count: …``."""
-    count = [0]
-    original = nn.Module.__init__
-
-    def counting(self, *args, **kwargs):
-        count[0] += 1
-        original(self, *args, **kwargs)
-
-    with mock.patch.object(nn.Module, "__init__", counting):
-        yield count
-
-
-@contextmanager
-def _record_reads():
-    """Record ``(frames, stop)`` of every ``sf.read`` inside the block (``load_audio`` calls it)."""
-    calls: list[tuple[int, int | None]] = []
-    sf_read = sf.read
-    signature = inspect.signature(sf_read)
-
-    def recording_sf(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        calls.append((bound.arguments.get("frames", -1), bound.arguments.get("stop")))
-        return sf_read(*args, **kwargs)
-
-    with mock.patch.object(sf, "read", recording_sf):
-        yield calls
+# Exercise: the crop Dataset
 
 
 def _make_test_corpus(root: Path) -> tuple[list[Utterance], dict[str, int]]:
@@ -282,128 +361,220 @@ def _make_test_corpus(root: Path) -> tuple[list[Utterance], dict[str, int]]:
         frames = round(seconds * SAMPLE_RATE)
         t = np.arange(frames) / SAMPLE_RATE
         tone = 0.3 * np.sin(2 * np.pi * (120 + 40 * int(speaker) % 200) * t)
-        audio = (tone + 0.05 * rng.standard_normal(frames)).astype(np.float32)
         relative = f"{speaker}/{speaker}-1-0000.flac"
         (root / speaker).mkdir()
-        sf.write(root / relative, audio, SAMPLE_RATE)
+        write_test_audio(root / relative, tone + 0.05 * rng.standard_normal(frames), SAMPLE_RATE)
         utterances.append(Utterance(relative, speaker, "1", frames, SAMPLE_RATE))
     return utterances, {"19": 0, "8975": 1}
 
 
+@check(
+    "An item is (the features of one crop_seconds window of the file, the speaker's class index); "
+    "a short file is padded at the end; the feature module is built once.",
+    "Place the window in samples at the file's rate and let load_audio decode only it; draw its "
+    "start from a generator made from (seed, epoch, index), so it moves when self.epoch changes but "
+    "not from one read to the next; pad to crop_seconds at 16 kHz.",
+    "In __init__ keep the feature module for the kind. In __getitem__: the crop length in samples at "
+    "the file's rate; the room = file length − crop length (at least 0); a start drawn in "
+    "[0, room] by a generator seeded with the seed, the epoch and the index; load_audio of that "
+    "window; fit_length to the crop at 16 kHz; return (features, label_map[speaker]).",
+)
 def crop_dataset(dataset_class: type) -> None:
-    """``dataset_class(utterances, label_map, root, kind, crop_seconds=3.0)``: (features, label).
+    """Check ``dataset_class(utterances, label_map, root, kind, crop_seconds=3.0, seed=0)``.
 
-    Items must be the features of a ``crop_seconds`` window read with ``load_audio`` (only that window
-    decoded), short clips zero-padded at the end, labels from the map, and the feature module built
-    once in ``__init__``, not per item.
+    Items must be ``(features, label index)`` of a ``crop_seconds`` window read with ``load_audio``
+    (only that window decoded), short clips zero-padded at the end, the feature module built once in
+    ``__init__``; the crop must move when ``dataset.epoch`` changes, depend only on (seed, epoch,
+    index), and leave the global random generators alone.
     """
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         utterances, labels = _make_test_corpus(root)
-        short_one = utterances[1]
         for kind in FEATURE_KINDS:
-            reference = make_feature(kind)
-            expected = tuple(reference(torch.zeros(3 * SAMPLE_RATE)).shape)
-            dataset = dataset_class(utterances, labels, root, kind)
-            expect(
-                len(dataset) == 2,
-                f"len(dataset) is {len(dataset)} for 2 utterances.",
-                "__len__ returns the number of utterances.",
-            )
-            with _count_modules() as built, _record_reads() as reads:
-                items = [dataset[0], dataset[1]]
-            expect(
-                built[0] == 0,
-                f"Getting two items of kind {kind!r} built {built[0]} nn.Module(s): a feature "
-                "module is created for every item.",
-                "Build the feature module once, in __init__ (self.feature = make_feature(kind)), "
-                "and only apply it in __getitem__.",
-            )
-            expect(
-                bool(reads),
-                "The items were not read with soundfile (through helpers.audio.load_audio).",
-                "Read the crop with load_audio(path, start=..., frames=...).",
-            )
-            expect(
-                reads[0][0] != -1 or reads[0][1] is not None,
-                "The whole 5-s file was decoded to cut a 3-s crop out of it.",
-                "Pass start= and frames= (in samples) to load_audio, so only the crop is decoded.",
-            )
-            for (x, y), utterance in zip(items, utterances):
-                described = f"item of kind {kind!r} for speaker {utterance.speaker} "
-                described += f"({utterance.seconds:g} s)"
-                expect(
-                    not isinstance(y, str),
-                    f"The label of the {described} is the string {y!r}.",
-                    "Return the class index label_map[utterance.speaker], an int.",
-                )
-                expect(
-                    isinstance(y, int | np.integer)
-                    or (isinstance(y, torch.Tensor) and y.ndim == 0),
-                    f"The label of the {described} is a {type(y).__name__}.",
-                    "Return the class index as an int.",
-                )
-                expect(
-                    int(y) != int(utterance.speaker),
-                    f"The label of the {described} is {int(y)}, the raw speaker id.",
-                    "Return label_map[utterance.speaker]: indices 0 … n_speakers − 1.",
-                )
-                expect(
-                    int(y) == labels[utterance.speaker],
-                    f"The label of the {described} is {int(y)}; the map says "
-                    f"{labels[utterance.speaker]}.",
-                    "Return label_map[utterance.speaker].",
-                )
-                expect(
-                    isinstance(x, torch.Tensor),
-                    f"The features of the {described} are a {type(x).__name__}.",
-                    "Return the feature module's output (a torch.Tensor).",
-                )
-                shape = tuple(x.shape)
-                if shape != expected and len(shape) == 2 and shape[0] == expected[0]:
-                    seconds = (shape[1] - 1) * reference.hop_length / SAMPLE_RATE
-                    expect(
-                        utterance is not short_one or shape[1] >= expected[1],
-                        f"The features of the {described} have {shape[1]} frames, about "
-                        f"{seconds:.2f} s: the short clip was not padded.",
-                        "Pad every crop to exactly crop_seconds with fit_length(waveform, samples).",
-                    )
-                    expect(
-                        False,
-                        f"The features of the {described} have {shape[1]} frames, about "
-                        f"{seconds:.2f} s; a 3-s crop at {SAMPLE_RATE} Hz (48000 samples) gives "
-                        f"{expected[1]}.",
-                        "frames = round(crop_seconds × file's sample rate); load at 16 kHz and "
-                        "fit_length to round(crop_seconds × 16000) samples.",
-                    )
-                expect(
-                    shape == expected,
-                    f"The features of the {described} have shape {shape}; expected {expected}.",
-                    f"Apply the module make_feature({kind!r}) to the (samples,) crop.",
-                )
-                expect(
-                    bool(torch.isfinite(x).all()),
-                    f"The features of the {described} hold NaN or infinite values.",
-                    "Feed the module a float waveform, padded with zeros.",
-                )
-            with torch.no_grad():
-                padded = fit_length(load_audio(root / short_one.path), 3 * SAMPLE_RATE)
-                want = reference(padded)
-            expect(
-                torch.allclose(items[1][0], want, atol=1e-3),
-                f"For the 1.2-s clip, the {kind!r} features are not those of the clip followed "
-                "by silence.",
-                "A clip shorter than the crop is read whole and padded at the end with zeros: "
-                "fit_length(load_audio(...), crop_samples).",
-            )
-        dataset = dataset_class(utterances, labels, root, "mfcc", crop_seconds=2.0)
+            _check_items(dataset_class, utterances, labels, root, kind)
+        _check_crop_moves(dataset_class, utterances, labels, root)
+        dataset = call(
+            dataset_class, utterances, labels, root, "mfcc", crop_seconds=2.0, what="the dataset"
+        )
         frames = tuple(dataset[0][0].shape)
         expect(
             frames == (40, 201),
             f"With crop_seconds=2.0 an MFCC item has shape {frames}; expected (40, 201).",
-            "Use self.crop_seconds, not a hard-coded 3 s.",
+            "use self.crop_seconds, not a hard-coded 3 s.",
         )
     passed(
-        "items are (features, label index) of a 3-s window, short clips padded, one feature "
-        "module built in __init__"
+        "items are (features, label index) of a window that moves with the epoch, reproducibly; "
+        "short clips padded; one feature module built in __init__"
+    )
+
+
+def _check_items(
+    dataset_class: type, utterances: list, labels: dict, root: Path, kind: str
+) -> None:
+    reference = make_feature(kind)
+    what = f"{dataset_class.__name__}(utterances, label_map, root, {kind!r})"
+    dataset = call(dataset_class, utterances, labels, root, kind, what=what)
+    expect(
+        len(dataset) == 2,
+        f"len(dataset) is {len(dataset)} for 2 utterances.",
+        "__len__ returns the number of utterances.",
+    )
+    with count_modules() as built, record_decodes() as decodes, watch_global_rngs() as moved:
+        items = [call(dataset.__getitem__, i, what=f"dataset[{i}] ({kind!r})") for i in (0, 1)]
+    expect(
+        built[0] == 0,
+        f"Getting two items of kind {kind!r} built {built[0]} nn.Module(s): a feature module is "
+        "created for every item.",
+        "build the feature module once, in __init__, and only apply it in __getitem__.",
+    )
+    expect(
+        not moved,
+        f"Getting two items drew from {' and '.join(moved)}: the crops then depend on every "
+        "random draw made before, in any cell (and DataLoader workers repeat each other).",
+        "draw the start from your own generator made from (seed, epoch, index).",
+    )
+    long_file = [d for d in decodes if d.total == utterances[0].frames]
+    expect(
+        bool(decodes),
+        "The items were not read with soundfile (through helpers.audio.load_audio).",
+        "read the crop with load_audio(path, start=..., frames=...).",
+    )
+    crop = round(3.0 * utterances[0].sample_rate)
+    expect(
+        all(d.frames <= crop for d in long_file),
+        f"{max((d.frames for d in long_file), default=0)} samples of the 5-s file were decoded to cut a 3-s "
+        "crop out of them.",
+        "pass start= and frames= (in samples) to load_audio, so that only the crop is decoded.",
+    )
+    short_starts = [d.start for d in decodes if d.total == utterances[1].frames]
+    expect(
+        all(start == 0 for start in short_starts),
+        f"The 1.2-s clip was read from sample {max(short_starts, default=0)} on: a clip shorter "
+        "than the crop has no room to move, so its window must start at 0.",
+        "the start is drawn in [0, room] with room = file length − crop length, at least 0.",
+    )
+    for (x, y), utterance in zip(items, utterances):
+        _check_item(x, y, utterance, labels, reference, kind)
+    short = utterances[1]
+    with torch.no_grad():
+        want = reference(fit_length(load_audio(root / short.path), 3 * SAMPLE_RATE))
+    expect(
+        torch.allclose(items[1][0], want, atol=1e-3),
+        f"For the 1.2-s clip, the {kind!r} features are not those of the clip followed by silence.",
+        "a clip shorter than the crop is read whole and padded at the *end* with zeros.",
+    )
+
+
+def _check_item(
+    x: object, y: object, utterance: Utterance, labels: dict, reference, kind: str
+) -> None:
+    described = f"item of kind {kind!r} for speaker {utterance.speaker} ({utterance.seconds:g} s)"
+    expect(
+        not isinstance(y, str),
+        f"The label of the {described} is the string {y!r}.",
+        "return the class index from the label map, an int.",
+    )
+    expect(
+        isinstance(y, int | np.integer) or (isinstance(y, torch.Tensor) and y.ndim == 0),
+        f"The label of the {described} is a {type(y).__name__}.",
+        "return the class index as an int.",
+    )
+    expect(
+        int(y) != int(utterance.speaker),  # type: ignore[call-overload]
+        f"The label of the {described} is {int(y)}, the raw speaker id.",  # type: ignore[call-overload]
+        "look the speaker up in the label map: indices 0 … n_speakers − 1.",
+    )
+    expect(
+        int(y) == labels[utterance.speaker],  # type: ignore[call-overload]
+        f"The label of the {described} is {int(y)}; the map says {labels[utterance.speaker]}.",  # type: ignore[call-overload]
+        "look the speaker up in the label map you were given.",
+    )
+    expect(
+        isinstance(x, torch.Tensor),
+        f"The features of the {described} are a {type(x).__name__}.",
+        "return the feature module's output (a torch.Tensor).",
+    )
+    assert isinstance(x, torch.Tensor)
+    expected = tuple(reference(torch.zeros(3 * SAMPLE_RATE)).shape)
+    shape = tuple(x.shape)
+    if shape != expected and len(shape) == 2 and shape[0] == expected[0]:
+        seconds = (shape[1] - 1) * reference.hop_length / SAMPLE_RATE
+        expect(
+            utterance.seconds >= 3 or shape[1] >= expected[1],
+            f"The features of the {described} have {shape[1]} frames, about {seconds:.2f} s: the "
+            "short clip was not padded.",
+            "pad every crop to exactly crop_seconds at 16 kHz (fit_length).",
+        )
+        fail(
+            f"The features of the {described} have {shape[1]} frames, about {seconds:.2f} s; a 3-s "
+            f"crop at {SAMPLE_RATE} Hz ({3 * SAMPLE_RATE} samples) gives {expected[1]}.",
+            "the crop is crop_seconds × the file's rate samples long when read, and crop_seconds "
+            "× 16000 after padding.",
+        )
+    expect(
+        shape == expected,
+        f"The features of the {described} have shape {shape}; expected {expected}.",
+        f"apply the module of make_feature({kind!r}) to the (samples,) crop.",
+    )
+    expect(
+        bool(torch.isfinite(x).all()),
+        f"The features of the {described} hold NaN or infinite values.",
+        "feed the module a float waveform, padded with zeros.",
+    )
+
+
+def _crop_start(dataset: object, index: int, total: int) -> int:
+    """Where the window of ``dataset[index]`` starts in the file of ``total`` frames."""
+    with record_decodes() as decodes:
+        call(dataset.__getitem__, index, what=f"dataset[{index}]")  # type: ignore[attr-defined]
+    starts = [d.start for d in decodes if d.total == total]
+    return starts[0] if starts else -1
+
+
+def _check_crop_moves(dataset_class: type, utterances: list, labels: dict, root: Path) -> None:
+    total = utterances[0].frames
+    dataset = dataset_class(utterances, labels, root, "mfcc")
+    starts = []
+    for epoch in range(6):
+        dataset.epoch = epoch
+        starts.append(_crop_start(dataset, 0, total))
+    room = total - 3 * SAMPLE_RATE
+    expect(
+        len(set(starts)) > 1,
+        f"Over 6 epochs the 3-s crop of a 5-s file always starts at sample {starts[0]}: the crop "
+        "never moves, so the model sees the same 3 s every epoch and "
+        f"{room / SAMPLE_RATE:g} s of the file never.",
+        "draw the start at random in [0, file length − crop length], from a generator that "
+        "depends on self.epoch.",
+    )
+    expect(
+        all(0 <= s <= room for s in starts),
+        f"Over 6 epochs the crop started at {starts}: past the last start that fits, {room}.",
+        "the start can move from 0 to file length − crop length (in samples at the file's rate).",
+    )
+    dataset.epoch = 0
+    expect(
+        _crop_start(dataset, 0, total) == starts[0],
+        "Reading item 0 twice in the same epoch gave two different crops: the crop depends on "
+        "how many items were read before (a generator kept in the dataset?), so re-runs and "
+        "DataLoader workers disagree.",
+        "make a fresh generator in __getitem__ from (seed, epoch, index), so an item depends on "
+        "nothing else.",
+    )
+    other = dataset_class(utterances, labels, root, "mfcc")
+    _crop_start(other, 1, total)
+    expect(
+        _crop_start(other, 0, total) == starts[0],
+        "Item 0 got another crop when item 1 was read first: the crops depend on the order of reads.",
+        "seed a generator per item from (seed, epoch, index).",
+    )
+    reseeded = dataset_class(utterances, labels, root, "mfcc", seed=1)
+    seeded_starts = []
+    for epoch in range(6):
+        reseeded.epoch = epoch
+        seeded_starts.append(_crop_start(reseeded, 0, total))
+    expect(
+        seeded_starts != starts,
+        "seed=0 and seed=1 gave the same crops in every epoch: the seed changes nothing.",
+        "use self.seed when making the generator.",
     )

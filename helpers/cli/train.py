@@ -10,7 +10,20 @@ The defaults — a 1-D CNN with statistics pooling (``cnn1d``) on 80 MFCCs of 3-
 label smoothing 0.1, AdamW with a one-cycle schedule — are the recommended model. With
 ``--max-minutes`` the schedule is shrunk to the epochs that fit the budget, so the learning rate still
 anneals, and the best epoch is kept. On a GPU the waveforms are batched and the features computed on
-the GPU; on a CPU each item's features are computed in the Dataset.
+the GPU; on a CPU each item's features are computed in the Dataset, unless waveform augmentation is
+on (``--augment reverb,noise,eq``, see ``helpers.augment``): it changes the training waveforms, so
+the features are then computed per batch after it.
+
+Robustness and verification (issue 11)::
+
+    python -m helpers.cli.train --data DIR --split-by chapter --holdout-speakers 16 \
+        --augment reverb,noise,eq --head aam
+
+``--split-by chapter`` validates on recording sessions never seen for each speaker;
+``--holdout-speakers N`` keeps N speakers out of training altogether and reports, besides accuracy,
+the equal error rate and the minimum detection cost (p_target = 0.01) of cosine scores between every
+pair of their utterances; ``--head aam`` trains an additive-angular-margin head (``--margin``,
+``--scale``) instead of the plain softmax.
 
 Output: progress on stderr, a summary table on stdout, and in ``--out`` the best checkpoint
 (``best.pt``, see ``helpers.training.save_checkpoint``), ``history.json`` and ``metrics.json``. With
@@ -23,6 +36,7 @@ import argparse
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 # OpenMP threads that spin while waiting collapse when another process shares the cores (measured
@@ -31,16 +45,26 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
+from torch import nn
 
+from ..augment import AUGMENTATIONS, make_augment
 from ..cache import FeatureCache
 from ..checkpoints import load_checkpoint
-from ..corpus import describe_split, load_manifest, speaker_to_index, split_utterances
+from ..corpus import (
+    Utterance,
+    describe_split,
+    holdout_speakers,
+    load_manifest,
+    speaker_to_index,
+    split_utterances,
+)
 from ..course import RECOMMENDED, find_dataset, get_device, seed_everything
 from ..dataset import SpeakerDataset, make_loader
-from ..features import FEATURE_KINDS, make_feature
-from ..metrics import classification_metrics
-from ..models import MODELS, check_compatible, count_parameters, make_model
-from ..training import evaluate, fit
+from ..embeddings import extract_embeddings
+from ..features import FEATURE_KINDS, AudioFeature, make_feature
+from ..metrics import classification_metrics, equal_error_rate, min_dcf, verification_trials
+from ..models import HEADS, MODELS, check_compatible, count_parameters, make_model
+from ..training import History, evaluate, fit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split-by", choices=["file", "chapter"], default="file")
     p.add_argument("--no-residual", action="store_true", help="no skip connections")
     p.add_argument("--no-augment", action="store_true", help="no SpecAugment masks")
+    add_robustness_options(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--workers",
@@ -91,19 +116,71 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def run(args: argparse.Namespace) -> dict:
-    """Train and evaluate as ``args`` say; return the results (the ``--json`` object)."""
-    start = time.perf_counter()
-    check_compatible(args.model, args.feature)
-    seed_everything(args.seed)
-    device = torch.device(args.device) if args.device else get_device()
-    root = args.data if args.data is not None else find_dataset()
-    out = args.out or Path("runs") / f"{args.model}-{args.feature}-seed{args.seed}"
+def add_robustness_options(p: argparse.ArgumentParser) -> None:
+    """Waveform augmentation, the margin head and held-out speakers (issue 11)."""
+    p.add_argument(
+        "--augment",
+        default=RECOMMENDED["augment"],
+        help="waveform augmentation of the training batches: comma-separated names of "
+        f"{', '.join(AUGMENTATIONS)}, or none (default: %(default)s)",
+    )
+    p.add_argument(
+        "--augment-p",
+        type=float,
+        default=RECOMMENDED["augment_p"],
+        help="probability that each augmentation changes a clip",
+    )
+    p.add_argument("--head", choices=HEADS, default=RECOMMENDED["head"], help="classifier head")
+    p.add_argument(
+        "--margin", type=float, default=RECOMMENDED["margin"], help="AAM margin (radians)"
+    )
+    p.add_argument("--scale", type=float, default=RECOMMENDED["scale"], help="AAM scale")
+    p.add_argument(
+        "--holdout-speakers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="keep N speakers out of training and report verification (EER, minDCF) on them",
+    )
 
+
+@dataclass
+class RunData:
+    """What a run trains and tests on: the splits, their datasets, and the feature pipeline."""
+
+    root: Path
+    summary: str
+    labels: dict[str, int]
+    train: list[Utterance]
+    val: list[Utterance]
+    unseen: list[Utterance]
+    feature: AudioFeature
+    batch_transform: AudioFeature | None
+    datasets: dict[str, SpeakerDataset]
+    workers: int
+
+
+def prepare_data(args: argparse.Namespace, device: torch.device) -> RunData:
+    """Manifest, held-out speakers, the seeded split, and one ``SpeakerDataset`` per part.
+
+    Features are computed per batch on the device (``batch_transform``) on a GPU, and on a CPU too
+    when waveform augmentation is on (it must run on waveforms, before the features); otherwise per
+    item in the Dataset.
+    """
+    root = args.data if args.data is not None else find_dataset()
     manifest = load_manifest(root, progress=not args.quiet)
-    labels = speaker_to_index(manifest.utterances)
+    speakers = sorted({u.speaker for u in manifest.utterances})
+    if not 0 <= args.holdout_speakers <= len(speakers) - 2:
+        raise SystemExit(
+            f"--holdout-speakers {args.holdout_speakers}: {root} has {len(speakers)} speakers; "
+            "hold out at most all but 2 of them"
+        )
+    seen, unseen_speakers = holdout_speakers(speakers, args.holdout_speakers, args.seed)
+    seen_utts = [u for u in manifest.utterances if u.speaker in set(seen)]
+    unseen = [u for u in manifest.utterances if u.speaker in set(unseen_speakers)]
+    labels = speaker_to_index(seen_utts)
     train, val = split_utterances(
-        manifest.utterances, val_fraction=args.val_fraction, seed=args.seed, by=args.split_by
+        seen_utts, val_fraction=args.val_fraction, seed=args.seed, by=args.split_by
     )
     if not val:
         raise SystemExit("no validation files: every speaker needs at least 2 files")
@@ -111,109 +188,193 @@ def run(args: argparse.Namespace) -> dict:
     if args.feature.startswith("mfcc"):
         options = {"n_mfcc": args.n_mfcc, "n_mels": max(80, args.n_mfcc)}
     feature = make_feature(args.feature, **options)
-    on_gpu = device.type == "cuda"
+    on_device = device.type == "cuda" or _augmentations(args) != "none"
+    item_feature, batch_transform = (None, feature) if on_device else (feature, None)
     cache = None
     if args.cache:
         cache = FeatureCache(
-            root, manifest.utterances, feature=None if on_gpu else feature, progress=not args.quiet
+            root, manifest.utterances, feature=item_feature, progress=not args.quiet
         )
-    # CPU: features per item in the Dataset. GPU: waveforms per item, features per batch on the GPU.
-    item_feature, batch_transform = (None, feature) if on_gpu else (feature, None)
-    datasets = [
-        SpeakerDataset(
-            part, labels, root, item_feature, args.crop_seconds, train=is_train, seed=args.seed,
-            cache=cache,
+    parts = {"train": train, "val": val, "unseen": unseen}
+    datasets = {
+        name: SpeakerDataset(
+            part, labels if name != "unseen" else speaker_to_index(part), root, item_feature,
+            args.crop_seconds, train=name == "train", seed=args.seed, cache=cache,
         )
-        for part, is_train in ((train, True), (val, False))
-    ]  # fmt: skip
-    workers = args.workers if args.workers is not None else (2 if on_gpu else 0)
-    # A tiny corpus still gets a few steps per epoch (BatchNorm's running statistics need them).
-    batch_size = min(args.batch_size, max(8, len(train) // 4), len(train))
-    train_loader = make_loader(
-        datasets[0], batch_size, shuffle=True, seed=args.seed, num_workers=workers, drop_last=True
+        for name, part in parts.items()
+    }  # fmt: skip
+    workers = args.workers if args.workers is not None else (2 if device.type == "cuda" else 0)
+    summary = manifest.summary()
+    return RunData(
+        root, summary, labels, train, val, unseen, feature, batch_transform, datasets, workers
     )
-    val_loader = make_loader(datasets[1], 2 * batch_size, num_workers=workers)
 
-    model_options = {}
+
+def _augmentations(args: argparse.Namespace) -> str:
+    """The ``--augment`` list, normalised: ``"none"`` when empty."""
+    names = [n.strip() for n in args.augment.split(",") if n.strip() and n.strip() != "none"]
+    return ",".join(names) or "none"
+
+
+def build_model(args: argparse.Namespace, data: RunData) -> nn.Module:
+    """The model the options describe, for ``data``'s features and seen speakers."""
+    options: dict = {"head": args.head}
+    if args.head == "aam":
+        options.update(margin=args.margin, scale=args.scale)
     if args.no_residual:
-        model_options["residual"] = False
+        options["residual"] = False
     if args.no_augment and args.model != "dense":
-        model_options["augment"] = False
-    model = make_model(args.model, feature.n_bins, len(labels), seed=args.seed, **model_options)
-    parameters = count_parameters(model)
-    split = describe_split(train, val)
-    print(f"corpus      {root}: {manifest.summary()}")
-    print(
-        f"split       by {args.split_by}: {split['train_files']} training files "
-        f"({split['train_hours']} h), {split['val_files']} validation files ({split['val_hours']} h)"
-    )
-    print(f"model       {args.model} on {args.feature} {feature.extra_repr()}")
-    print(f"            {parameters:,} parameters, device {device}, {workers} loader workers")
+        options["augment"] = False
+    return make_model(args.model, data.feature.n_bins, len(data.labels), seed=args.seed, **options)
 
-    checkpoint = out / "best.pt"
-    history = fit(
+
+def train(
+    args: argparse.Namespace, data: RunData, model: nn.Module, device: torch.device, out: Path
+) -> History:
+    """``fit`` with the options' loaders, augmentation and budget; returns the ``History``."""
+    # A tiny corpus still gets a few steps per epoch (BatchNorm's running statistics need them).
+    batch_size = min(args.batch_size, max(8, len(data.train) // 4), len(data.train))
+    train_loader = make_loader(
+        data.datasets["train"], batch_size, shuffle=True, seed=args.seed,
+        num_workers=data.workers, drop_last=True,
+    )  # fmt: skip
+    val_loader = make_loader(data.datasets["val"], 2 * batch_size, num_workers=data.workers)
+    augment = make_augment(_augmentations(args), p=args.augment_p, seed=args.seed)
+    metadata = {"feature": data.feature, "speaker_to_index": data.labels}
+    return fit(
         model,
         train_loader,
         val_loader,
         epochs=args.epochs,
         lr=args.lr,
         label_smoothing=args.label_smoothing,
-        batch_transform=batch_transform,
+        batch_transform=data.batch_transform,
+        augment=augment if _augmentations(args) != "none" else None,
         device=device,
-        checkpoint=checkpoint,
-        metadata={"feature": feature, "speaker_to_index": labels, "args": _plain(vars(args))},
+        checkpoint=out / "best.pt",
+        metadata={**metadata, "args": _plain(vars(args))},
         patience=args.patience,
         max_minutes=args.max_minutes,
         progress=not args.quiet,
         seed=args.seed,
     )
-    train_seconds = history.seconds[-1] if history.seconds else 0.0
 
-    best = load_checkpoint(checkpoint, device=device)
+
+def verify(model: nn.Module, data: RunData, device: torch.device) -> dict:
+    """EER and minDCF (p_target 0.01) of cosine scores between every pair of held-out utterances.
+
+    One embedding per utterance (the mean over crops covering it); ``{}`` without held-out speakers.
+    """
+    if not data.unseen:
+        return {}
+    embeddings, speakers = extract_embeddings(
+        model, data.datasets["unseen"], data.batch_transform, device, num_workers=data.workers
+    )
+    scores, same = verification_trials(embeddings, speakers, max_trials=None)
+    eer, threshold = equal_error_rate(scores, same)
+    cost, _ = min_dcf(scores, same, p_target=0.01)
+    return {
+        "holdout_speakers": len(set(speakers.tolist())),
+        "holdout_files": len(data.unseen),
+        "trials": len(scores),
+        "target_trials": int(same.sum()),
+        "eer": eer,
+        "eer_threshold": threshold,
+        "min_dcf": cost,
+    }
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Train and evaluate as ``args`` say; return the results (the ``--json`` object)."""
+    start = time.perf_counter()
+    check_compatible(args.model, args.feature)
+    seed_everything(args.seed)
+    device = torch.device(args.device) if args.device else get_device()
+    out = args.out or Path("runs") / f"{args.model}-{args.feature}-seed{args.seed}"
+    data = prepare_data(args, device)
+    model = build_model(args, data)
+    _print_setup(args, data, model, device)
+    history = train(args, data, model, device, out)
+    best = load_checkpoint(out / "best.pt", device=device)
     result = evaluate(
-        best, datasets[1], batch_transform=batch_transform, device=device, num_workers=workers,
-        progress=not args.quiet,
+        best, data.datasets["val"], batch_transform=data.batch_transform, device=device,
+        num_workers=data.workers, progress=not args.quiet,
     )  # fmt: skip
-    names = sorted(labels, key=labels.get)
+    names = sorted(data.labels, key=data.labels.get)
     crop_metrics = classification_metrics(result["y_true"], result["y_pred"], names)
     utt_metrics = classification_metrics(result["y_true"], result["utterance_y_pred"], names)
+    train_seconds = history.seconds[-1] if history.seconds else 0.0
     summary = {
         "model": args.model,
         "feature": args.feature,
+        "augment": _augmentations(args),
+        "head": args.head,
         "val_accuracy": result["accuracy"],
         "val_utterance_accuracy": result["utterance_accuracy"],
         "macro_f1": utt_metrics["macro_f1"],
         "crop_macro_f1": crop_metrics["macro_f1"],
-        "n_speakers": len(labels),
-        "n_train": len(train),
-        "n_val": len(val),
-        "parameters": parameters,
+        "n_speakers": len(data.labels),
+        "n_train": len(data.train),
+        "n_val": len(data.val),
+        "parameters": count_parameters(model),
         "epochs": len(history.epoch),
         "best_epoch": history.best_epoch,
         "stopped": history.stopped,
         "device": str(device),
         "seed": args.seed,
         "train_seconds": round(train_seconds, 1),
+        **verify(best, data, device),
         "seconds": round(time.perf_counter() - start, 1),
-        "checkpoint": str(checkpoint),
+        "checkpoint": str(out / "best.pt"),
     }
     (out / "history.json").write_text(json.dumps(history.as_dict(), indent=1))
     (out / "metrics.json").write_text(
         json.dumps({**summary, "crop": crop_metrics, "utterance": utt_metrics}, indent=1)
     )
-    print("")
-    print(f"{'validation':<22}{'crop (3 s)':>12}{'utterance':>12}")
-    print(f"{'accuracy':<22}{result['accuracy']:>12.2%}{result['utterance_accuracy']:>12.2%}")
-    print(f"{'macro F1':<22}{crop_metrics['macro_f1']:>12.4f}{utt_metrics['macro_f1']:>12.4f}")
-    print(
-        f"{'weighted F1':<22}{crop_metrics['weighted_f1']:>12.4f}{utt_metrics['weighted_f1']:>12.4f}"
-    )
-    print(
-        f"{len(history.epoch)} epochs ({history.stopped}), best epoch {history.best_epoch}, "
-        f"training {train_seconds:.0f} s, total {summary['seconds']:.0f} s"
-    )
-    print(f"checkpoint  {checkpoint}")
+    _print_results(summary, crop_metrics, utt_metrics, args.crop_seconds)
     return summary
+
+
+def _print_setup(
+    args: argparse.Namespace, data: RunData, model: nn.Module, device: torch.device
+) -> None:
+    split = describe_split(data.train, data.val)
+    print(f"corpus      {data.root}: {data.summary}")
+    if data.unseen:
+        n_unseen = len({u.speaker for u in data.unseen})
+        print(f"held out    {n_unseen} speakers ({len(data.unseen)} files) for verification")
+    print(
+        f"split       by {args.split_by}: {split['train_files']} training files "
+        f"({split['train_hours']} h), {split['val_files']} validation files ({split['val_hours']} h)"
+    )
+    print(f"model       {args.model} on {args.feature} {data.feature.extra_repr()}")
+    print(f"            head {args.head}, waveform augmentation: {_augmentations(args)}")
+    print(
+        f"            {count_parameters(model):,} parameters, device {device}, "
+        f"{data.workers} loader workers"
+    )
+
+
+def _print_results(summary: dict, crop: dict, utterance: dict, crop_seconds: float) -> None:
+    print("")
+    print(f"{'validation':<22}{f'crop ({crop_seconds:g} s)':>12}{'utterance':>12}")
+    print(
+        f"{'accuracy':<22}{summary['val_accuracy']:>12.2%}{summary['val_utterance_accuracy']:>12.2%}"
+    )
+    print(f"{'macro F1':<22}{crop['macro_f1']:>12.4f}{utterance['macro_f1']:>12.4f}")
+    print(f"{'weighted F1':<22}{crop['weighted_f1']:>12.4f}{utterance['weighted_f1']:>12.4f}")
+    if "eer" in summary:
+        print(
+            f"{'verification':<22}{summary['holdout_speakers']} held-out speakers, "
+            f"{summary['trials']:,} trials ({summary['target_trials']:,} target)"
+        )
+        print(f"{'EER':<22}{summary['eer']:>12.2%}")
+        print(f"{'minDCF (p=0.01)':<22}{summary['min_dcf']:>12.4f}")
+    print(
+        f"{summary['epochs']} epochs ({summary['stopped']}), best epoch {summary['best_epoch']}, "
+        f"training {summary['train_seconds']:.0f} s, total {summary['seconds']:.0f} s"
+    )
+    print(f"checkpoint  {summary['checkpoint']}")
 
 
 def _plain(values: dict) -> dict:
@@ -235,6 +396,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--max-minutes must be positive")
     if not 0 < args.val_fraction < 1:
         parser.error("--val-fraction must be between 0 and 1")
+    try:
+        make_augment(args.augment)
+    except ValueError as error:
+        parser.error(f"--augment: {error}")
+    if not 0 <= args.augment_p <= 1:
+        parser.error("--augment-p must be between 0 and 1")
     summary = run(args)
     if args.json:
         print(json.dumps(summary))

@@ -1,0 +1,659 @@
+"""Checks for notebook 05, training: the epoch loop, the comparison table, scoring, metrics.
+
+``train_one_epoch`` is run on a tiny problem with spies on every part it must use: the model records
+its mode at each forward pass and whether its input was moved with ``.to(device)`` (the loader hands
+out a tensor subclass that only ``.to`` turns into a plain tensor: a fake device); the optimizer
+compares, at each step, the gradients it holds with those of the last backward pass (so gradients that
+pile up, or are wiped before the step, show); the loss records each batch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .core import as_array, call, check, expect, fail, is_number, passed
+
+__all__ = [
+    "macro_weighted_f1",
+    "model_comparison",
+    "precision_recall_f1",
+    "top_predictions",
+    "train_one_epoch",
+    "utterance_scores",
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise: one training epoch
+
+
+class _HostTensor(torch.Tensor):
+    """A batch as the loader hands it out, "on the host": only ``.to(...)`` makes it a plain tensor."""
+
+    def to(self, *args: Any, **kwargs: Any) -> torch.Tensor:  # type: ignore[override]
+        return torch.Tensor.to(self, *args, **kwargs).as_subclass(torch.Tensor)
+
+
+class _Loader:
+    """Batches of a tensor dataset, handed out as ``_HostTensor``s; ``len`` is the number of batches."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> None:
+        from torch.utils.data import TensorDataset
+
+        self.dataset = TensorDataset(x, y)
+        self.batch_size = batch_size
+        self.batches = [
+            (x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(x), batch_size)
+        ]
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for x, y in self.batches:
+            yield x.as_subclass(_HostTensor), y.as_subclass(_HostTensor)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+class _ProbeNet(nn.Module):
+    """A small classifier with Dropout and BatchNorm that records its mode and its inputs."""
+
+    def __init__(self, n_in: int = 8, n_classes: int = 3) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Linear(n_in, 16),
+            nn.BatchNorm1d(16),
+            nn.ReLU(),
+            nn.Dropout(0.1),
+            nn.Linear(16, n_classes),
+        )
+        self.modes: list[bool] = []
+        self.unmoved = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.modes.append(self.training)
+        if isinstance(x, _HostTensor):
+            self.unmoved += 1
+            x = x.as_subclass(torch.Tensor)
+        return self.body(x)
+
+
+class _SpySGD(torch.optim.SGD):
+    """SGD that checks, at each step, that it holds the gradients of exactly the last backward pass."""
+
+    def __init__(self, params: Any, watched: nn.Parameter, **kwargs: Any) -> None:
+        super().__init__(params, **kwargs)
+        self.watched, self.steps, self.backwards = watched, 0, 0
+        self.last_gradient: torch.Tensor | None = None
+        self.problems: list[str] = []
+        watched.register_hook(self._record)
+
+    def _record(self, gradient: torch.Tensor) -> None:
+        self.backwards += 1
+        self.last_gradient = gradient.detach().clone()
+
+    def step(self, closure: Any = None) -> Any:  # type: ignore[override]
+        self.steps += 1
+        grad = self.watched.grad
+        if self.last_gradient is None:
+            self.problems.append("no backward")
+        elif grad is None or not bool(grad.abs().sum() > 0):
+            self.problems.append("wiped")
+        elif not torch.allclose(grad, self.last_gradient, rtol=1e-4, atol=1e-7):
+            self.problems.append("accumulated")
+        self.last_gradient = None
+        return super().step(closure)
+
+
+class _SpyLoss(nn.Module):
+    """Cross-entropy that records each loss value and batch size, and whether its target was moved."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list[float] = []
+        self.sizes: list[int] = []
+        self.unmoved = 0
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if isinstance(target, _HostTensor):
+            self.unmoved += 1
+            target = target.as_subclass(torch.Tensor)
+        loss = nn.functional.cross_entropy(logits, target)
+        self.values.append(float(loss.detach()))
+        self.sizes.append(int(target.shape[0]))
+        return loss
+
+
+def _blobs(n: int = 100, n_in: int = 8, n_classes: int = 3, seed: int = 0):
+    generator = torch.Generator().manual_seed(seed)
+    centres = torch.randn(n_classes, n_in, generator=generator) * 2.0
+    y = torch.arange(n) % n_classes
+    x = centres[y] + torch.randn(n, n_in, generator=generator)
+    return x, y
+
+
+@check(
+    "One epoch = for every batch: move it to the device, reset the gradients, forward, loss, "
+    "backward, step; in training mode; return the mean loss.",
+    "The check watches each part: the model's mode at every forward pass, whether each batch went "
+    "through .to(device), whether the optimizer holds the gradients of exactly the last backward "
+    "pass when it steps (not piled up, not wiped), and what you return.",
+    "Training mode first; then per batch: both tensors to the device, the optimizer's zero_grad, "
+    "the loss of the model's output against the labels, its backward, the optimizer's step, and add "
+    "the loss's Python value × batch size to a total; return total / number of items.",
+)
+def train_one_epoch(train: Callable) -> None:
+    """Check ``train(model, loader, optimizer, loss_fn, device) -> mean loss`` on a tiny problem."""
+    x, y = _blobs()
+    loader = _Loader(x, y, batch_size=16)  # 7 batches, the last of 4
+    n_batches = len(loader)
+    torch.manual_seed(0)
+    model = _ProbeNet()
+    model.eval()  # the function must put it back in training mode
+    with torch.no_grad():
+        start_loss = float(nn.functional.cross_entropy(model.body(x), y))
+    optimizer = _SpySGD(model.parameters(), model.body[0].weight, lr=0.05, momentum=0.9)
+    loss_fn = _SpyLoss()
+    what = "train_one_epoch(model, loader, optimizer, loss_fn, device)"
+    result = call(train, model, loader, optimizer, loss_fn, torch.device("cpu"), what=what)
+    _check_epoch_steps(model, optimizer, loss_fn, n_batches)
+    _check_mean_loss(result, loss_fn)
+    for _ in range(4):
+        call(train, model, loader, optimizer, loss_fn, torch.device("cpu"), what=what)
+    model.eval()
+    with torch.no_grad():
+        end_loss = float(nn.functional.cross_entropy(model.body(x), y))
+    expect(
+        end_loss < 0.5 * start_loss,
+        f"After 5 epochs on an easy problem the loss went from {start_loss:.3f} to {end_loss:.3f}.",
+        "the order is: reset, forward, loss, backward, step; and the loss must be minimised.",
+    )
+    passed(
+        "train_one_epoch: train mode, batches moved to the device, one reset/backward/step per "
+        f"batch, mean loss returned; loss {start_loss:.3f} → {end_loss:.3f} in 5 epochs."
+    )
+
+
+def _check_epoch_steps(
+    model: _ProbeNet, optimizer: _SpySGD, loss_fn: _SpyLoss, n_batches: int
+) -> None:
+    expect(
+        model.modes and all(model.modes),
+        "The model was in evaluation mode during training (the check left it in eval mode, as a "
+        "validation pass does).",
+        "switch the model to training mode at the start of the epoch: Dropout and BatchNorm "
+        "behave differently when training.",
+    )
+    expect(
+        model.unmoved == 0,
+        f"{model.unmoved} of {len(model.modes)} batches reached the model without being moved to "
+        "the device: on a GPU the model's weights and the batch would be on different devices.",
+        "move each batch's inputs with .to(device) inside the loop.",
+    )
+    expect(
+        loss_fn.unmoved == 0,
+        f"The labels of {loss_fn.unmoved} batches reached the loss without being moved to the device.",
+        "move the labels too, not only the inputs.",
+    )
+    expect(
+        len(loss_fn.values) == n_batches,
+        f"The loss function was called {len(loss_fn.values)} times for {n_batches} batches.",
+        "compute the loss once per batch, inside the loop over the loader.",
+    )
+    expect(
+        optimizer.backwards == n_batches,
+        f"backward() ran {optimizer.backwards} times for {n_batches} batches.",
+        "call backward on each batch's loss.",
+    )
+    expect(
+        optimizer.steps == n_batches,
+        f"The optimizer stepped {optimizer.steps} times for {n_batches} batches.",
+        "update the weights once per batch, after the backward pass.",
+    )
+    problems = set(optimizer.problems)
+    expect(
+        "accumulated" not in problems,
+        "At a step the optimizer held the gradients of several batches added up: they are not "
+        "reset between batches.",
+        "reset the gradients (the optimizer's zero_grad) once per batch, before the backward pass.",
+    )
+    expect(
+        "wiped" not in problems,
+        "At a step the gradients were empty: they were reset after backward and before step, so "
+        "the step changed nothing.",
+        "reset the gradients before the backward pass, not between backward and step.",
+    )
+    expect(
+        "no backward" not in problems,
+        "The optimizer stepped before any backward pass of its batch.",
+        "the order is backward, then step.",
+    )
+
+
+def _check_mean_loss(result: object, loss_fn: _SpyLoss) -> None:
+    expect(
+        result is not None,
+        "The function returns None.",
+        "return the average training loss of the epoch (a float).",
+    )
+    if isinstance(result, torch.Tensor):
+        expect(
+            not result.requires_grad,
+            "The returned loss is a tensor still attached to the computation graph.",
+            "accumulate each loss's Python value (.item()), which also frees each batch's graph.",
+        )
+    expect(
+        is_number(result),
+        f"The function should return one number, the mean loss; got {type(result).__name__}.",
+        "return the average of the batch losses (a float).",
+    )
+    value = float(result)  # type: ignore[arg-type]
+    losses, sizes = np.array(loss_fn.values), np.array(loss_fn.sizes)
+    means = [losses.mean(), (losses * sizes).sum() / sizes.sum()]
+    if any(math.isclose(value, m, rel_tol=1e-3, abs_tol=1e-4) for m in means):
+        return
+    if math.isclose(value, losses[-1], rel_tol=1e-4):
+        problem = "You return the loss of the last batch only"
+    elif math.isclose(value, losses.sum(), rel_tol=1e-3) or math.isclose(
+        value, (losses * sizes).sum(), rel_tol=1e-3
+    ):
+        problem = "You return the sum of the batch losses"
+    else:
+        problem = f"You return {value:.4f}"
+    fail(
+        f"{problem}; the average loss over the epoch was {means[1]:.4f}.",
+        "add up each batch's loss × its batch size, and divide by the number of items.",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise: the comparison table
+
+
+ROW_KEYS = ("model", "feature", "parameters", "accuracy", "utterance_accuracy")
+
+
+@check(
+    "One row per trained model, with the keys the table prints, filled from that model's own results.",
+    f"Each row is a dict with at least the keys {', '.join(ROW_KEYS)}; accuracies are fractions "
+    "(0.83, not 83); the parameter count is the trained model's; dense goes with a pooled feature.",
+    "Inside the loop, after fit and evaluate for this (name, kind): append a dict holding the "
+    "name, the kind, the model's trainable parameter count, and the two accuracies from evaluate's "
+    "result (plus the epochs and seconds it took).",
+)
+def model_comparison(rows: Sequence[Mapping], models: Mapping[str, Any] | None = None) -> None:
+    """Check the comparison table: one row per trained model, with the numbers the notebook discusses.
+
+    ``models`` (optional) maps each model name to its trained model (or to a dict with a ``"model"``
+    key): then each row's parameter count is compared with that model's.
+    """
+    expect(
+        isinstance(rows, Sequence) and len(rows) >= 3,
+        f"Expected a list of at least 3 rows (dense, cnn1d, cnn2d); got "
+        f"{len(rows) if isinstance(rows, Sequence) else type(rows).__name__}.",
+        "append one dict per trained model to `rows`.",
+    )
+    for row in rows:
+        _check_row(row, models)
+    families = [row["model"] for row in rows]
+    expect(
+        {"dense", "cnn1d", "cnn2d"} <= set(families),
+        f"The table has the models {sorted(families)}.",
+        "train one dense, one cnn1d and one cnn2d model.",
+    )
+    expect(
+        len(set(families)) == len(families),
+        f"Some models appear in several rows: {families}.",
+        "append one row per model, after its training (not inside the epoch loop).",
+    )
+    counts = {int(row["parameters"]) for row in rows}
+    expect(
+        len(counts) > 1,
+        f"Every row says {counts.pop()} parameters: the count is not the model's of that row.",
+        "count the parameters of the model trained in this iteration of the loop.",
+    )
+    passed(f"comparison table: {len(rows)} models, every row complete.")
+
+
+def _check_row(row: Mapping, models: Mapping[str, Any] | None) -> None:
+    expect(
+        isinstance(row, Mapping),
+        f"A row is a {type(row).__name__}, not a dict.",
+        "append one dict per model.",
+    )
+    missing = [key for key in ROW_KEYS if key not in row]
+    expect(
+        not missing,
+        f"The row {dict(row)!r:.200} lacks {missing}.",
+        f"each row needs the keys {', '.join(ROW_KEYS)}.",
+    )
+    name = row["model"]
+    for key in ("accuracy", "utterance_accuracy"):
+        expect(
+            is_number(row[key]) and 0.0 <= float(row[key]) <= 1.0,
+            f"{name}: {key} = {row[key]!r} is not a fraction between 0 and 1.",
+            "store the accuracy as a fraction (0.83), not a percentage or a dict.",
+        )
+    expect(
+        is_number(row["parameters"]) and int(row["parameters"]) > 0,
+        f"{name}: parameters = {row['parameters']!r}.",
+        "count the trainable parameters of the model.",
+    )
+    if models is not None and name in models:
+        model = models[name]["model"] if isinstance(models[name], Mapping) else models[name]
+        count = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        expect(
+            int(row["parameters"]) == count,
+            f"{name}: parameters = {row['parameters']}, but the trained {name} model has {count}.",
+            "count the parameters of the model trained in this iteration of the loop.",
+        )
+    pooled = str(row["feature"]).endswith("_pooled")
+    expect(
+        pooled == (name == "dense"),
+        f"{name} is paired with the feature {row['feature']!r}.",
+        "the dense model takes a pooled feature (one vector per clip); the CNNs take a "
+        "time-frequency feature (mfcc or spectrogram).",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise: utterance scores
+
+
+def _scoring_model() -> tuple[nn.Module, list[tuple[bool, bool]]]:
+    """A Dropout → Linear model whose forward hook records (training mode, gradients recorded)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Dropout(0.5), nn.Linear(6, 4))
+    seen: list[tuple[bool, bool]] = []
+    model.register_forward_hook(lambda m, i, o: seen.append((m.training, torch.is_grad_enabled())))
+    return model, seen
+
+
+@check(
+    "Score every crop with the model in evaluation mode, turn each crop's scores into "
+    "log-probabilities over the speakers, then average over the crops.",
+    "The model arrives in training mode (Dropout active): switch it to evaluation and predict "
+    "without recording gradients. Normalise over the classes axis, average over the crops axis.",
+    "eval mode; inside a no-gradient block: the model's logits for all crops (n_crops, n_classes), "
+    "log-softmax along the classes axis (1), mean along the crops axis (0) → (n_classes,).",
+)
+def utterance_scores(score: Callable[[nn.Module, torch.Tensor], torch.Tensor]) -> None:
+    """Check ``score(model, crops) -> (n_classes,)``: mean log-probabilities over the crops, in eval mode."""
+    generator = torch.Generator().manual_seed(3)
+    crops = torch.randn(5, 6, generator=generator) * 3
+    model, seen = _scoring_model()
+    model.train()  # the function must switch to eval mode itself
+    first = call(score, model, crops.clone(), what="utterance_log_probs(model, crops)")
+    expect(
+        seen and not any(training for training, _ in seen),
+        "The model scored the crops in training mode: Dropout dropped random units, so the same "
+        "crops get different scores on every call.",
+        "switch the model to evaluation mode before predicting.",
+    )
+    expect(
+        not any(grad for _, grad in seen),
+        "The model ran with gradient recording on: predicting needs no gradient, and recording "
+        "them costs memory for every crop.",
+        "predict inside a no-gradient block.",
+    )
+    expect(
+        isinstance(first, torch.Tensor | np.ndarray),
+        f"score(model, crops) should return a tensor of class scores, got {type(first).__name__}.",
+        "return the (n_classes,) average over the crops.",
+    )
+    got = as_array(first, "the scores").astype(np.float64)
+    with torch.no_grad():
+        logits = model.eval()(crops).double()
+    expect(
+        got.shape != (5, 4),
+        f"For 5 crops and 4 classes the result has shape {got.shape}: one row per crop, not "
+        "averaged.",
+        "average over the crops axis (0), keeping one score per class.",
+    )
+    expect(
+        got.shape == (4,),
+        f"For 5 crops and 4 classes the result has shape {got.shape}; expected (4,).",
+        "average over the crops axis (0), keeping one score per class.",
+    )
+    wanted = torch.log_softmax(logits, dim=1).mean(0).numpy()
+    if np.allclose(got, wanted, atol=1e-5):
+        passed("utterance scores: eval mode, no gradient, mean log-probability over the crops.")
+        return
+    _diagnose_scores(got, logits)
+
+
+def _diagnose_scores(got: np.ndarray, logits: torch.Tensor) -> None:
+    """Name the way ``got`` was combined from the crops' ``logits``, and fail."""
+    mistakes = [
+        (
+            logits.mean(0),
+            "you average raw logits; the exercise averages log-probabilities, so that "
+            "each crop counts as normalised evidence.",
+        ),
+        (torch.softmax(logits, 1).mean(0), "you average probabilities; average their logarithms."),
+        (
+            torch.log_softmax(logits, 0).mean(0),
+            "the normalisation runs over the crops; it belongs over the classes (axis 1).",
+        ),
+        (
+            torch.log_softmax(logits, 1).sum(0),
+            "you add up the crops' scores: average them, so that "
+            "utterances with more crops are on the same scale.",
+        ),
+        (
+            torch.log_softmax(logits, 1).max(0).values,
+            "you keep each class's best crop; average over the crops instead.",
+        ),
+    ]
+    for value, hint in mistakes:
+        if np.allclose(got, value.numpy(), atol=1e-5):
+            fail("The utterance scores are not the mean log-probabilities over the crops.", hint)
+    fail(
+        "The utterance scores are not the mean log-probabilities over the crops.",
+        "log-softmax over the classes of each crop, then the mean over the crops.",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise: top predictions
+
+
+@check(
+    "Probabilities first (softmax of the logits), then the k largest, most likely first, with names.",
+    "Use k as given (the check asks for 3 and for 2); map each class index to its speaker name; "
+    "return (name, probability) pairs.",
+    "softmax of the logits along the last axis → the top-k values and indices (largest first) → a "
+    "list of (names[index], float(probability)) for each pair.",
+)
+def top_predictions(top: Callable) -> None:
+    """Check ``top(logits, names, k) -> [(name, probability), ...]``, most likely first."""
+    names = ["ana", "bo", "cy", "dee", "eli"]
+    for logits, k in [
+        (torch.tensor([0.5, 2.0, -1.0, 1.5, 0.0]), 3),
+        (torch.tensor([3.0, -2.0, 0.1, 0.2, 2.5]), 2),
+    ]:
+        got = call(top, logits.clone(), list(names), k, what=f"top_speakers(logits, names, k={k})")
+        probabilities = torch.softmax(logits, 0)
+        values, indices = torch.topk(probabilities, k)
+        wanted = [(names[i], float(p)) for p, i in zip(values, indices)]
+        expect(
+            isinstance(got, Sequence)
+            and all(isinstance(p, tuple | list) and len(p) == 2 for p in got),
+            f"top(logits, names, k={k}) should return a list of (name, probability) pairs; got {got!r:.120}.",
+            "build a list of pairs (name, probability).",
+        )
+        expect(
+            len(got) == k,
+            f"top(logits, names, k={k}) returned {len(got)} pairs.",
+            "return exactly k pairs: use the k argument, not a constant.",
+        )
+        got_names = [pair[0] for pair in got]
+        expect(
+            all(isinstance(n, str) for n in got_names),
+            f"The first element of each pair should be a speaker name; got {got_names}.",
+            "map each class index to names[index].",
+        )
+        expect(
+            got_names != [n for n, _ in wanted][::-1] or k == 1,
+            f"Speakers returned: {got_names}: least likely first.",
+            "sort by decreasing probability.",
+        )
+        expect(
+            got_names == [n for n, _ in wanted],
+            f"Speakers returned: {got_names}; expected the {k} most likely, most likely first.",
+            "sort by decreasing score, and map each index to names[index].",
+        )
+        got_probs = [float(pair[1]) for pair in got]
+        expect(
+            not np.allclose(got_probs, [float(logits[names.index(n)]) for n in got_names]),
+            "You return the logits, not probabilities.",
+            "the softmax turns scores into probabilities that sum to 1.",
+        )
+        expect(
+            np.allclose(got_probs, [p for _, p in wanted], atol=1e-5),
+            f"Probabilities returned: {np.round(got_probs, 3).tolist()}; they should be the "
+            "softmax of the logits.",
+            "the softmax over all the classes, before keeping the top k.",
+        )
+    passed("top predictions: the k most likely speakers with their softmax probabilities.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercises: precision, recall and F1
+
+
+def _confusions() -> list[np.ndarray]:
+    """Confusion matrices (rows true, columns predicted) with imbalance and a never-predicted class."""
+    a = np.array([[30, 5, 0, 1], [2, 10, 3, 0], [4, 0, 6, 0], [1, 1, 0, 2]])
+    b = np.array([[8, 2, 0], [3, 1, 0], [5, 0, 0]])  # class 2 never predicted
+    rng = np.random.default_rng(7)
+    c = rng.integers(0, 4, size=(6, 6)) + np.diag(rng.integers(5, 40, size=6))
+    return [a, b, c]
+
+
+def _reference_prf(cm: np.ndarray):
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+    y_true = np.repeat(np.repeat(np.arange(len(cm)), len(cm)), cm.ravel())
+    y_pred = np.repeat(np.tile(np.arange(len(cm)), len(cm)), cm.ravel())
+    labels = np.arange(len(cm))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    macro = f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+    weighted = f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)
+    return p, r, f, s, float(macro), float(weighted)
+
+
+@check(
+    "Rows are the true speakers, columns the predicted ones: precision reads a column, recall a row.",
+    "precision of k = the diagonal cell over the sum of column k; recall of k = the diagonal cell "
+    "over the sum of row k; F1 is their harmonic mean. A class never predicted (or never present) "
+    "divides 0 by 0: define that as 0, as scikit-learn does.",
+    "hits = the diagonal; divide it by the column sums and by the row sums with numpy's divide, "
+    "writing 0 where the denominator is 0; F1 = 2PR / (P + R), also 0 where P + R is 0.",
+)
+def precision_recall_f1(compute: Callable[[np.ndarray], tuple]) -> None:
+    """Check ``compute(cm) -> (precision, recall, f1)`` per class, against scikit-learn."""
+    for cm in _confusions():
+        p, r, f, _, _, _ = _reference_prf(cm)
+        got = call(compute, cm.copy(), what=f"precision_recall_f1(a {len(cm)}×{len(cm)} matrix)")
+        expect(
+            isinstance(got, tuple | list) and len(got) == 3,
+            "compute(cm) should return three per-class arrays: the precision, then the recall, then the F1.",
+            "return three arrays, in that order.",
+        )
+        with np.errstate(all="ignore"):
+            gp, gr, gf = (as_array(v, "a result").astype(float) for v in got)
+        expect(
+            gp.shape == p.shape and gr.shape == r.shape and gf.shape == f.shape,
+            f"For {len(cm)} classes, got shapes {gp.shape}, {gr.shape}, {gf.shape}; expected "
+            f"({len(cm)},) each.",
+            "one value per class: sum the confusion matrix along one axis.",
+        )
+        expect(
+            not (np.isnan(gp).any() or np.isnan(gr).any() or np.isnan(gf).any()),
+            "Some values are NaN: a class that is never predicted (or never present) gives 0 / 0.",
+            "define those as 0, as scikit-learn does with zero_division=0 (numpy's divide can "
+            "write a default where the denominator is 0).",
+        )
+        expect(
+            not (np.allclose(gp, r) and np.allclose(gr, p) and not np.allclose(p, r)),
+            "Precision and recall are swapped.",
+            "rows are the true speakers, columns the predicted ones. Precision: of the clips "
+            "predicted as that speaker (a column), how many were right; recall: of that speaker's "
+            "clips (a row), how many were found.",
+        )
+        for name, mine, theirs, where in [
+            (
+                "Precision",
+                gp,
+                p,
+                "class k's precision divides the diagonal cell by column k's sum.",
+            ),
+            ("Recall", gr, r, "class k's recall divides the diagonal cell by row k's sum."),
+            ("F1", gf, f, "F1 is the harmonic mean 2 P R / (P + R), 0 when P + R = 0."),
+        ]:
+            expect(
+                np.allclose(mine, theirs, atol=1e-6),
+                f"{name} differs from scikit-learn's: {np.round(mine, 3).tolist()} vs "
+                f"{np.round(theirs, 3).tolist()}.",
+                where,
+            )
+    passed("per-class precision, recall and F1 match scikit-learn (zero_division=0).")
+
+
+@check(
+    "Two averages of the per-class F1: every speaker counts the same (macro), or each counts by its "
+    "number of true clips (weighted).",
+    "Macro is the plain mean of the per-class F1 scores (not the F1 of the mean precision and "
+    "recall, not the accuracy); the weights of the weighted mean are the row sums (the support).",
+    "macro = the mean of f1; weighted = the sum of f1 × support divided by the total support, "
+    "support being the row sums of the matrix.",
+)
+def macro_weighted_f1(compute: Callable[[np.ndarray], tuple]) -> None:
+    """Check ``compute(cm) -> (macro_f1, weighted_f1)`` against scikit-learn."""
+    for cm in _confusions():
+        p, r, f, support, macro, weighted = _reference_prf(cm)
+        got = call(compute, cm.copy(), what=f"macro_weighted_f1(a {len(cm)}×{len(cm)} matrix)")
+        expect(
+            isinstance(got, tuple | list) and len(got) == 2 and all(is_number(v) for v in got),
+            f"compute(cm) should return two numbers (macro_f1, weighted_f1); got {got!r:.120}.",
+            "return two floats, macro first.",
+        )
+        g_macro, g_weighted = (float(v) for v in got)
+        expect(
+            not (
+                math.isclose(g_macro, weighted, abs_tol=1e-6)
+                and math.isclose(g_weighted, macro, abs_tol=1e-6)
+            ),
+            "Macro and weighted F1 are swapped.",
+            "macro = plain mean of the per-class F1 (every speaker counts the same); weighted = "
+            "mean weighted by each class's support.",
+        )
+        if not math.isclose(g_macro, macro, abs_tol=1e-6):
+            mp, mr = p.mean(), r.mean()
+            if math.isclose(g_macro, 2 * mp * mr / (mp + mr), abs_tol=1e-6):
+                where = "you take the F1 of the averaged precision and recall; macro F1 is the average of the per-class F1 scores."
+            elif math.isclose(g_macro, np.trace(cm) / cm.sum(), abs_tol=1e-6):
+                where = "that is the micro average (= accuracy); macro averages the per-class F1."
+            else:
+                where = "macro F1 = the mean over classes of the per-class F1."
+            fail(f"Macro F1 = {g_macro:.4f}; scikit-learn gives {macro:.4f}.", where)
+        if not math.isclose(g_weighted, weighted, abs_tol=1e-6):
+            predicted = cm.sum(axis=0)
+            if math.isclose(
+                g_weighted, float((f * predicted).sum() / predicted.sum()), abs_tol=1e-6
+            ):
+                where = "you weight by the number of predictions (column sums); the support is the number of TRUE clips of each class (row sums)."
+            elif math.isclose(g_weighted, float((f * support).sum()), abs_tol=1e-6):
+                where = "divide the weighted sum by the total support."
+            else:
+                where = (
+                    "weight each class's F1 by its support (row sums), then divide by their total."
+                )
+            fail(f"Weighted F1 = {g_weighted:.4f}; scikit-learn gives {weighted:.4f}.", where)
+    passed("macro and weighted F1 match scikit-learn on three confusion matrices.")

@@ -1,0 +1,161 @@
+"""Enrol your own voice: record (in Colab) or load a clip, embed it, and verify another one against it.
+
+A verification system *enrols* a user once — the embedding of a recording of their voice — and later
+accepts a new recording when its cosine score with the enrolment reaches a threshold (notebook 07
+picks the threshold at the EER of speakers the model never heard)::
+
+    clip = record_clip(4.0)                  # Colab: the browser records 4 s from the microphone
+    clip = load_audio("me.wav")              # elsewhere: a file (helpers.audio)
+    voice = embed_clip(model, feature, clip)                      # (embedding_dim,), unit length
+    accepted = verify_clip(model, feature, voice, other_clip, threshold)
+
+Recording goes through Colab's JavaScript bridge, ``google.colab.output.eval_js``: a few lines of
+JavaScript ask the browser for the microphone, record with ``MediaRecorder``, decode the recording
+with the Web Audio API and send the samples back as base64 16-bit PCM. Outside Colab there is no
+bridge and ``record_clip`` says so (pass ``bridge=`` to use another one, as the tests do).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torchaudio.functional as AF
+from torch import nn
+
+from .audio import SAMPLE_RATE, fit_length
+
+RECORD_JS = """
+async function recordClip(milliseconds) {
+  const stream = await navigator.mediaDevices.getUserMedia({audio: true});
+  const recorder = new MediaRecorder(stream);
+  const chunks = [];
+  recorder.ondataavailable = (event) => chunks.push(event.data);
+  const stopped = new Promise((resolve) => (recorder.onstop = resolve));
+  recorder.start();
+  await new Promise((resolve) => setTimeout(resolve, milliseconds));
+  recorder.stop();
+  await stopped;
+  stream.getTracks().forEach((track) => track.stop());
+  const context = new AudioContext();
+  const audio = await context.decodeAudioData(await new Blob(chunks).arrayBuffer());
+  const samples = audio.getChannelData(0);
+  const pcm = new Int16Array(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    pcm[i] = Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767)));
+  }
+  let binary = "";
+  const bytes = new Uint8Array(pcm.buffer);
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
+  return JSON.stringify({sample_rate: audio.sampleRate, pcm16: btoa(binary)});
+}
+"""
+"""The browser side of ``record_clip``: records, decodes, returns ``{"sample_rate", "pcm16"}`` JSON."""
+
+
+def colab_bridge() -> Callable[[str], str] | None:
+    """``google.colab.output.eval_js`` in a Colab runtime, else ``None`` (no browser to record in)."""
+    try:
+        from google.colab import output  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return output.eval_js
+
+
+def record_clip(
+    seconds: float = 4.0,
+    bridge: Callable[[str], str] | None = None,
+    sample_rate: int = SAMPLE_RATE,
+) -> torch.Tensor:
+    """Record ``seconds`` of the user's microphone through the browser.
+
+    Parameters
+    ----------
+    seconds : float
+        Recording length (s).
+    bridge : callable or None
+        Runs JavaScript in the browser and returns its result (a string); ``None``: Colab's
+        ``eval_js`` (``colab_bridge()``).
+    sample_rate : int
+        Rate of the returned waveform (Hz); the browser's (often 48 kHz) is resampled to it.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(samples,)`` float32 in [-1, 1].
+
+    Raises
+    ------
+    RuntimeError
+        Outside Colab (no bridge), or when the browser sent nothing (microphone refused).
+    """
+    bridge = bridge if bridge is not None else colab_bridge()
+    if bridge is None:
+        raise RuntimeError(
+            "recording needs Colab's browser bridge (google.colab.output.eval_js); here, record a "
+            "clip with any recorder app and load it: helpers.audio.load_audio('my_voice.wav')"
+        )
+    reply = json.loads(bridge(RECORD_JS + f"\nrecordClip({round(seconds * 1000)})"))
+    pcm = np.frombuffer(base64.b64decode(reply["pcm16"]), dtype="<i2")
+    if pcm.size == 0:
+        raise RuntimeError("the browser recorded nothing: allow the microphone and try again")
+    waveform = torch.from_numpy(pcm.astype(np.float32) / 32768.0)
+    rate = round(float(reply["sample_rate"]))
+    if rate != sample_rate:
+        waveform = AF.resample(waveform, rate, sample_rate)
+    return waveform
+
+
+def clip_crops(
+    waveform: torch.Tensor, crop_seconds: float = 3.0, max_crops: int = 10
+) -> torch.Tensor:
+    """Crops covering a clip, as ``SpeakerDataset.utterance_crops`` cuts a file: ``(n, samples)``.
+
+    ``ceil(duration / crop_seconds)`` crops (at most ``max_crops``) of ``crop_seconds`` at
+    ``SAMPLE_RATE``, evenly spread from the start to the end; a short clip is zero-padded.
+    """
+    crop = round(crop_seconds * SAMPLE_RATE)
+    n_crops = min(max_crops, max(1, int(np.ceil(waveform.shape[-1] / crop))))
+    room = max(0, waveform.shape[-1] - crop)
+    positions = np.linspace(0.0, 1.0, n_crops) if n_crops > 1 else [0.5]
+    return torch.stack([fit_length(waveform[round(p * room) :], crop) for p in positions])
+
+
+@torch.no_grad()
+def embed_clip(
+    model: nn.Module,
+    feature: nn.Module,
+    waveform: torch.Tensor,
+    crop_seconds: float = 3.0,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
+    """The unit-length embedding of a clip: the mean of its crops' embeddings, normalised.
+
+    The same recipe as ``embeddings.extract_embeddings`` (utterance level), for a waveform
+    ``(samples,)`` at ``SAMPLE_RATE`` instead of a dataset file. Returns ``(embedding_dim,)``.
+    """
+    model.to(device).eval()
+    crops = feature.to(device)(clip_crops(waveform, crop_seconds).to(device))
+    embedding = model.embed(crops).float().mean(0).cpu()
+    return embedding / embedding.norm().clamp(min=1e-12)
+
+
+def verify_clip(
+    model: nn.Module,
+    feature: nn.Module,
+    enrolled: torch.Tensor,
+    waveform: torch.Tensor,
+    threshold: float,
+    crop_seconds: float = 3.0,
+    device: str | torch.device = "cpu",
+) -> tuple[float, bool]:
+    """Cosine score of a clip against an enrolled embedding, and whether it reaches ``threshold``.
+
+    ``enrolled`` is ``embed_clip`` of the enrolment clip (or the mean of several of them).
+    """
+    embedding = embed_clip(model, feature, waveform, crop_seconds, device)
+    score = float(torch.nn.functional.cosine_similarity(embedding, enrolled.float(), dim=0))
+    return score, score >= threshold

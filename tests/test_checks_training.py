@@ -1,0 +1,389 @@
+"""Notebook 05's checks accept the reference answers and reject the mistakes students make."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from test_checks_core import Case, accepts, rejects, right, wrong
+from torch import nn
+
+# --------------------------------------------------------------------------------------------------
+# train_one_epoch
+
+
+def train_one_epoch(model, loader, optimizer, loss_fn, device):
+    model.train()
+    total, count = 0.0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(y)
+        count += len(y)
+    return total / count
+
+
+def train_variant(**changes):
+    """train_one_epoch with one step changed (the mistakes students make)."""
+
+    def train(model, loader, optimizer, loss_fn, device):
+        if not changes.get("no_train_mode"):
+            model.train()
+        if changes.get("zero_once"):
+            optimizer.zero_grad()
+        losses = []
+        for x, y in loader:
+            if not changes.get("not_moved"):
+                x = x.to(device)
+            if not changes.get("not_moved") and not changes.get("labels_not_moved"):
+                y = y.to(device)
+            if not changes.get("zero_once") and not changes.get("zero_after_backward"):
+                optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            if not changes.get("no_backward"):
+                loss.backward()
+            if changes.get("zero_after_backward"):
+                optimizer.zero_grad()
+            if not changes.get("no_step"):
+                optimizer.step()
+            losses.append(loss)
+        if changes.get("tensor"):
+            return sum(losses) / len(losses)
+        if changes.get("last"):
+            return losses[-1].item()
+        if changes.get("sum"):
+            return sum(v.item() for v in losses)
+        return sum(v.item() for v in losses) / len(losses)
+
+    return train
+
+
+def train_ascent(model, loader, optimizer, loss_fn, device):
+    model.train()
+    total = 0.0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()
+        loss = -loss_fn(model(x), y)  # gradient ascent
+        loss.backward()
+        optimizer.step()
+        total += -loss.item()
+    return total / len(loader)
+
+
+TRAIN_WRONG = {
+    "no train mode": ({"no_train_mode": True}, "evaluation mode during training"),
+    "batch never moved": ({"not_moved": True}, "without being moved to the device"),
+    "labels not moved": ({"labels_not_moved": True}, "labels of 7 batches"),
+    "zero_grad once": ({"zero_once": True}, "added up"),
+    "zero_grad after backward": ({"zero_after_backward": True}, "reset after backward"),
+    "no backward": ({"no_backward": True}, "backward\\(\\) ran 0 times"),
+    "no step": ({"no_step": True}, "stepped 0 times"),
+    "tensor returned": ({"tensor": True}, "attached to the computation graph"),
+    "last loss": ({"last": True}, "last batch only"),
+    "sum": ({"sum": True}, "sum of the batch losses"),
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# The comparison table
+
+
+def rows():
+    return [
+        {
+            "model": "dense",
+            "feature": "mfcc_pooled",
+            "parameters": 10,
+            "accuracy": 0.5,
+            "utterance_accuracy": 0.6,
+        },
+        {
+            "model": "cnn1d",
+            "feature": "mfcc",
+            "parameters": 20,
+            "accuracy": 0.7,
+            "utterance_accuracy": 0.8,
+        },
+        {
+            "model": "cnn2d",
+            "feature": "spectrogram",
+            "parameters": 30,
+            "accuracy": 0.6,
+            "utterance_accuracy": 0.7,
+        },
+    ]
+
+
+def changed_rows(index: int, **changes):
+    table = copy.deepcopy(rows())
+    for key, value in changes.items():
+        if value is None:
+            del table[index][key]
+        else:
+            table[index][key] = value
+    return table
+
+
+def models_of(table):
+    """Models whose parameter counts are those of the rows (a Linear with n weights, no bias)."""
+    return {row["model"]: {"model": nn.Linear(row["parameters"], 1, bias=False)} for row in table}
+
+
+# --------------------------------------------------------------------------------------------------
+# Utterance scores and top predictions
+
+
+def utterance_log_probs(model, crops):
+    model.eval()
+    with torch.no_grad():
+        return torch.log_softmax(model(crops), dim=1).mean(dim=0)
+
+
+def scores_variant(
+    train_mode=False, grad=False, combine=lambda logits: torch.log_softmax(logits, 1).mean(0)
+):
+    def score(model, crops):
+        if not train_mode:
+            model.eval()
+        with torch.set_grad_enabled(grad):
+            return combine(model(crops))
+
+    return score
+
+
+def top_speakers(logits, names, k=3):
+    probabilities = torch.softmax(torch.as_tensor(logits, dtype=torch.float32), dim=-1)
+    values, indices = torch.topk(probabilities, k)
+    return [(names[int(i)], float(p)) for p, i in zip(values, indices)]
+
+
+def top_logits(logits, names, k=3):
+    values, indices = torch.topk(logits, k)
+    return [(names[int(i)], float(v)) for v, i in zip(values, indices)]
+
+
+def top_indices(logits, names, k=3):
+    probabilities = torch.softmax(logits, -1)
+    values, indices = torch.topk(probabilities, k)
+    return [(int(i), float(p)) for p, i in zip(values, indices)]
+
+
+def top_softmax_of_top(logits, names, k=3):
+    values, indices = torch.topk(logits, k)
+    return [(names[int(i)], float(p)) for p, i in zip(torch.softmax(values, 0), indices)]
+
+
+# --------------------------------------------------------------------------------------------------
+# Precision, recall, F1
+
+
+def precision_recall_f1(cm):
+    cm = np.asarray(cm, dtype=float)
+    hits = np.diag(cm)
+    predicted, actual = cm.sum(axis=0), cm.sum(axis=1)
+    precision = np.divide(hits, predicted, out=np.zeros_like(hits), where=predicted > 0)
+    recall = np.divide(hits, actual, out=np.zeros_like(hits), where=actual > 0)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(hits), where=both > 0)
+    return precision, recall, f1
+
+
+def macro_weighted_f1(cm):
+    _, _, f1 = precision_recall_f1(cm)
+    support = np.asarray(cm).sum(axis=1)
+    return float(f1.mean()), float((f1 * support).sum() / support.sum())
+
+
+def prf_swapped(cm):
+    p, r, f = precision_recall_f1(cm)
+    return r, p, f
+
+
+def prf_nan(cm):
+    cm = np.asarray(cm, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.diag(cm) / cm.sum(0)
+        r = np.diag(cm) / cm.sum(1)
+        return p, r, 2 * p * r / (p + r)
+
+
+def prf_arithmetic(cm):
+    p, r, _ = precision_recall_f1(cm)
+    return p, r, (p + r) / 2
+
+
+def prf_recall_by_columns(cm):
+    p, _, _ = precision_recall_f1(cm)
+    r = np.diag(cm) / np.maximum(np.asarray(cm).sum(0), 1)  # both over the columns
+    both = p + r
+    return p, r, np.divide(2 * p * r, both, out=np.zeros_like(both), where=both > 0)
+
+
+def f1_swapped(cm):
+    macro, weighted = macro_weighted_f1(cm)
+    return weighted, macro
+
+
+def f1_of_means(cm):
+    p, r, _ = precision_recall_f1(cm)
+    return float(2 * p.mean() * r.mean() / (p.mean() + r.mean())), macro_weighted_f1(cm)[1]
+
+
+def f1_micro(cm):
+    return float(np.trace(cm) / np.sum(cm)), macro_weighted_f1(cm)[1]
+
+
+def f1_by_predictions(cm):
+    _, _, f1 = precision_recall_f1(cm)
+    predicted = np.asarray(cm).sum(0)
+    return macro_weighted_f1(cm)[0], float((f1 * predicted).sum() / predicted.sum())
+
+
+def f1_unnormalised(cm):
+    _, _, f1 = precision_recall_f1(cm)
+    return macro_weighted_f1(cm)[0], float((f1 * np.asarray(cm).sum(1)).sum())
+
+
+CASES: list[Case] = [
+    right("train_one_epoch", "reference", lambda: (train_one_epoch,)),
+    *(
+        wrong("train_one_epoch", label, lambda c=c: (train_variant(**c),), match)
+        for label, (c, match) in TRAIN_WRONG.items()
+    ),
+    wrong("train_one_epoch", "gradient ascent", lambda: (train_ascent,), "loss went from"),
+    right("model_comparison", "reference", lambda: (rows(),)),
+    right("model_comparison", "with the models", lambda: (rows(), models_of(rows()))),
+    wrong("model_comparison", "two rows", lambda: (rows()[:2],), "at least 3 rows"),
+    wrong(
+        "model_comparison",
+        "percentage",
+        lambda: (changed_rows(0, accuracy=50.0),),
+        "not a fraction",
+    ),
+    wrong(
+        "model_comparison",
+        "dense on frames",
+        lambda: (changed_rows(0, feature="mfcc"),),
+        "dense is paired",
+    ),
+    wrong(
+        "model_comparison",
+        "missing key",
+        lambda: (changed_rows(1, utterance_accuracy=None),),
+        "lacks",
+    ),
+    wrong(
+        "model_comparison",
+        "one count for all",
+        lambda: ([{**row, "parameters": 10} for row in rows()],),
+        "Every row says 10 parameters",
+    ),
+    wrong(
+        "model_comparison",
+        "another model's count",
+        lambda: (changed_rows(2, parameters=20), models_of(rows())),
+        "the trained cnn2d model has 30",
+    ),
+    wrong("model_comparison", "a row per epoch", lambda: (rows() + rows()[:1],), "several rows"),
+    wrong(
+        "model_comparison",
+        "result dict as accuracy",
+        lambda: (changed_rows(1, accuracy={"accuracy": 0.7}),),
+        "not a fraction",
+    ),
+    right("utterance_scores", "reference", lambda: (utterance_log_probs,)),
+    wrong(
+        "utterance_scores",
+        "training mode",
+        lambda: (scores_variant(train_mode=True),),
+        "training mode",
+    ),
+    wrong(
+        "utterance_scores", "gradients", lambda: (scores_variant(grad=True),), "gradient recording"
+    ),
+    wrong(
+        "utterance_scores",
+        "mean logits",
+        lambda: (scores_variant(combine=lambda z: z.mean(0)),),
+        "raw logits",
+    ),
+    wrong(
+        "utterance_scores",
+        "mean probabilities",
+        lambda: (scores_variant(combine=lambda z: torch.softmax(z, 1).mean(0)),),
+        "average probabilities",
+    ),
+    wrong(
+        "utterance_scores",
+        "softmax over crops",
+        lambda: (scores_variant(combine=lambda z: torch.log_softmax(z, 0).mean(0)),),
+        "over the crops",
+    ),
+    wrong(
+        "utterance_scores",
+        "sum",
+        lambda: (scores_variant(combine=lambda z: torch.log_softmax(z, 1).sum(0)),),
+        "add up",
+    ),
+    wrong(
+        "utterance_scores",
+        "per crop",
+        lambda: (scores_variant(combine=lambda z: torch.log_softmax(z, 1)),),
+        "not averaged",
+    ),
+    right("top_predictions", "reference", lambda: (top_speakers,)),
+    wrong("top_predictions", "logits", lambda: (top_logits,), "logits, not probabilities"),
+    wrong(
+        "top_predictions",
+        "ascending",
+        lambda: (lambda z, n, k: top_speakers(z, n, k)[::-1],),
+        "least likely first",
+    ),
+    wrong(
+        "top_predictions",
+        "k ignored",
+        lambda: (lambda z, n, k: top_speakers(z, n, 3),),
+        "use the k argument",
+    ),
+    wrong("top_predictions", "indices", lambda: (top_indices,), "speaker name"),
+    wrong(
+        "top_predictions",
+        "softmax of the top k",
+        lambda: (top_softmax_of_top,),
+        "before keeping the top k",
+    ),
+    right("precision_recall_f1", "reference", lambda: (precision_recall_f1,)),
+    wrong("precision_recall_f1", "swapped", lambda: (prf_swapped,), "swapped"),
+    wrong("precision_recall_f1", "NaN", lambda: (prf_nan,), "NaN.*zero_division"),
+    wrong("precision_recall_f1", "arithmetic mean", lambda: (prf_arithmetic,), "harmonic mean"),
+    wrong(
+        "precision_recall_f1",
+        "recall by columns",
+        lambda: (prf_recall_by_columns,),
+        "Recall differs.*row k",
+    ),
+    right("macro_weighted_f1", "reference", lambda: (macro_weighted_f1,)),
+    wrong("macro_weighted_f1", "swapped", lambda: (f1_swapped,), "swapped"),
+    wrong("macro_weighted_f1", "F1 of means", lambda: (f1_of_means,), "F1 of the averaged"),
+    wrong("macro_weighted_f1", "micro", lambda: (f1_micro,), "micro average"),
+    wrong("macro_weighted_f1", "by predictions", lambda: (f1_by_predictions,), "TRUE clips"),
+    wrong(
+        "macro_weighted_f1", "not normalised", lambda: (f1_unnormalised,), "divide the weighted sum"
+    ),
+]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.match is None], ids=str)
+def test_accepts(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
+    accepts(case, capsys)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.match is not None], ids=str)
+def test_rejects(case: Case) -> None:
+    rejects(case)

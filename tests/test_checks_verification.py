@@ -1,0 +1,244 @@
+"""Notebook 07's checks accept the reference answers and reject the mistakes students make."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_curve
+from test_checks_core import Case, accepts, rejects, right, wrong
+from torch import nn
+
+from helpers import checks
+from helpers.corpus import holdout_speakers as kit_holdout
+
+# --------------------------------------------------------------------------------------------------
+# Unseen speakers
+
+
+def holdout_speakers(speakers, n_unseen, seed=0):
+    order = np.random.default_rng(seed).permutation(sorted(speakers))
+    return [str(s) for s in order[n_unseen:]], [str(s) for s in order[:n_unseen]]
+
+
+def holdout_overlapping(speakers, n_unseen, seed=0):
+    pool = sorted(speakers)
+    return pool, pool[:n_unseen]
+
+
+def holdout_unsorted(speakers, n_unseen, seed=0):
+    order = list(np.random.default_rng(seed).permutation(speakers))
+    return order[n_unseen:], order[:n_unseen]
+
+
+def holdout_global(speakers, n_unseen, seed=0):
+    order = list(np.random.permutation(sorted(speakers)))
+    return order[n_unseen:], order[:n_unseen]
+
+
+def holdout_torch_seeded(speakers, n_unseen, seed=0):
+    torch.manual_seed(seed)
+    pool = sorted(speakers)
+    order = [pool[i] for i in torch.randperm(len(pool))]
+    return order[n_unseen:], order[:n_unseen]
+
+
+def holdout_swapped(speakers, n_unseen, seed=0):
+    seen, unseen = holdout_speakers(speakers, n_unseen, seed)
+    return unseen, seen
+
+
+def holdout_first(speakers, n_unseen, seed=0):
+    pool = sorted(speakers)
+    return pool[n_unseen:], pool[:n_unseen]
+
+
+def holdout_five(speakers, n_unseen, seed=0):
+    return holdout_speakers(speakers, 5, seed)
+
+
+# --------------------------------------------------------------------------------------------------
+# Cosine scores and trials
+
+
+def cosine(a, b):
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return a @ b.T
+
+
+def cosine_torch(a, b):
+    return nn.functional.cosine_similarity(
+        torch.as_tensor(a)[:, None], torch.as_tensor(b)[None], dim=-1
+    )
+
+
+def cosine_columns(a, b):
+    a = a / np.linalg.norm(a, axis=0, keepdims=True)
+    b = b / np.linalg.norm(b, axis=0, keepdims=True)
+    return a @ b.T
+
+
+def cosine_only_a(a, b):
+    return (a / np.linalg.norm(a, axis=1, keepdims=True)) @ b.T
+
+
+def make_trials(embeddings, labels):
+    i, j = np.triu_indices(len(embeddings), k=1)
+    labels = np.asarray(labels)
+    return cosine(embeddings, embeddings)[i, j], labels[i] == labels[j]
+
+
+def trials_all_pairs(emb, labels):
+    labels = np.asarray(labels)
+    return cosine(emb, emb).ravel(), (labels[:, None] == labels[None]).ravel()
+
+
+def trials_both_orders(emb, labels):
+    labels = np.asarray(labels)
+    i, j = np.where(~np.eye(len(emb), dtype=bool))
+    return cosine(emb, emb)[i, j], labels[i] == labels[j]
+
+
+def trials_with_self(emb, labels):
+    labels = np.asarray(labels)
+    i, j = np.triu_indices(len(emb))
+    return cosine(emb, emb)[i, j], labels[i] == labels[j]
+
+
+def trials_shuffled_labels(emb, labels):
+    scores, same = make_trials(emb, labels)
+    return scores, np.random.default_rng(0).permutation(same)
+
+
+def trials_dot_products(emb, labels):
+    i, j = np.triu_indices(len(emb), k=1)
+    labels = np.asarray(labels)
+    return (emb @ emb.T)[i, j], labels[i] == labels[j]
+
+
+def trials_label_of_first(emb, labels):
+    i, j = np.triu_indices(len(emb), k=1)
+    labels = np.asarray(labels)
+    return cosine(emb, emb)[i, j], labels[i] == labels[i]
+
+
+# --------------------------------------------------------------------------------------------------
+# EER
+
+
+def eer(scores, same):
+    fpr, tpr, thresholds = roc_curve(same, scores)
+    fnr = 1 - tpr
+    i = int(np.argmax(fnr <= fpr))
+    if i == 0:
+        return float(fpr[0]), float(thresholds[0])
+    before, after = fpr[i - 1] - fnr[i - 1], fpr[i] - fnr[i]
+    w = before / (before - after)
+    return float(fpr[i - 1] + w * (fpr[i] - fpr[i - 1])), float(thresholds[i])
+
+
+def eer_nearest_point(scores, same):
+    """No interpolation: within the check's tolerance, so accepted."""
+    fpr, tpr, thresholds = roc_curve(same, scores)
+    i = int(np.argmin(np.abs(1 - tpr - fpr)))
+    return float((fpr[i] + 1 - tpr[i]) / 2), float(thresholds[i])
+
+
+def eer_tpr_equals_fpr(scores, same):
+    fpr, tpr, thresholds = roc_curve(same, scores)
+    i = int(np.argmin(np.abs(tpr - fpr)))
+    return float(fpr[i]), float(thresholds[i])
+
+
+CASES: list[Case] = [
+    right("unseen_speakers", "reference", lambda: (holdout_speakers,)),
+    right("unseen_speakers", "the kit's", lambda: (kit_holdout,)),
+    wrong(
+        "unseen_speakers", "overlapping", lambda: (holdout_overlapping,), "both seen and held out"
+    ),
+    wrong("unseen_speakers", "unsorted", lambda: (holdout_unsorted,), "input order"),
+    wrong("unseen_speakers", "global np.random", lambda: (holdout_global,), "numpy's global"),
+    wrong(
+        "unseen_speakers", "torch.manual_seed", lambda: (holdout_torch_seeded,), "torch's global"
+    ),
+    wrong("unseen_speakers", "pair swapped", lambda: (holdout_swapped,), "wrong order"),
+    wrong("unseen_speakers", "first in sorted order", lambda: (holdout_first,), "Another seed"),
+    wrong("unseen_speakers", "n_unseen ignored", lambda: (holdout_five,), "n_unseen=3"),
+    right("cosine_matrix", "reference", lambda: (cosine,)),
+    right("cosine_matrix", "torch", lambda: (cosine_torch,)),
+    wrong(
+        "cosine_matrix",
+        "dot products",
+        lambda: (lambda a, b: np.asarray(a) @ np.asarray(b).T,),
+        "dot products",
+    ),
+    wrong("cosine_matrix", "distance", lambda: (lambda a, b: 1 - cosine(a, b),), "cosine distance"),
+    wrong(
+        "cosine_matrix",
+        "b against a",
+        lambda: (lambda a, b: cosine(b, a),),
+        "rows of b against rows of a",
+    ),
+    wrong("cosine_matrix", "only a normalised", lambda: (cosine_only_a,), "only a is normalised"),
+    wrong("cosine_matrix", "norm per feature", lambda: (cosine_columns,), "axis 0"),
+    right("trial_pairs", "reference", lambda: (make_trials,)),
+    wrong("trial_pairs", "all ordered pairs", lambda: (trials_all_pairs,), "itself"),
+    wrong("trial_pairs", "both orders", lambda: (trials_both_orders,), "twice"),
+    wrong("trial_pairs", "with self-pairs", lambda: (trials_with_self,), "i == j"),
+    wrong("trial_pairs", "shuffled labels", lambda: (trials_shuffled_labels,), "do not go with"),
+    wrong("trial_pairs", "dot products", lambda: (trials_dot_products,), "dot products"),
+    wrong(
+        "trial_pairs",
+        "label of one side",
+        lambda: (trials_label_of_first,),
+        "target \\(same-speaker\\) trials",
+    ),
+    right("eer_and_threshold", "reference", lambda: (eer,)),
+    right("eer_and_threshold", "nearest ROC point", lambda: (eer_nearest_point,)),
+    wrong(
+        "eer_and_threshold", "tpr = fpr", lambda: (eer_tpr_equals_fpr,), "not where tpr equals fpr"
+    ),
+    wrong(
+        "eer_and_threshold",
+        "inverted",
+        lambda: (lambda s, t: eer(s, ~np.asarray(t)),),
+        "higher score must mean",
+    ),
+    wrong(
+        "eer_and_threshold",
+        "percentage",
+        lambda: (lambda s, t: (100 * eer(s, t)[0], eer(s, t)[1]),),
+        "percentage",
+    ),
+    wrong(
+        "eer_and_threshold",
+        "threshold 0",
+        lambda: (lambda s, t: (eer(s, t)[0], 0.0),),
+        "at your threshold",
+    ),
+    wrong("eer_and_threshold", "one number", lambda: (lambda s, t: eer(s, t)[0],), "two numbers"),
+]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.match is None], ids=str)
+def test_accepts(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
+    accepts(case, capsys)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.match is not None], ids=str)
+def test_rejects(case: Case) -> None:
+    rejects(case)
+
+
+def test_global_random_state_is_left_as_found() -> None:
+    """The check itself does not move the global generators it watches."""
+    state = (random.getstate(), np.random.get_state()[1].copy(), torch.random.get_rng_state())
+    checks.unseen_speakers(holdout_speakers)
+    assert random.getstate() == state[0]
+    assert np.array_equal(np.random.get_state()[1], state[1])
+    assert torch.equal(torch.random.get_rng_state(), state[2])
