@@ -19,6 +19,7 @@ from torch import nn
 
 from .features import MFCC, AudioFeature, LogSpectrogram, make_feature
 from .models import make_model
+from .paths import CHECKPOINT_DIR
 
 CHECKPOINT_FORMAT = 1
 """Version of the checkpoint dictionary written by ``save_checkpoint``."""
@@ -130,3 +131,48 @@ def feature_from_checkpoint(checkpoint: nn.Module | dict) -> AudioFeature | None
     info = checkpoint.checkpoint if isinstance(checkpoint, nn.Module) else checkpoint
     spec = info.get("feature")
     return make_feature(spec["kind"], **spec["options"]) if spec else None
+
+
+DRIVE_ENV = "AUDIO_COURSE_DRIVE_DIR"
+"""Set by the Colab setup cell when Google Drive is mounted: the kit's folder on the Drive."""
+
+
+def checkpoint_dir() -> Path:
+    """Where the notebooks keep checkpoints: on Google Drive when mounted, else ``checkpoints/``.
+
+    In Colab each notebook runs in its own runtime, so notebook 05's best model is found by 06 and
+    07 only if it is on Drive: ``$AUDIO_COURSE_DRIVE_DIR/checkpoints`` (the setup cell sets the
+    variable when it mounts Drive). Elsewhere it is :data:`helpers.paths.CHECKPOINT_DIR`.
+    """
+    drive = os.environ.get(DRIVE_ENV)
+    return Path(drive) / "checkpoints" if drive else CHECKPOINT_DIR
+
+
+def find_checkpoint(
+    name: str = "best.pt", speaker_to_index: dict[str, int] | None = None
+) -> Path | None:
+    """The checkpoint ``name`` in :func:`checkpoint_dir` (then ``checkpoints/``), if it fits.
+
+    Parameters
+    ----------
+    name : str
+        File name, e.g. ``"best.pt"`` (notebook 05's best model).
+    speaker_to_index : dict[str, int], optional
+        Only a checkpoint trained on exactly these speakers is returned: one trained on another
+        corpus (another tier, or quick mode's tiny one) has other classes.
+
+    Returns
+    -------
+    Path or None
+        The first fitting checkpoint, or ``None``.
+    """
+    for folder in dict.fromkeys([checkpoint_dir(), CHECKPOINT_DIR]):
+        path = folder / name
+        if not path.is_file():
+            continue
+        if speaker_to_index is None:
+            return path
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        if saved.get("speaker_to_index") == dict(speaker_to_index):
+            return path
+    return None

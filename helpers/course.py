@@ -32,16 +32,18 @@ from .cache import FeatureCache
 from .corpus import Manifest, Utterance, load_manifest, speaker_to_index, split_utterances
 from .dataset import SpeakerDataset, make_loader
 from .features import AudioFeature
-from .paths import FULL_DATA, REPO_ROOT, SYNTHETIC_DATA, SYNTHETIC_TINY, is_complete
+from .paths import FULL_DATA, REPO_ROOT, SMALL_DATA, SYNTHETIC_DATA, SYNTHETIC_TINY, is_complete
 from .synthetic import make_synthetic_corpus
 from .training import get_device
 
 __all__ = [
+    "DATA_KINDS",
     "DEVICE",
     "QUICK",
     "RECOMMENDED",
     "REPO_ROOT",
     "SEED",
+    "TIER_FOLDERS",
     "SpeakerSets",
     "features_on_device",
     "find_dataset",
@@ -54,8 +56,11 @@ __all__ = [
     "show_table",
 ]
 
-REAL_DATA = FULL_DATA
-"""Where ``python data_download.py`` puts the real dataset."""
+DATA_KINDS = ("small", "full", "synthetic")
+"""The data tiers (``AUDIO_COURSE_DATA_KIND``, ``data_download.py --tier``, the Colab form field)."""
+
+TIER_FOLDERS = {"small": SMALL_DATA, "full": FULL_DATA}
+"""Where ``python data_download.py --tier small|full`` unpacks each downloaded tier."""
 
 QUICK = os.environ.get("AUDIO_COURSE_QUICK", "") not in ("", "0")
 """True under ``AUDIO_COURSE_QUICK=1``: tiny synthetic data, short training (CI and smoke tests)."""
@@ -89,35 +94,55 @@ def quick(full: int | float, fast: int | float) -> int | float:
     return fast if QUICK else full
 
 
-def find_dataset(prefer: str | None = None, verbose: bool = True) -> Path:
+def find_dataset(kind: str | None = None, verbose: bool = True) -> Path:
     """The corpus folder the notebooks use.
 
-    Order: ``$AUDIO_COURSE_DATA`` if set; the real dataset (``train-dataset/``) when it is complete and
-    quick mode is off; else a synthetic corpus, generated on first use: ``data/synthetic/`` (24
-    speakers × 12 files of 2–8 s), or ``data/synthetic-tiny/`` (8 × 8 of 2–6 s) in quick mode.
+    Order: ``$AUDIO_COURSE_DATA`` if set (the Colab setup cell sets it to the tier it fetched);
+    else the tier ``kind`` (default ``$AUDIO_COURSE_DATA_KIND``): ``small`` and ``full`` must be
+    downloaded, ``synthetic`` is generated on first use; else, with no tier asked for, the ``full``
+    tier if downloaded, else ``small``, else a synthetic corpus, said loudly. Quick mode with no
+    tier asked for uses the tiny synthetic corpus.
 
     Parameters
     ----------
-    prefer : {"real", "synthetic"} or None
-        Force a choice (``DATA=real make run`` passes ``"real"``); ``"real"`` fails when it is absent.
+    kind : {"small", "full", "synthetic"} or None
+        The tier (``"real"`` is read as ``"full"``).
     verbose : bool
         Print which corpus is used and why.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``small`` or ``full`` is asked for and not downloaded (the message gives the command).
+    ValueError
+        For an unknown tier.
     """
-    prefer = prefer or os.environ.get("AUDIO_COURSE_DATA_KIND") or None
     if os.environ.get("AUDIO_COURSE_DATA"):
         path = Path(os.environ["AUDIO_COURSE_DATA"]).expanduser()
         if verbose:
             print(f"Dataset: {path} (from $AUDIO_COURSE_DATA)")
         return path
-    real_ok = is_complete(REAL_DATA)
-    if prefer == "real" and not real_ok:
+    kind = kind or os.environ.get("AUDIO_COURSE_DATA_KIND") or None
+    kind = "full" if kind == "real" else kind
+    if kind not in (None, *DATA_KINDS):
+        raise ValueError(f"the data tier must be one of {', '.join(DATA_KINDS)}, not {kind!r}")
+    if kind in TIER_FOLDERS and not is_complete(TIER_FOLDERS[kind]):
         raise FileNotFoundError(
-            f"The real dataset is not in {REAL_DATA}. Run `python data_download.py` first."
+            f"The {kind} tier is not in {TIER_FOLDERS[kind]}. Run `python data_download.py "
+            f"--tier {kind}` (in Colab: the setup cell, with data = {kind!r})."
         )
-    if real_ok and prefer != "synthetic" and not QUICK:
+    found = kind if kind in TIER_FOLDERS else None
+    if kind is None and not QUICK:
+        found = next((t for t in ("full", "small") if is_complete(TIER_FOLDERS[t])), None)
+    if found is not None:
         if verbose:
-            print(f"Dataset: the real one, {REAL_DATA}")
-        return REAL_DATA
+            print(f"Dataset: the {found} tier, {TIER_FOLDERS[found]}")
+        return TIER_FOLDERS[found]
+    return _synthetic(asked=kind == "synthetic", verbose=verbose)
+
+
+def _synthetic(asked: bool, verbose: bool) -> Path:
+    """The synthetic corpus: tiny in quick mode, else 24 speakers × 12 files of 2–8 s."""
     if QUICK:
         path = make_synthetic_corpus(SYNTHETIC_TINY, progress=verbose)
     else:
@@ -125,11 +150,11 @@ def find_dataset(prefer: str | None = None, verbose: bool = True) -> Path:
             SYNTHETIC_DATA, n_speakers=24, files_per_speaker=12, max_seconds=8.0, progress=verbose
         )
     if verbose:
-        reason = "quick mode" if QUICK else "the real dataset is not downloaded"
+        reason = "asked for" if asked else "quick mode" if QUICK else "no real data downloaded"
         print(
             "*" * 78 + f"\n* Dataset: SYNTHETIC voices in {path} ({reason}).\n"
-            "* Results here say nothing about real speech. For the real data, run\n"
-            "*     python data_download.py\n" + "*" * 78
+            "* Results here say nothing about real speech. For real speech, run\n"
+            "*     python data_download.py --tier small\n" + "*" * 78
         )
     return path
 

@@ -1,15 +1,13 @@
-"""Course settings (helpers.course) and the Colab bootstrap (helpers.colab)."""
+"""Course settings (helpers.course); the Colab bootstrap is tested in test_colab.py."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-import helpers.colab as colab
 import helpers.course as course
 
 
@@ -25,22 +23,62 @@ def test_data_folder_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert course.find_dataset(verbose=False) == tmp_path
 
 
-def test_real_data_is_used_when_complete_and_demanded(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+@pytest.fixture
+def tiers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Path]:
+    """Empty tier folders under tmp_path, no tier asked for in the environment."""
     monkeypatch.delenv("AUDIO_COURSE_DATA", raising=False)
     monkeypatch.delenv("AUDIO_COURSE_DATA_KIND", raising=False)
-    monkeypatch.setattr(course, "REAL_DATA", tmp_path / "train-dataset")
-    with pytest.raises(FileNotFoundError, match=r"data_download\.py"):
-        course.find_dataset(prefer="real", verbose=False)
-    (tmp_path / "train-dataset").mkdir()
-    (tmp_path / "train-dataset" / ".complete").write_text("real\n")
-    monkeypatch.setattr(course, "QUICK", False)
-    assert course.find_dataset(verbose=False) == tmp_path / "train-dataset"
-    monkeypatch.setattr(course, "QUICK", True)  # quick mode never trains on the 5.5-GB corpus
+    folders = {"small": tmp_path / "small", "full": tmp_path / "train-dataset"}
+    monkeypatch.setattr(course, "TIER_FOLDERS", folders)
     monkeypatch.setattr(course, "SYNTHETIC_TINY", tmp_path / "tiny")
+    monkeypatch.setattr(course, "SYNTHETIC_DATA", tmp_path / "synthetic")
     monkeypatch.setattr("helpers.course.make_synthetic_corpus", lambda path, **kw: Path(path))
+    return folders
+
+
+def complete(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ".complete").write_text("tier\n")
+
+
+@pytest.mark.parametrize("kind", ["small", "full", "real"])
+def test_an_asked_tier_must_be_downloaded(
+    tiers: dict[str, Path], monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    tier = "full" if kind == "real" else kind
+    with pytest.raises(FileNotFoundError, match=rf"data_download\.py --tier {tier}`"):
+        course.find_dataset(kind, verbose=False)
+    complete(tiers[tier])
+    monkeypatch.setattr(course, "QUICK", True)  # an asked tier wins over quick mode's tiny corpus
+    assert course.find_dataset(kind, verbose=False) == tiers[tier]
+    monkeypatch.setenv("AUDIO_COURSE_DATA_KIND", kind)
+    assert course.find_dataset(verbose=False) == tiers[tier]
+
+
+def test_without_a_tier_the_largest_downloaded_one_is_used(
+    tiers: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(course, "QUICK", False)
+    complete(tiers["small"])
+    assert course.find_dataset(verbose=False) == tiers["small"]
+    complete(tiers["full"])
+    assert course.find_dataset(verbose=False) == tiers["full"]
+    assert course.find_dataset("synthetic", verbose=False) == tmp_path / "synthetic"
+    monkeypatch.setattr(course, "QUICK", True)  # quick mode never trains on the 5.5-GB corpus
     assert course.find_dataset(verbose=False) == tmp_path / "tiny"
+
+
+def test_an_unknown_tier_is_refused(tiers: dict[str, Path]) -> None:
+    with pytest.raises(ValueError, match="small, full, synthetic, not 'medium'"):
+        course.find_dataset("medium", verbose=False)
+
+
+def test_tier_folders_are_the_download_modules() -> None:
+    import helpers.download as download
+
+    for tier, folder in course.TIER_FOLDERS.items():
+        assert download.tier_folder(tier) == folder
+    assert tuple(download.TIERS) == course.DATA_KINDS
 
 
 def test_synthetic_fallback_is_said_loudly(
@@ -48,7 +86,7 @@ def test_synthetic_fallback_is_said_loudly(
 ) -> None:
     monkeypatch.delenv("AUDIO_COURSE_DATA", raising=False)
     monkeypatch.delenv("AUDIO_COURSE_DATA_KIND", raising=False)
-    monkeypatch.setattr(course, "REAL_DATA", tmp_path / "absent")
+    monkeypatch.setattr(course, "TIER_FOLDERS", {"small": tmp_path / "a", "full": tmp_path / "b"})
     monkeypatch.setattr(course, "QUICK", False)
     monkeypatch.setattr(course, "SYNTHETIC_DATA", tmp_path / "synthetic")
     calls = []
@@ -59,7 +97,7 @@ def test_synthetic_fallback_is_said_loudly(
     assert course.find_dataset() == tmp_path / "synthetic"
     assert calls[0]["n_speakers"] == 24
     out = capsys.readouterr().out
-    assert "SYNTHETIC" in out and "python data_download.py" in out
+    assert "SYNTHETIC" in out and "python data_download.py --tier small" in out
 
 
 def test_seed_everything_repeats_torch_and_numpy() -> None:
@@ -80,50 +118,3 @@ def test_headline_is_printed_and_recorded(
     course.headline("utterance accuracy", 0.98765)
     assert "utterance accuracy = 0.9877" in capsys.readouterr().out
     assert json.loads(target.read_text()) == {"name": "utterance accuracy", "value": 0.98765}
-
-
-# ---------------------------------------------------------------------------------- Colab bootstrap
-
-
-def test_colab_setup_does_nothing_outside_colab(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(colab, "run", lambda *a, **k: pytest.fail("ran a command outside Colab"))
-    assert not colab.is_colab()
-    colab.setup()
-
-
-def test_colab_installs_only_what_is_missing_never_torch(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert {"torch", "torchaudio", "numpy"}.isdisjoint(colab.KIT_PACKAGES.values())
-    monkeypatch.setattr(colab, "missing_packages", lambda needed: ["gdown", "plotly"])
-    commands = []
-    monkeypatch.setattr(colab, "run", lambda cmd, cwd=None: commands.append(cmd) or 0)
-    assert colab.install_packages() == ["gdown", "plotly"]
-    (cmd,) = commands
-    assert cmd[:4] == [sys.executable, "-m", "pip", "install"]
-    assert any(c.startswith("gdown") for c in cmd) and any(c.startswith("plotly") for c in cmd)
-    assert not any(c.startswith(("torch", "numpy")) for c in cmd)
-
-
-def test_missing_packages_uses_import_names() -> None:
-    assert colab.missing_packages({"json": "json-dist", "no_such_module_xyz": "xyz-dist"}) == [
-        "xyz-dist"
-    ]
-
-
-def test_colab_falls_back_to_synthetic_when_download_fails(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(colab, "REAL_DATA", tmp_path / "train-dataset")
-    monkeypatch.setattr(colab, "SYNTHETIC_DATA", tmp_path / "synthetic")
-    commands = []
-
-    def fake_run(cmd: list[str], cwd: Path | None = None) -> int:
-        commands.append(cmd)
-        return 1 if "data_download.py" in cmd else 0
-
-    monkeypatch.setattr(colab, "run", fake_run)
-    assert colab.get_data("auto") == tmp_path / "synthetic"
-    assert commands[0][1:] == ["data_download.py"]
-    assert commands[1][1:] == ["-m", "helpers.course"]
-    assert "SYNTHETIC" in capsys.readouterr().out
-    with pytest.raises(RuntimeError, match="download"):
-        colab.get_data("real")

@@ -207,9 +207,11 @@ def test_build_writes_normalised_stamped_notebooks(repo: Path, capsys) -> None:
             "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
             f"(https://colab.research.google.com/github/{SLUG}/blob/main/{folder}/01_demo.ipynb)"
         )
-        assert setup.startswith("# Setup (Colab only): fetch the kit, install what Colab lacks")
+        assert setup.startswith(
+            "# Setup (Colab only): fetch the kit, install only what Colab lacks"
+        )
         assert f'"https://github.com/{SLUG}"' in setup and f'REPO + "/{folder}"' in setup
-        assert "helpers.colab.setup()" in setup
+        assert "helpers.colab.setup(data, drive)" in setup
         assert "# NBVAL_CHECK_OUTPUT" in "".join(cells[3]["source"])
         assert "".join(cells[5]["source"]).startswith("# NBVAL_SKIP\n")
     student = (repo / "notebooks" / "01_demo.ipynb").read_text(encoding="utf-8")

@@ -78,7 +78,10 @@ BADGE = (
     "(https://colab.research.google.com/github/{slug}/blob/main/{path})"
 )
 SETUP_CODE = """\
-# Setup (Colab only): fetch the kit, install what Colab lacks, get the data. Does nothing elsewhere.
+# Setup (Colab only): fetch the kit, install only what Colab lacks, get the data.
+# Tick `drive` to keep data and checkpoints on your Google Drive: later notebooks download nothing.
+data = "small"  # @param {tiers}
+drive = False  # @param {type:"boolean"}
 import os
 import subprocess
 import sys
@@ -92,7 +95,23 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, REPO)
     import helpers.colab
 
-    helpers.colab.setup()"""
+    helpers.colab.setup(data, drive{gpu})"""
+TRAINING_PREFIXES = ("05_", "06_", "07_")
+"""Notebooks that train: their setup cell offers the ``full`` tier and warns without a GPU."""
+TIERS_TRAINING = '["small", "full", "synthetic"]'
+TIERS_OTHERS = '["small", "synthetic"]'
+
+
+def setup_code(url: str, path: str) -> str:
+    """The setup cell of the notebook at ``path`` (e.g. ``notebooks/05_training.ipynb``)."""
+    folder, _, name = path.rpartition("/")
+    training = name.startswith(TRAINING_PREFIXES)
+    return (
+        SETUP_CODE.replace("{url}", url)
+        .replace("{folder}", folder)
+        .replace("{tiers}", TIERS_TRAINING if training else TIERS_OTHERS)
+        .replace("{gpu}", ", gpu=True" if training else "")
+    )
 
 
 class BuildError(Exception):
@@ -224,8 +243,7 @@ def stamp(nb: NotebookNode, slug: str, path: str) -> NotebookNode:
     badge = nbformat.v4.new_markdown_cell(
         BADGE.format(slug=slug, path=path), metadata={"tags": [BADGE_TAG]}
     )
-    folder = path.rpartition("/")[0]
-    code = SETUP_CODE.replace("{url}", f"https://github.com/{slug}").replace("{folder}", folder)
+    code = setup_code(f"https://github.com/{slug}", path)
     setup = nbformat.v4.new_code_cell(code, metadata={"tags": [SETUP_TAG]})
     stamped = copy.deepcopy(nb)
     stamped.cells = [*cells[: title + 1], badge, setup, *cells[title + 1 :]]

@@ -58,7 +58,7 @@ from ..corpus import (
     speaker_to_index,
     split_utterances,
 )
-from ..course import RECOMMENDED, find_dataset, get_device, seed_everything
+from ..course import RECOMMENDED, features_on_device, find_dataset, get_device, seed_everything
 from ..dataset import SpeakerDataset, make_loader
 from ..embeddings import extract_embeddings
 from ..features import FEATURE_KINDS, AudioFeature, make_feature
@@ -188,7 +188,11 @@ def prepare_data(args: argparse.Namespace, device: torch.device) -> RunData:
     if args.feature.startswith("mfcc"):
         options = {"n_mfcc": args.n_mfcc, "n_mels": max(80, args.n_mfcc)}
     feature = make_feature(args.feature, **options)
-    on_device = device.type == "cuda" or _augmentations(args) != "none"
+    # The GPU path (waveform items, features per batch on the device, 2 loader workers) on CUDA;
+    # AUDIO_COURSE_FEATURES_ON_DEVICE=1 takes it on a CPU too, so that CI runs it. Waveform
+    # augmentation needs waveform items too, on any device.
+    gpu_path = features_on_device(device)
+    on_device = gpu_path or _augmentations(args) != "none"
     item_feature, batch_transform = (None, feature) if on_device else (feature, None)
     cache = None
     if args.cache:
@@ -203,7 +207,7 @@ def prepare_data(args: argparse.Namespace, device: torch.device) -> RunData:
         )
         for name, part in parts.items()
     }  # fmt: skip
-    workers = args.workers if args.workers is not None else (2 if device.type == "cuda" else 0)
+    workers = args.workers if args.workers is not None else (2 if gpu_path else 0)
     summary = manifest.summary()
     return RunData(
         root, summary, labels, train, val, unseen, feature, batch_transform, datasets, workers
@@ -321,6 +325,7 @@ def run(args: argparse.Namespace) -> dict:
         "best_epoch": history.best_epoch,
         "stopped": history.stopped,
         "device": str(device),
+        "features_on_device": data.batch_transform is not None,
         "seed": args.seed,
         "train_seconds": round(train_seconds, 1),
         **verify(best, data, device),
@@ -353,6 +358,8 @@ def _print_setup(
         f"            {count_parameters(model):,} parameters, device {device}, "
         f"{data.workers} loader workers"
     )
+    where = f"per batch on {device} (waveform items)" if data.batch_transform else "per item"
+    print(f"features    {where}")
 
 
 def _print_results(summary: dict, crop: dict, utterance: dict, crop_seconds: float) -> None:
