@@ -2,7 +2,8 @@
 #   make run    venv + dependencies + a dataset, then execute every solution notebook into build/
 #   make test   venv + dependencies, then ruff, the unit tests and the notebooks (nbval) on tiny data
 # Also: make lab (JupyterLab on notebooks/), make notebooks (regenerate the student notebooks),
-#       make outputs (record the reference output of # NBVAL_CHECK_OUTPUT cells), make clean.
+#       make outputs (record the reference output of # NBVAL_CHECK_OUTPUT cells and the expected
+#       figures of # EXPECTED_OUTPUT cells, notebooks/expected/), make clean.
 # DATA=real make run  uses (and if needed downloads) the real dataset; DATA=synthetic forces synthetic.
 
 PYTHON ?= python3
@@ -57,7 +58,7 @@ notebooks: install
 
 outputs: install
 	$(BIN)/python tools/run_notebooks.py --quick --no-html --out build/quick
-	$(BIN)/python tools/build_student_notebooks.py --record build/quick
+	$(BIN)/python tools/build_student_notebooks.py --record build/quick --expected build/quick
 
 clean:
 	rm -rf build .pytest_cache

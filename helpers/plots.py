@@ -308,3 +308,331 @@ def plot_embeddings_3d(
         legend_title_text="speaker",
     )
     return figure
+
+
+# --- diagrams: how the features and the models work ----------------------------------------------
+
+
+def plot_stft_framing(
+    waveform: Any,
+    n_fft: int = 400,
+    hop_length: int = 160,
+    n_frames: int = 4,
+    start: int = 0,
+    sample_rate: int = SAMPLE_RATE,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """How the STFT cuts a waveform into frames: ``n_fft`` samples every ``hop_length``, Hann-windowed.
+
+    Frame ``t`` covers the samples ``start + t * hop_length`` to ``start + t * hop_length + n_fft``
+    (counted from ``start``); its Hann window (the periodic one ``librosa.stft`` and
+    ``torch.stft`` use) is drawn over the waveform, scaled to its peak amplitude.
+
+    Parameters
+    ----------
+    waveform : array (samples,)
+        The signal, at ``sample_rate`` Hz.
+    n_fft, hop_length : int
+        Frame length and hop (samples).
+    n_frames : int
+        Frames drawn.
+    start : int
+        First sample of the first frame.
+
+    Returns
+    -------
+    Axes
+        One line per window (label ``"frame t"``), on a time axis in ms from ``start``.
+    """
+    y = _numpy(waveform).reshape(-1)
+    span = (n_frames - 1) * hop_length + n_fft
+    if start < 0 or start + span > len(y):
+        raise ValueError(
+            f"{n_frames} frames of {n_fft} samples every {hop_length} need {span} samples from "
+            f"sample {start}; the waveform has {len(y)}: pass a smaller start or n_frames"
+        )
+    ax = _axes(ax, figsize=(10, 3.5))
+    to_ms = 1000 / sample_rate
+    piece = y[start : start + span]
+    peak = float(np.abs(piece).max()) or 1.0
+    ax.plot(np.arange(span) * to_ms, piece, color="0.6", linewidth=0.8, label="waveform")
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)  # periodic Hann
+    for t in range(n_frames):
+        first = t * hop_length
+        colour = f"C{t}"
+        ax.plot((first + np.arange(n_fft)) * to_ms, peak * window, color=colour, label=f"frame {t}")
+        ax.axvspan(first * to_ms, (first + n_fft) * to_ms, color=colour, alpha=0.06)
+    level = -1.15 * peak
+    ax.annotate("", (0, level), (n_fft * to_ms, level), arrowprops={"arrowstyle": "<->"})
+    ax.text(
+        n_fft * to_ms / 2,
+        level,
+        f"n_fft = {n_fft} samples = {n_fft * to_ms:g} ms",
+        ha="center",
+        va="top",
+    )
+    ax.annotate(
+        "", (0, 1.1 * peak), (hop_length * to_ms, 1.1 * peak), arrowprops={"arrowstyle": "<->"}
+    )
+    ax.text(
+        hop_length * to_ms / 2,
+        1.12 * peak,
+        f"hop_length = {hop_length} = {hop_length * to_ms:g} ms",
+        ha="left",
+        va="bottom",
+    )
+    ax.set(
+        xlabel=f"time from sample {start} (ms)",
+        ylabel="amplitude",
+        title=title or "STFT framing: a Hann-windowed frame of n_fft samples every hop_length",
+        ylim=(-1.45 * peak, 1.4 * peak),
+    )
+    ax.legend(loc="lower right", fontsize=8, ncol=n_frames + 1)
+    return ax
+
+
+def plot_mel_filterbank(feature: Any, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """The triangular mel filters of an MFCC feature module, as weights over frequency (Hz).
+
+    Parameters
+    ----------
+    feature : helpers.features.MFCC
+        E.g. ``make_feature("mfcc")``; its ``mel_scale.fb`` ``(n_fft // 2 + 1, n_mels)`` is drawn,
+        the weights the kit applies to each FFT bin (bins ``sample_rate / n_fft`` Hz apart).
+
+    Returns
+    -------
+    Axes
+        One line per mel band, in band order (their peaks move up in frequency).
+    """
+    scale = getattr(feature, "mel_scale", None)
+    if scale is None:
+        raise TypeError(
+            f"{type(feature).__name__} has no mel filterbank: pass make_feature('mfcc')"
+        )
+    weights = _numpy(scale.fb)  # (n_freqs, n_mels)
+    n_freqs, n_mels = weights.shape
+    hz = np.linspace(0, scale.sample_rate / 2, n_freqs)
+    ax = _axes(ax, figsize=(10, 3.5))
+    for band in range(n_mels):
+        ax.plot(hz, weights[:, band], color=plt.cm.viridis(band / max(n_mels - 1, 1)), lw=0.9)
+    ax.set(
+        xlabel="frequency (Hz)",
+        ylabel="weight of the FFT bin",
+        title=title
+        or f"Mel filterbank: {n_mels} triangles over {n_freqs} FFT bins "
+        f"({scale.sample_rate / (2 * (n_freqs - 1)):g} Hz apart)",
+        xlim=(0, hz[-1]),
+    )
+    return ax
+
+
+def receptive_fields(model: Any) -> list[dict[str, int]]:
+    """Kernel, dilation, stride and receptive field (input frames) of each ``Conv1d`` of ``model``.
+
+    The layers are taken in the order the model registers them (its forward order for the course's
+    CNNs; skip connections do not widen the field). Layer ``l`` adds
+    ``(kernel - 1) × dilation × jump`` input frames, where ``jump`` is the product of the strides
+    before it.
+
+    Returns
+    -------
+    list of dict
+        Per layer: ``name``, ``kernel``, ``dilation``, ``stride``, ``field`` (input frames one unit
+        sees) and ``jump`` (input frames between two neighbouring units of its output).
+    """
+    from torch import nn
+
+    layers, field, jump = [], 1, 1
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv1d):
+            kernel, dilation, stride = module.kernel_size[0], module.dilation[0], module.stride[0]
+            field += (kernel - 1) * dilation * jump
+            jump *= stride
+            layers.append(
+                dict(
+                    name=name,
+                    kernel=kernel,
+                    dilation=dilation,
+                    stride=stride,
+                    field=field,
+                    jump=jump,
+                )
+            )
+    if not layers:
+        raise TypeError(f"{type(model).__name__} has no Conv1d layer to draw")
+    return layers
+
+
+def plot_receptive_field(
+    model: Any,
+    hop_ms: float = 10.0,
+    name: str | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Which input frames one unit of each ``Conv1d`` layer of ``model`` sees.
+
+    One row per layer (input at the bottom): a bar spanning the layer's receptive field around one
+    unit, dots at its kernel's taps (``dilation × jump`` input frames apart), and the field in frames
+    and ms. See ``receptive_fields`` for the numbers.
+
+    Parameters
+    ----------
+    model : nn.Module
+        E.g. ``make_model("cnn1d", 40, n_speakers)`` or a notebook's own ``CNN1d``.
+    hop_ms : float
+        Time between input frames (ms): 10 for the course's features.
+    name : str
+        What to call the model in the title (default: its class name).
+
+    Returns
+    -------
+    Axes
+        ``ax.patches[l]`` is layer ``l``'s bar, ``field`` frames wide.
+    """
+    layers = receptive_fields(model)
+    ax = _axes(ax, figsize=(10, 0.45 * len(layers) + 1.5))
+    half = (layers[-1]["field"] - 1) / 2
+    inputs = np.arange(-half, half + 1)
+    ax.plot(inputs, np.zeros_like(inputs), "|", color="0.5", markersize=8)
+    previous_jump = 1
+    for row, layer in enumerate(layers, start=1):
+        reach = (layer["field"] - 1) / 2
+        ax.barh(row, 2 * reach + 1, left=-reach - 0.5, height=0.6, color=f"C{row % 10}", alpha=0.35)
+        step = layer["dilation"] * previous_jump
+        taps = (np.arange(layer["kernel"]) - (layer["kernel"] - 1) / 2) * step
+        ax.plot(taps, np.full_like(taps, row), "o", color=f"C{row % 10}", markersize=4)
+        ax.text(
+            half + 1.5,
+            row,
+            f"{layer['field']} frames = {layer['field'] * hop_ms:g} ms",
+            va="center",
+            fontsize=8,
+        )
+        previous_jump = layer["jump"]
+    labels = ["input"] + [
+        f"{layer['name']} (k={layer['kernel']}, d={layer['dilation']}, s={layer['stride']})"
+        for layer in layers
+    ]
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set(
+        xlabel="input frame, relative to the unit's centre",
+        ylabel="layer",
+        title=title
+        or f"Receptive field of {name or type(model).__name__}: "
+        f"{layers[-1]['field']} input frames after {len(layers)} Conv1d layers",
+        xlim=(-half - 1.5, half + 1.5 + 0.25 * (2 * half + 3)),
+    )
+    return ax
+
+
+def _shape(shape: Sequence[int]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def pipeline_shapes(feature: Any, model: Any, seconds: float = 3.0) -> dict[str, tuple[int, ...]]:
+    """Shapes of one clip at each stage of a course model, measured by running silence through it.
+
+    Returns
+    -------
+    dict
+        ``waveform`` ``(samples,)``, ``features`` (e.g. ``(n_mfcc, frames)``), ``network`` (what the
+        layers before statistics pooling return, e.g. ``(channels, frames')``; absent for a model
+        without ``StatsPool``), ``pooled`` (its output, ``(2 × channels,)``), ``embedding``
+        ``(embedding_dim,)`` and ``logits`` ``(n_classes,)``, all without the batch axis.
+    """
+    import torch
+
+    from .models import StatsPool
+
+    sample_rate = getattr(getattr(feature, "mel_scale", None), "sample_rate", SAMPLE_RATE)
+    waveform = torch.zeros(1, round(seconds * sample_rate))
+    shapes: dict[str, tuple[int, ...]] = {"waveform": tuple(waveform.shape[1:])}
+    pools = [m for m in model.modules() if isinstance(m, StatsPool)]
+
+    def record(module: Any, inputs: tuple, output: Any) -> None:
+        shapes["network"], shapes["pooled"] = tuple(inputs[0].shape[1:]), tuple(output.shape[1:])
+
+    hooks = [pool.register_forward_hook(record) for pool in pools]
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            x = feature(waveform)
+            shapes["features"] = tuple(x.shape[1:])
+            shapes["embedding"] = tuple(model.embed(x).shape[1:])
+            shapes["logits"] = tuple(model(x).shape[1:])
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return shapes
+
+
+def plot_embedding_pipeline(
+    feature: Any, model: Any, seconds: float = 3.0, ax: Axes | None = None, title: str | None = None
+) -> Axes:
+    """The path of one clip through a course model, with the shape at each stage.
+
+    waveform → features → network → statistics pooling → embedding, then either the classifier
+    (identification, notebook 05) or the cosine with another clip's embedding (verification, 07).
+
+    Parameters
+    ----------
+    feature : AudioFeature
+        The model's input features, e.g. ``feature_from_checkpoint(model)``.
+    model : SpeakerModel
+        A course model (``make_model`` or ``load_checkpoint``); it is run once on ``seconds`` of
+        silence (in eval mode, restored afterwards) to measure the shapes: see ``pipeline_shapes``.
+
+    Returns
+    -------
+    Axes
+        The stages are its ``texts``, in order, each with its shape (batch axis left out).
+    """
+    shapes = pipeline_shapes(feature, model, seconds)
+    stages = [
+        f"waveform\n{_shape(shapes['waveform'])}\n{seconds:g} s of samples",
+        f"features\n{_shape(shapes['features'])}\n{type(feature).__name__}",
+    ]
+    if "network" in shapes:
+        n_convs = sum(type(m).__name__.startswith("Conv") for m in model.modules())
+        stages += [
+            f"{type(model).__name__}\n{_shape(shapes['network'])}\n{n_convs} conv layers",
+            f"stats pooling\n{_shape(shapes['pooled'])}\nmean ‖ std over time",
+        ]
+    stages.append(f"embedding\n{_shape(shapes['embedding'])}\nLinear + BatchNorm")
+    ax = _axes(ax, figsize=(13, 3.2))
+    boxes = {"boxstyle": "round,pad=0.4", "facecolor": "#e8f0fa", "edgecolor": "C0"}
+    x = np.arange(len(stages)) * 1.6
+    for i, (xi, text) in enumerate(zip(x, stages)):
+        ax.text(xi, 0, text, ha="center", va="center", fontsize=9, bbox=boxes)
+        if i:
+            ax.annotate("", (xi - 0.62, 0), (x[i - 1] + 0.62, 0), arrowprops={"arrowstyle": "->"})
+    ends = [
+        (0.55, f"classifier (Linear)\n{_shape(shapes['logits'])} logits\nwhich speaker? (05)"),
+        (-0.55, "cosine(e₁, e₂)\none score\nsame speaker? (07)"),
+    ]
+    right = x[-1] + 1.8
+    for y, text in ends:
+        ax.text(
+            right,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox={**boxes, "facecolor": "#fdf0e0", "edgecolor": "C1"},
+        )
+        ax.annotate("", (right - 0.7, y), (x[-1] + 0.62, 0), arrowprops={"arrowstyle": "->"})
+    ax.set(xlim=(-0.9, right + 0.9), ylim=(-1.1, 1.1), xticks=[], yticks=[])
+    ax.set(
+        xlabel="stage (shape of one clip, batch axis left out)",
+        ylabel="data flow",
+        title=title or "From a clip to an embedding, then a speaker or a score",
+    )
+    for side in ax.spines.values():
+        side.set_visible(False)
+    return ax

@@ -348,3 +348,147 @@ def test_real_solution_notebook(path: Path) -> None:
 @pytest.mark.parametrize("path", STUDENT_NOTEBOOKS, ids=lambda p: p.name)
 def test_real_student_notebook_has_no_solution(path: Path) -> None:
     assert "BEGIN SOLUTION" not in path.read_text(encoding="utf-8")
+
+
+# --- expected outputs ----------------------------------------------------------------------------
+
+FIGURE_CELL = "# EXPECTED_OUTPUT\nplot(area)"
+UNMARKED_FIGURE_CELL = "plot(2 * area)"
+
+
+def figure_png(width_inches: float = 12.0) -> str:
+    """A real matplotlib PNG (base64), as the inline backend stores it; 1200 px wide by default."""
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width_inches, 4), dpi=100)
+    ax.plot(range(100), [x**0.5 for x in range(100)])
+    ax.set(xlabel="x", ylabel="y", title="a figure")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+@pytest.fixture
+def figure_repo(repo: Path, tmp_path: Path) -> Path:
+    """The tmp repo with a marked and an unmarked figure cell, and an executed copy in tmp/run."""
+    nb = demo_solution()
+    nb.cells += [
+        nbformat.v4.new_code_cell(FIGURE_CELL),
+        nbformat.v4.new_code_cell(UNMARKED_FIGURE_CELL),
+    ]
+    nbformat.write(nb, repo / "solutions" / "01_demo.ipynb")
+    assert run_tool(repo) == 0
+    executed = nbformat.read(repo / "solutions" / "01_demo.ipynb", as_version=4)
+    for cell in executed.cells[-2:]:
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": figure_png()})]
+    (tmp_path / "run").mkdir()
+    nbformat.write(executed, tmp_path / "run" / "01_demo.ipynb")
+    return repo
+
+
+def expected_cells(path: Path) -> list[tuple[int, str]]:
+    cells = nbformat.read(path, as_version=4).cells
+    return [(i, c.source) for i, c in enumerate(cells) if "expected-output" in _cell_tags(c)]
+
+
+def _cell_tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def test_marked_cell_gets_its_expected_figure_and_unmarked_does_not(
+    figure_repo: Path, tmp_path: Path
+) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    assert run_tool(figure_repo, "--expected", str(tmp_path / "run")) == 0
+    pngs = sorted((figure_repo / "notebooks" / "expected").glob("*.png"))
+    assert [p.name for p in pngs] == [build.expected_name("01_demo", FIGURE_CELL, 0)]
+    image = Image.open(pngs[0])
+    assert image.width == 720 and len(pngs[0].read_bytes()) <= 60_000  # downscaled from 1200 px
+    student = nbformat.read(figure_repo / "notebooks" / "01_demo.ipynb", as_version=4)
+    found = expected_cells(figure_repo / "notebooks" / "01_demo.ipynb")
+    assert len(found) == 1
+    index, text = found[0]
+    assert student.cells[index - 1].source == FIGURE_CELL  # right after the marked cell
+    assert student.cells[index + 1].source == UNMARKED_FIGURE_CELL  # nothing after the unmarked one
+    assert text.startswith("**Expected output**")
+    embedded = re.search(r"\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", text)
+    assert embedded and base64.b64decode(embedded[1]) == pngs[0].read_bytes()
+    assert Image.open(io.BytesIO(base64.b64decode(embedded[1]))).size == image.size
+    # the solution keeps no figure, and the result is the normal form: --check reads the PNG files
+    assert expected_cells(figure_repo / "solutions" / "01_demo.ipynb") == []
+    assert "image/png" not in (figure_repo / "solutions" / "01_demo.ipynb").read_text()
+    before = snapshot(figure_repo)
+    assert run_tool(figure_repo, "--check") == 0
+    assert run_tool(figure_repo) == 0
+    assert snapshot(figure_repo) == before and pngs[0].exists()
+
+
+def test_check_fails_when_a_solution_changes_and_stale_figures_go(
+    figure_repo: Path, tmp_path: Path, capsys
+) -> None:
+    assert run_tool(figure_repo, "--expected", str(tmp_path / "run")) == 0
+    png = figure_repo / "notebooks" / "expected" / build.expected_name("01_demo", FIGURE_CELL, 0)
+    solution = figure_repo / "solutions" / "01_demo.ipynb"
+    nb = nbformat.read(solution, as_version=4)
+    nb.cells[-1].source = "plot(3 * area)"  # an unmarked cell: the student notebook is stale
+    nbformat.write(nb, solution)
+    capsys.readouterr()
+    assert run_tool(figure_repo, "--check") == 1
+    assert "  notebooks/01_demo.ipynb" in capsys.readouterr().out
+    nb.cells[-2].source = FIGURE_CELL + "  # changed"  # the marked cell: its figure is stale too
+    nbformat.write(nb, solution)
+    assert run_tool(figure_repo, "--check") == 1
+    out = capsys.readouterr().out
+    assert f"notebooks/expected/{png.name} (no marked cell uses it)" in out
+    assert png.exists()  # --check writes nothing
+    assert run_tool(figure_repo) == 0
+    out = capsys.readouterr().out
+    assert not png.exists() and "no expected figure for marked cell(s) 6: run `make outputs`" in out
+    assert expected_cells(figure_repo / "notebooks" / "01_demo.ipynb") == []
+    assert run_tool(figure_repo, "--check") == 0
+
+
+def test_marked_cell_without_a_figure_is_an_error(
+    figure_repo: Path, tmp_path: Path, capsys
+) -> None:
+    run = tmp_path / "run" / "01_demo.ipynb"
+    executed = nbformat.read(run, as_version=4)
+    executed.cells[-2].outputs = [nbformat.v4.new_output("stream", text="no figure\n")]
+    nbformat.write(executed, run)
+    assert run_tool(figure_repo, "--expected", str(tmp_path / "run")) == 2
+    err = capsys.readouterr().err
+    assert "01_demo.ipynb: cell 6 is marked # EXPECTED_OUTPUT but drew no figure" in err
+
+
+def test_real_marked_cells_have_small_expected_figures() -> None:
+    marked = 0
+    for path in SOLUTIONS:
+        solution = nbformat.read(path, as_version=4)
+        student = nbformat.read(ROOT / "notebooks" / path.name, as_version=4)
+        for cell in solution.cells:
+            if not build.is_expected(cell):
+                continue
+            marked += 1
+            name = build.expected_name(path.stem, cell.source, 0)
+            assert (ROOT / "notebooks" / "expected" / name).exists(), (
+                f"{path.name}: no expected figure for {cell.source.splitlines()[1]!r}: "
+                "run `make outputs`"
+            )
+        # one expected-output cell per marked cell, right after it
+        shown = [i for i, c in enumerate(student.cells) if "expected-output" in _cell_tags(c)]
+        assert [build.is_expected(student.cells[i - 1]) for i in shown] == [True] * len(shown)
+        assert len(shown) == sum(build.is_expected(c) for c in solution.cells)
+    pngs = list((ROOT / "notebooks" / "expected").glob("*.png"))
+    assert marked >= 10 and len(pngs) >= marked
+    assert all(p.stat().st_size <= 60_000 for p in pngs)

@@ -24,17 +24,29 @@ Usage::
     python tools/build_student_notebooks.py          # rewrite solutions/, regenerate notebooks/
     python tools/build_student_notebooks.py --check  # write nothing; exit 1 if anything is stale
     python tools/build_student_notebooks.py --record build/quick  # keep checked outputs (nbval)
+    python tools/build_student_notebooks.py --expected build/quick  # refresh expected figures
 
 Solutions keep one kind of output: the text of cells marked ``# NBVAL_CHECK_OUTPUT``, the reference
 that nbval compares a fresh run against in CI. ``make outputs`` executes the solutions in quick mode
 and records those outputs with ``--record``; every other output is stripped.
+
+Student notebooks show the **expected output** of cells marked ``# EXPECTED_OUTPUT``: the figures
+(``image/png``) of that cell in an executed solution, downscaled to small PNG files committed in
+``notebooks/expected/<notebook>-<hash of the cell's source>-<k>.png``, and embedded (as a data URI,
+which Colab renders, unlike notebook attachments) in a markdown cell tagged ``expected-output``
+right after the cell. ``--expected DIR`` re-renders those files from the executed notebooks in DIR
+(``make outputs``); every other run, ``--check`` included, only reads the committed files, so it is
+deterministic. A marked cell whose source changed has no file until ``make outputs`` is run again
+(the build says so), and files no marked cell uses are stale (removed by the build).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import hashlib
+import io
 import json
 import re
 import sys
@@ -50,6 +62,12 @@ END_RE = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
 MD_MARKER_RE = re.compile(r"<!-- (BEGIN|END) SOLUTION -->|BEGIN SOLUTION|END SOLUTION")
 MD_PLACEHOLDER = "*Your answer here.*"
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
+EXPECTED_MARKER, EXPECTED_TAG, EXPECTED_DIR = "# EXPECTED_OUTPUT", "expected-output", "expected"
+EXPECTED_WIDTH, EXPECTED_MAX_BYTES = 720, 60_000  # pixels, bytes per PNG
+EXPECTED_TEXT = (
+    "**Expected output** of the cell above: the reference solution's figure (quick mode, synthetic "
+    "data; yours may differ in detail, not in kind)."
+)
 BADGE_TAG, SETUP_TAG = "course-badge", "course-setup"
 NOTEBOOK_METADATA = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -322,22 +340,115 @@ def record_outputs(nb: NotebookNode, executed: NotebookNode) -> int:
     return count
 
 
-def plan(root: Path, record: Path | None = None) -> tuple[dict[Path, str], list[Path], list[str]]:
-    """Compute every file to write, the stale student notebooks, and one report line each.
+def is_expected(cell: NotebookNode) -> bool:
+    """Whether a cell is marked ``# EXPECTED_OUTPUT`` (on a line of its own)."""
+    return cell.cell_type == "code" and EXPECTED_MARKER in cell.source.split("\n")
+
+
+def expected_name(stem: str, source: str, k: int) -> str:
+    """File name of the ``k``-th expected figure of a marked cell: keyed by the cell's source."""
+    return f"{stem}-{hashlib.sha1(source.encode()).hexdigest()[:10]}-{k}.png"
+
+
+def shrink_png(data: bytes) -> bytes:
+    """A PNG at most ``EXPECTED_WIDTH`` pixels wide, in a palette of colours, under the size cap.
+
+    Halves the colours, then the width, until the file is under ``EXPECTED_MAX_BYTES``.
+    """
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    width, colours = min(EXPECTED_WIDTH, image.width), 128
+    while True:
+        small = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
+        buffer = io.BytesIO()
+        small.quantize(colours).save(buffer, format="PNG", optimize=True)
+        if buffer.tell() <= EXPECTED_MAX_BYTES or width < 200:
+            return buffer.getvalue()
+        colours, width = (colours // 2, width) if colours > 32 else (colours, width * 3 // 4)
+
+
+def render_expected(nb: NotebookNode, executed: NotebookNode, stem: str) -> dict[str, bytes]:
+    """Expected figures of the marked cells of ``nb``, from an executed copy: file name -> PNG.
+
+    Cells are matched by source; a marked cell without a figure in ``executed`` is an error.
+    """
+    sources = {c.source: c for c in executed.cells if c.cell_type == "code"}
+    images: dict[str, bytes] = {}
+    for index, cell in enumerate(nb.cells):
+        if not is_expected(cell) or cell.source not in sources:
+            continue
+        pngs = [
+            o.data["image/png"]
+            for o in sources[cell.source].get("outputs", [])
+            if "image/png" in o.get("data", {})
+        ]
+        if not pngs:
+            raise BuildError(f"cell {index} is marked {EXPECTED_MARKER} but drew no figure")
+        for k, png in enumerate(pngs):
+            images[expected_name(stem, cell.source, k)] = shrink_png(base64.b64decode(png))
+    return images
+
+
+def add_expected(
+    student: NotebookNode, solution: NotebookNode, stem: str, images: dict[str, bytes]
+) -> tuple[list[str], list[int]]:
+    """Insert an expected-output markdown cell after each marked cell that has its figures.
+
+    ``student`` and ``solution`` have the same cells (before stamping). Returns the names of the
+    figures used and the indices of the marked cells that have none in ``images``.
+    """
+    cells, used, missing = [], [], []
+    for index, (cell, source) in enumerate(zip(student.cells, solution.cells)):
+        cells.append(cell)
+        if not is_expected(source):
+            continue
+        names = []
+        while (name := expected_name(stem, source.source, len(names))) in images:
+            names.append(name)
+        if not names:
+            missing.append(index)
+            continue
+        figures = "\n\n".join(
+            f"![expected figure {k + 1}](data:image/png;base64,"
+            f"{base64.b64encode(images[name]).decode()})"
+            for k, name in enumerate(names)
+        )
+        text = f"{EXPECTED_TEXT}\n\n{figures}"
+        cells.append(nbformat.v4.new_markdown_cell(text, metadata={"tags": [EXPECTED_TAG]}))
+        used += names
+    student.cells = cells
+    return used, missing
+
+
+def plan(
+    root: Path, record: Path | None = None, expected: Path | None = None
+) -> tuple[dict[Path, str | bytes], list[Path], list[str]]:
+    """Compute every file to write, the stale files, and one report line per notebook.
 
     ``record``: a folder of executed solutions whose checked outputs are copied in first.
+    ``expected``: a folder of executed solutions whose figures become the expected outputs;
+    without it, the committed files in ``notebooks/expected/`` are used.
     """
     solutions = sorted((root / "solutions").glob("*.ipynb"))
     slug = repo_slug(root) if solutions else ""
-    files: dict[Path, str] = {}
+    files: dict[Path, str | bytes] = {}
     report: list[str] = []
+    folder = root / "notebooks" / EXPECTED_DIR
+    committed = {p.name: p.read_bytes() for p in folder.glob("*.png")}
     for path in solutions:
         where = path.relative_to(root).as_posix()
         try:
             raw = nbformat.read(path, as_version=4)
             if record is not None and (record / path.name).exists():
                 record_outputs(raw, nbformat.read(record / path.name, as_version=4))
+            images = committed
+            if expected is not None and (expected / path.name).exists():
+                executed = nbformat.read(expected / path.name, as_version=4)
+                images = {**committed, **render_expected(raw, executed, path.stem)}
             student = build_student_notebook(raw)
+            used, missing = add_expected(student, raw, path.stem, images)
+            files.update({folder / name: images[name] for name in used})
             exercises = count_exercises(raw)
             files[path] = render(normalise(stamp(raw, slug, where), path.stem, keep_checked=True))
             target = root / "notebooks" / path.name
@@ -346,9 +457,14 @@ def plan(root: Path, record: Path | None = None) -> tuple[dict[Path, str], list[
             )
         except BuildError as err:
             raise BuildError(f"{where}: {err}") from None
-        report.append(f"{where} -> notebooks/{path.name}: {exercises} exercise(s)")
+        line = f"{where} -> notebooks/{path.name}: {exercises} exercise(s)"
+        if missing:
+            cells = ", ".join(str(i) for i in missing)
+            line += f"; no expected figure for marked cell(s) {cells}: run `make outputs`"
+        report.append(line)
     names = {p.name for p in solutions}
     stale = [p for p in sorted((root / "notebooks").glob("*.ipynb")) if p.name not in names]
+    stale += [folder / n for n in sorted(committed) if folder / n not in files]
     return files, stale, report
 
 
@@ -363,28 +479,39 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="copy the outputs of # NBVAL_CHECK_OUTPUT cells from executed notebooks in DIR",
     )
+    parser.add_argument(
+        "--expected",
+        type=Path,
+        metavar="DIR",
+        help="re-render the expected figures of # EXPECTED_OUTPUT cells from executed notebooks in DIR",
+    )
     args = parser.parse_args(argv)
     root: Path = args.root.resolve()
     try:
-        files, stale, report = plan(root, args.record)
+        files, stale, report = plan(root, args.record, args.expected)
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    changed = [p for p, text in files.items() if not p.exists() or p.read_bytes() != text.encode()]
+    data = {p: text.encode() if isinstance(text, str) else text for p, text in files.items()}
+    changed = [p for p, content in data.items() if not p.exists() or p.read_bytes() != content]
+    why = {
+        p: "(no solution)" if p.suffix == ".ipynb" else "(no marked cell uses it)" for p in stale
+    }
     if args.check:
         problems = [f"  {p.relative_to(root).as_posix()}" for p in changed]
-        problems += [f"  {p.relative_to(root).as_posix()} (no solution)" for p in stale]
+        problems += [f"  {p.relative_to(root).as_posix()} {why[p]}" for p in stale]
         if problems:
             print("Notebooks out of date; run `make notebooks`:", *problems, sep="\n")
             return 1
-        print(f"{len(files)} notebooks up to date.")
+        figures = sum(p.suffix == ".png" for p in files)
+        print(f"{len(files) - figures} notebooks and {figures} expected figures up to date.")
         return 0
     for path in changed:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(files[path].encode())
+        path.write_bytes(data[path])
     for path in stale:
         path.unlink()
-        print(f"removed {path.relative_to(root).as_posix()} (no solution)")
+        print(f"removed {path.relative_to(root).as_posix()} {why[path]}")
     print("\n".join(report) or "no notebooks in solutions/")
     return 0
 
