@@ -149,7 +149,7 @@ def checkpoint_dir() -> Path:
 
 
 def find_checkpoint(
-    name: str = "best.pt", speaker_to_index: dict[str, int] | None = None
+    name: str = "best.pt", speaker_to_index: dict[str, int] | None = None, **expected: Any
 ) -> Path | None:
     """The checkpoint ``name`` in :func:`checkpoint_dir` (then ``checkpoints/``), if it fits.
 
@@ -160,6 +160,10 @@ def find_checkpoint(
     speaker_to_index : dict[str, int], optional
         Only a checkpoint trained on exactly these speakers is returned: one trained on another
         corpus (another tier, or quick mode's tiny one) has other classes.
+    **expected
+        Other entries the checkpoint must hold with these values (the extras given to
+        :func:`save_checkpoint`), e.g. ``settings={"epochs": 30, "head": "aam"}``: a model trained
+        with other settings is not returned.
 
     Returns
     -------
@@ -170,9 +174,11 @@ def find_checkpoint(
         path = folder / name
         if not path.is_file():
             continue
-        if speaker_to_index is None:
+        if speaker_to_index is not None:
+            expected["speaker_to_index"] = dict(speaker_to_index)
+        if not expected:
             return path
         saved = torch.load(path, map_location="cpu", weights_only=True)
-        if saved.get("speaker_to_index") == dict(speaker_to_index):
+        if all(saved.get(key) == _plain(value) for key, value in expected.items()):
             return path
     return None

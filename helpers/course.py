@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +29,13 @@ import torch
 from torch.utils.data import DataLoader
 
 from .cache import FeatureCache
+from .checkpoints import checkpoint_dir, find_checkpoint, load_checkpoint, save_checkpoint
 from .corpus import Manifest, Utterance, load_manifest, speaker_to_index, split_utterances
 from .dataset import SpeakerDataset, make_loader
 from .features import AudioFeature
 from .paths import FULL_DATA, REPO_ROOT, SMALL_DATA, SYNTHETIC_DATA, SYNTHETIC_TINY, is_complete
 from .synthetic import make_synthetic_corpus
-from .training import get_device
+from .training import History, get_device
 
 __all__ = [
     "DATA_KINDS",
@@ -49,6 +50,7 @@ __all__ = [
     "find_dataset",
     "get_device",
     "headline",
+    "keep_trained",
     "make_loaders",
     "make_sets",
     "quick",
@@ -178,6 +180,46 @@ def headline(name: str, value: float | int | str) -> None:
     if target:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         Path(target).write_text(json.dumps({"name": name, "value": value}))
+
+
+def keep_trained(
+    name: str,
+    train: Callable[[], tuple[torch.nn.Module, History]],
+    feature: AudioFeature,
+    speaker_to_index: dict[str, int],
+    settings: dict[str, float | int | str | None],
+) -> tuple[torch.nn.Module, History]:
+    """Train once, keep the model: ``train()`` runs only if no fitting checkpoint ``name`` exists.
+
+    In Colab every notebook starts in a fresh runtime; with Google Drive mounted the checkpoint is
+    kept in :func:`helpers.checkpoints.checkpoint_dir` on the Drive, so opening the notebook again
+    reloads the model in seconds instead of training it for minutes. A checkpoint counts only if it
+    was trained on the same speakers with the same ``settings`` (epochs, head, augmentation...);
+    either way one line says which happened.
+
+    Returns
+    -------
+    (model, history)
+        The model on :data:`DEVICE` in ``eval()`` mode, and its training history.
+    """
+    found = find_checkpoint(name, speaker_to_index, settings=settings)
+    if found is not None:
+        model = load_checkpoint(found, device=DEVICE)
+        print(
+            f"loaded {found}: trained in an earlier run with these settings (delete it to retrain)"
+        )
+        return model, History(**model.checkpoint["history"])
+    model, history = train()
+    path = save_checkpoint(
+        checkpoint_dir() / name,
+        model,
+        feature=feature,
+        speaker_to_index=speaker_to_index,
+        settings=settings,
+        history=history.as_dict(),
+    )
+    print(f"saved {path}")
+    return model.eval(), history
 
 
 def features_on_device(device: torch.device = DEVICE) -> bool:

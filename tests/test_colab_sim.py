@@ -108,6 +108,15 @@ def test_05_to_07_on_the_gpu_path_with_05s_checkpoint_on_drive(fresh: Course) ->
     assert run.archive_requests == []
     assert f"using {drive_dir(runtime) / 'checkpoints' / 'best.pt'}" in run.all_text
     assert "training the default" not in run.all_text
-    verified = fresh.runtime(**gpu_path).run(ROOT / "solutions" / "07_speaker_verification.ipynb")
+    runtime = fresh.runtime(**gpu_path)
+    verified = runtime.run(ROOT / "solutions" / "07_speaker_verification.ipynb")
     assert verified.error is None, verified.all_text[-3000:]
     assert verified.archive_requests == [] and "Headline: " in verified.all_text
+    kept = drive_dir(runtime) / "checkpoints"
+    assert f"saved {kept / '07_aam.pt'}" in verified.all_text, "07 did not keep its model on Drive"
+    reopened = fresh.runtime(**gpu_path).run(ROOT / "solutions" / "07_speaker_verification.ipynb")
+    assert reopened.error is None, reopened.all_text[-3000:]
+    assert reopened.all_text.count("trained in an earlier run") == 2, (
+        "07 retrained in a new runtime"
+    )
+    assert "Headline: " in reopened.all_text

@@ -118,3 +118,44 @@ def test_headline_is_printed_and_recorded(
     course.headline("utterance accuracy", 0.98765)
     assert "utterance accuracy = 0.9877" in capsys.readouterr().out
     assert json.loads(target.read_text()) == {"name": "utterance accuracy", "value": 0.98765}
+
+
+def test_keep_trained_trains_once_then_reloads_and_retrains_for_other_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import helpers.checkpoints as checkpoints
+    from helpers.features import make_feature
+    from helpers.models import make_model
+    from helpers.training import History
+
+    monkeypatch.setenv(checkpoints.DRIVE_ENV, str(tmp_path / "drive"))
+    feature = make_feature("mfcc_pooled", n_mfcc=8, n_mels=16)
+    labels = {"19": 0, "26": 1}
+    calls = []
+
+    def train() -> tuple[torch.nn.Module, History]:
+        calls.append(1)
+        model = make_model("dense", 8, 2, seed=len(calls))
+        history = History(epoch=[1, 2], val_accuracy=[0.5, 0.75], best_epoch=2)
+        history.best_val_accuracy = 0.75
+        return model, history
+
+    first, trained = course.keep_trained(
+        "07_x.pt", train, feature, labels, {"epochs": 2, "head": "aam"}
+    )
+    saved = tmp_path / "drive" / "checkpoints" / "07_x.pt"
+    assert calls == [1] and saved.is_file() and f"saved {saved}" in capsys.readouterr().out
+    assert trained.best_epoch == 2
+    again, reloaded = course.keep_trained(
+        "07_x.pt", train, feature, labels, {"epochs": 2, "head": "aam"}
+    )
+    assert calls == [1], "a fitting checkpoint must be reloaded, not retrained"
+    assert "trained in an earlier run" in capsys.readouterr().out
+    assert reloaded.best_epoch == 2 and reloaded.val_accuracy == [0.5, 0.75]
+    assert not again.training
+    for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a.cpu(), b.cpu())
+    course.keep_trained("07_x.pt", train, feature, labels, {"epochs": 3, "head": "aam"})
+    assert calls == [1, 1], "other settings must retrain"
+    course.keep_trained("07_x.pt", train, feature, {"7": 0, "8": 1}, {"epochs": 3, "head": "aam"})
+    assert calls == [1, 1, 1], "other speakers must retrain"
