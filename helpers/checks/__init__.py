@@ -37,6 +37,8 @@ from .time_and_frequency import (
     stft_resolution,
 )
 from .training import (
+    ablation_runs,
+    batchnorm_removed,
     macro_weighted_f1,
     model_comparison,
     precision_recall_f1,
@@ -48,10 +50,12 @@ from .verification import cosine_matrix, eer_and_threshold, trial_pairs, unseen_
 
 __all__ = [
     "ExerciseError",
+    "ablation_runs",
     "audio_player",
     "audio_window",
     "batch_figure",
     "batch_loader",
+    "batchnorm_removed",
     "classifier",
     "corpus_stats",
     "cosine_matrix",
