@@ -727,7 +727,7 @@ def batchnorm_removed(without_batchnorm: Callable[[nn.Module], nn.Module]) -> No
         torch.manual_seed(0)
         reference = _ProbeModel()
     x = torch.randn(4, 3, 12, generator=torch.Generator().manual_seed(1))
-    got = call(without_batchnorm, model, what="without_batchnorm(model)")
+    got = call(without_batchnorm, model, what="your without_batchnorm, on a model")
     expect(
         isinstance(got, nn.Module),
         f"without_batchnorm returned {type(got).__name__}, not the model.",
@@ -743,6 +743,20 @@ def batchnorm_removed(without_batchnorm: Callable[[nn.Module], nn.Module]) -> No
         "with that name instead of replacing the layer inside the sub-module.",
         "set the attribute on the parent module, with the child's own (undotted) name.",
     )
+    removed = _check_replaced(got, reference)
+    out = call(got, x, what="the model without BatchNorm, on a batch")
+    expect(
+        tuple(out.shape) == (4, 5),
+        f"The model without BatchNorm returns shape {tuple(out.shape)}; expected (4, 5).",
+        "only the BatchNorm layers should change.",
+    )
+    passed(
+        f"{len(removed)} BatchNorm layers (1-D and 2-D, at every depth) replaced by nn.Identity."
+    )
+
+
+def _check_replaced(got: nn.Module, reference: nn.Module) -> list[str]:
+    """Every BatchNorm of ``reference`` is an ``nn.Identity`` in ``got``, the rest unchanged."""
     left = [
         (name, type(m).__name__) for name, m in got.named_modules() if isinstance(m, BATCH_NORMS)
     ]
@@ -776,15 +790,7 @@ def batchnorm_removed(without_batchnorm: Callable[[nn.Module], nn.Module]) -> No
         "The weights of the other layers changed: the model was rebuilt or re-initialised.",
         "change the model you are given, layer by layer; keep its other layers as they are.",
     )
-    out = call(got, x, what="the model without BatchNorm, on a batch")
-    expect(
-        tuple(out.shape) == (4, 5),
-        f"The model without BatchNorm returns shape {tuple(out.shape)}; expected (4, 5).",
-        "only the BatchNorm layers should change.",
-    )
-    passed(
-        f"{len(removed)} BatchNorm layers (1-D and 2-D, at every depth) replaced by nn.Identity."
-    )
+    return removed
 
 
 # --------------------------------------------------------------------------------------------------
