@@ -14,6 +14,7 @@ module           its one concern                                                
 ``dataset``      ``SpeakerDataset`` (crops), ``UtteranceCrops``, ``make_loader``                    03
 ``models``       dense, 1-D CNN and 2-D CNN speaker classifiers, ``count_parameters``               04
 ``checkpoints``  saving a model with what rebuilds it; loading it back                              05–07
+``model_code``   your model classes of 04 written to a file next to the checkpoints, for 05     04, 05
 ``training``     ``fit`` and ``evaluate`` (crop- and utterance-level accuracy), ``predict``        05
 ``embeddings``   the embedding model, embeddings of a dataset, PCA to 3-D                           06
 ``metrics``      classification (precision, recall, F1, confusion) and verification (cosine, EER)  05, 07

@@ -5,17 +5,23 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
 from test_checks_core import Case, accepts, rejects, right, wrong
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 
 from helpers import checks
 from helpers.audio import SAMPLE_RATE, fit_length, load_audio
 from helpers.corpus import Manifest, Utterance, speaker_to_index, split_utterances
+from helpers.dataset import make_loader
 from helpers.features import make_feature
+from helpers.plots import plot_features
+
+matplotlib.use("Agg")
 
 # --------------------------------------------------------------------------------------------------
 # Corpus statistics
@@ -304,6 +310,77 @@ def utterances() -> list[Utterance]:
     return CORPUS["utterances"]
 
 
+# --------------------------------------------------------------------------------------------------
+# The DataLoader and a batch on screen
+
+
+def make_batches(dataset, batch_size, seed):
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator)
+
+
+def batches_unshuffled(dataset, batch_size, seed):
+    return DataLoader(dataset, batch_size=batch_size)
+
+
+def batches_global_rng(dataset, batch_size, seed):
+    return DataLoader(dataset, batch_size=batch_size, shuffle=True)
+
+
+def batches_size_ignored(dataset, batch_size, seed):
+    return DataLoader(dataset, shuffle=True, generator=torch.Generator().manual_seed(seed))
+
+
+def batches_constant_seed(dataset, batch_size, seed):
+    return DataLoader(dataset, batch_size, shuffle=True, generator=torch.Generator().manual_seed(0))
+
+
+class ReseededEveryEpoch:
+    """A loader that reseeds its generator at every pass: the same order every epoch."""
+
+    def __init__(self, dataset, batch_size, seed):
+        self.dataset, self.batch_size, self.seed = dataset, batch_size, seed
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed)
+        return iter(DataLoader(self.dataset, self.batch_size, shuffle=True, generator=generator))
+
+
+def show_batch(x, y, kind, n=3):
+    fig, axes = plt.subplots(n, 1, figsize=(8, 3 * n), layout="constrained")
+    for i, ax in enumerate(axes):
+        plot_features(x[i], kind, ax=ax, title=f"item {i}: speaker index {int(y[i])}")
+    return fig
+
+
+def show_variant(pick=lambda x, i: x[i], title=True, returns=True):
+    def show(x, y, kind, n=3):
+        fig, axes = plt.subplots(n, 1)
+        for i, ax in enumerate(axes):
+            plot_features(pick(x, i), kind, ax=ax, title=f"label {int(y[i])}" if title else "MFCC")
+        if returns:
+            return fig
+        plt.show()
+
+    return show
+
+
+def show_imshow_unlabelled(x, y, kind, n=3):
+    fig, axes = plt.subplots(n, 1)
+    for i, ax in enumerate(axes):
+        ax.imshow(x[i].numpy(), origin="lower", aspect="auto")
+        ax.set_title(f"label {int(y[i])}")
+    return fig
+
+
+def show_transposed(x, y, kind, n=3):
+    fig, axes = plt.subplots(n, 1)
+    for i, ax in enumerate(axes):
+        ax.imshow(x[i].numpy().T, aspect="auto")
+        ax.set(title=f"label {int(y[i])}", xlabel="coefficient", ylabel="frame")
+    return fig
+
+
 CASES: list[Case] = [
     right("corpus_stats", "reference", lambda: (corpus_stats, utterances())),
     wrong(
@@ -424,6 +501,35 @@ CASES: list[Case] = [
     ),
     wrong("crop_dataset", "seed ignored", lambda: (SeedIgnored,), "seed changes nothing"),
     wrong("crop_dataset", "past the end", lambda: (PastTheEnd,), "no room to move"),
+    right("batch_loader", "reference", lambda: (make_batches,)),
+    right(
+        "batch_loader",
+        "the kit's make_loader",
+        lambda: (lambda d, b, s: make_loader(d, b, shuffle=True, seed=s, num_workers=0),),
+    ),
+    wrong("batch_loader", "no shuffle", lambda: (batches_unshuffled,), "does not shuffle"),
+    wrong("batch_loader", "global generator", lambda: (batches_global_rng,), "torch's global"),
+    wrong("batch_loader", "batch size ignored", lambda: (batches_size_ignored,), r"\[1, 1, 1"),
+    wrong(
+        "batch_loader", "constant seed", lambda: (batches_constant_seed,), "seed argument is not"
+    ),
+    wrong(
+        "batch_loader", "reseeded every epoch", lambda: (ReseededEveryEpoch,), "repeats the first"
+    ),
+    right("batch_figure", "reference", lambda: (show_batch,)),
+    wrong(
+        "batch_figure", "same item", lambda: (show_variant(pick=lambda x, i: x[0]),), "shows item 0"
+    ),
+    wrong(
+        "batch_figure",
+        "batch mean",
+        lambda: (show_variant(pick=lambda x, i: x.mean(0)),),
+        "average of the batch",
+    ),
+    wrong("batch_figure", "no label", lambda: (show_variant(title=False),), "does not say"),
+    wrong("batch_figure", "plt.show", lambda: (show_variant(returns=False),), "not a matplotlib"),
+    wrong("batch_figure", "transposed", lambda: (show_transposed,), "transposed"),
+    wrong("batch_figure", "no axis labels", lambda: (show_imshow_unlabelled,), "no axis labels"),
 ]
 
 

@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 import torch
 import torchaudio
+from IPython.display import Audio, display
 from test_checks_core import Case, accepts, rejects, right, wrong
 
 from helpers import checks
@@ -38,6 +39,17 @@ def load_with_torchaudio(path):
 def read_window(path, start_seconds, seconds):
     rate = audio_info(path).sample_rate
     return load_audio(path, start=round(start_seconds * rate), frames=round(seconds * rate))
+
+
+def play_window(waveform, sample_rate, start_seconds, seconds):
+    first = round(start_seconds * sample_rate)
+    window = waveform[..., first : first + round(seconds * sample_rate)]
+    return Audio(np.asarray(window), rate=sample_rate)
+
+
+def play_window_torch(waveform, sample_rate, start_seconds, seconds):
+    first = round(start_seconds * sample_rate)  # a tensor straight to the player, no numpy
+    return Audio(waveform[..., first : first + round(seconds * sample_rate)], rate=sample_rate)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -150,6 +162,35 @@ def window_numpy(path, start_seconds, seconds):
     return read_window(path, start_seconds, seconds).numpy()
 
 
+def play_constant_rate(waveform, sample_rate, start_seconds, seconds):
+    first = round(start_seconds * sample_rate)
+    return Audio(waveform[..., first : first + round(seconds * sample_rate)], rate=SAMPLE_RATE)
+
+
+def play_first_axis(waveform, sample_rate, start_seconds, seconds):
+    first = round(start_seconds * sample_rate)
+    return Audio(waveform[first : first + round(seconds * sample_rate)], rate=sample_rate)
+
+
+def play_whole(waveform, sample_rate, start_seconds, seconds):
+    return Audio(waveform, rate=sample_rate)
+
+
+def play_seconds_as_samples(waveform, sample_rate, start_seconds, seconds):
+    first = round(start_seconds * sample_rate)
+    return Audio(waveform[..., first : first + round(seconds)], rate=sample_rate)
+
+
+def play_from_start(waveform, sample_rate, start_seconds, seconds):
+    return Audio(waveform[..., : round(seconds * sample_rate)], rate=sample_rate)
+
+
+def play_displayed(waveform, sample_rate, start_seconds, seconds):
+    first = round(start_seconds * sample_rate)
+    window = waveform[..., first : first + round(seconds * sample_rate)]
+    display(Audio(window, rate=sample_rate))
+
+
 CASES: list[Case] = [
     right("duration", "reference", lambda: (duration_seconds,)),
     wrong("duration", "samples", lambda: (lambda w, r: w.shape[-1],), "number of samples"),
@@ -223,6 +264,19 @@ CASES: list[Case] = [
         "whole file was read",
     ),
     wrong("audio_window", "numpy", lambda: (window_numpy,), "1-D tensor"),
+    right("audio_player", "reference", lambda: (play_window,)),
+    right("audio_player", "a tensor given to the player", lambda: (play_window_torch,)),
+    wrong("audio_player", "constant rate", lambda: (play_constant_rate,), "plays at 16000 Hz"),
+    wrong("audio_player", "first axis", lambda: (play_first_axis,), "channel axis"),
+    wrong("audio_player", "whole clip", lambda: (play_whole,), "whole 3-s clip"),
+    wrong(
+        "audio_player",
+        "seconds as samples",
+        lambda: (play_seconds_as_samples,),
+        "seconds were used as samples",
+    ),
+    wrong("audio_player", "from the start", lambda: (play_from_start,), "does not start at 0.5 s"),
+    wrong("audio_player", "displayed", lambda: (play_displayed,), "returned None"),
 ]
 
 

@@ -10,6 +10,8 @@ import torch
 from test_checks_core import Case, accepts, rejects, right, wrong
 from torch import nn
 
+from helpers.models import make_model
+
 # --------------------------------------------------------------------------------------------------
 # train_one_epoch
 
@@ -100,6 +102,8 @@ def rows():
             "model": "dense",
             "feature": "mfcc_pooled",
             "parameters": 10,
+            "epochs": 4,
+            "seconds": 3.5,
             "accuracy": 0.5,
             "utterance_accuracy": 0.6,
         },
@@ -107,6 +111,8 @@ def rows():
             "model": "cnn1d",
             "feature": "mfcc",
             "parameters": 20,
+            "epochs": 4,
+            "seconds": 6.1,
             "accuracy": 0.7,
             "utterance_accuracy": 0.8,
         },
@@ -114,6 +120,8 @@ def rows():
             "model": "cnn2d",
             "feature": "spectrogram",
             "parameters": 30,
+            "epochs": 3,
+            "seconds": 9.0,
             "accuracy": 0.6,
             "utterance_accuracy": 0.7,
         },
@@ -250,6 +258,110 @@ def f1_unnormalised(cm):
     return macro_weighted_f1(cm)[0], float((f1 * np.asarray(cm).sum(1)).sum())
 
 
+# --------------------------------------------------------------------------------------------------
+# Without BatchNorm, and the ablation table
+
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
+
+
+def without_batchnorm(model):
+    for name, child in model.named_children():
+        if isinstance(child, BATCH_NORMS):
+            setattr(model, name, nn.Identity())
+        else:
+            without_batchnorm(child)
+    return model
+
+
+def without_batchnorm_top_level(model):
+    for name, child in model.named_children():
+        if isinstance(child, BATCH_NORMS):
+            setattr(model, name, nn.Identity())
+    return model
+
+
+def without_batchnorm_1d(model):
+    for name, child in model.named_children():
+        if isinstance(child, nn.BatchNorm1d):
+            setattr(model, name, nn.Identity())
+        else:
+            without_batchnorm_1d(child)
+    return model
+
+
+def without_batchnorm_dotted(model):
+    for name, module in list(model.named_modules()):
+        if isinstance(module, BATCH_NORMS):
+            setattr(model, name, nn.Identity())
+    return model
+
+
+def without_batchnorm_none(model):
+    for name, child in model.named_children():
+        if isinstance(child, BATCH_NORMS):
+            setattr(model, name, None)
+        else:
+            without_batchnorm_none(child)
+    return model
+
+
+def without_batchnorm_in_place_only(model):
+    without_batchnorm(model)
+
+
+def without_batchnorm_and_dropout(model):
+    for name, child in model.named_children():
+        if isinstance(child, (*BATCH_NORMS, nn.ReLU)):
+            setattr(model, name, nn.Identity())
+        else:
+            without_batchnorm_and_dropout(child)
+    return model
+
+
+N_FEATURES, N_CLASSES = 8, 5
+
+
+def run_variant(
+    seed=lambda change: 0,
+    reuse=False,
+    optimizer_of_another=False,
+    sgd_no_smoothing=False,
+    residuals_by_batchnorm=False,
+    baseline_smoothing=0.1,
+):
+    shared = {}
+
+    def make_run(change):
+        residual = change != "without residuals" or residuals_by_batchnorm
+        if reuse and "model" in shared:
+            model = shared["model"]
+        else:
+            model = make_model("cnn1d", N_FEATURES, N_CLASSES, seed=seed(change), residual=residual)
+            shared["model"] = model
+        if change == "without BatchNorm" or (
+            residuals_by_batchnorm and change == "without residuals"
+        ):
+            model = without_batchnorm(model)
+        params = model.parameters()
+        if optimizer_of_another and change == "without residuals":
+            params = make_model("cnn1d", N_FEATURES, N_CLASSES, seed=0).parameters()
+        if change == "SGD instead of AdamW":
+            optimizer = torch.optim.SGD(params, lr=0.05, momentum=0.9)
+        else:
+            optimizer = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.05)
+        smoothing = baseline_smoothing
+        if change == "without label smoothing" or (
+            sgd_no_smoothing and change == "SGD instead of AdamW"
+        ):
+            smoothing = 0.0
+        return model, optimizer, nn.CrossEntropyLoss(label_smoothing=smoothing)
+
+    return make_run
+
+
+COUNTER = iter(range(10**6))
+
+
 CASES: list[Case] = [
     right("train_one_epoch", "reference", lambda: (train_one_epoch,)),
     *(
@@ -375,6 +487,55 @@ CASES: list[Case] = [
     wrong("macro_weighted_f1", "by predictions", lambda: (f1_by_predictions,), "TRUE clips"),
     wrong(
         "macro_weighted_f1", "not normalised", lambda: (f1_unnormalised,), "divide the weighted sum"
+    ),
+    right("batchnorm_removed", "reference", lambda: (without_batchnorm,)),
+    wrong("batchnorm_removed", "top level only", lambda: (without_batchnorm_top_level,), "go down"),
+    wrong("batchnorm_removed", "1-D only", lambda: (without_batchnorm_1d,), "BatchNorm2d too"),
+    wrong("batchnorm_removed", "dotted names", lambda: (without_batchnorm_dotted,), "dotted name"),
+    wrong("batchnorm_removed", "set to None", lambda: (without_batchnorm_none,), "not nn.Identity"),
+    wrong(
+        "batchnorm_removed",
+        "returns None",
+        lambda: (without_batchnorm_in_place_only,),
+        "returned NoneType",
+    ),
+    wrong(
+        "batchnorm_removed",
+        "ReLU too",
+        lambda: (without_batchnorm_and_dropout,),
+        "not BatchNorm were changed",
+    ),
+    right("ablation_runs", "reference", lambda: (run_variant(),)),
+    wrong("ablation_runs", "one model", lambda: (run_variant(reuse=True),), "share one model"),
+    wrong(
+        "ablation_runs",
+        "unseeded",
+        lambda: (run_variant(seed=lambda change: next(COUNTER)),),
+        "other initial weights",
+    ),
+    wrong(
+        "ablation_runs",
+        "optimizer of another model",
+        lambda: (run_variant(optimizer_of_another=True),),
+        "other parameters than the model",
+    ),
+    wrong(
+        "ablation_runs",
+        "two changes",
+        lambda: (run_variant(sgd_no_smoothing=True),),
+        "also changes label smoothing 0.1 → 0.0",
+    ),
+    wrong(
+        "ablation_runs",
+        "wrong change",
+        lambda: (run_variant(residuals_by_batchnorm=True),),
+        "'without residuals' has skip connections = True",
+    ),
+    wrong(
+        "ablation_runs",
+        "baseline without smoothing",
+        lambda: (run_variant(baseline_smoothing=0.0),),
+        "baseline has label smoothing = 0.0",
     ),
 ]
 

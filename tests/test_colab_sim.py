@@ -120,3 +120,27 @@ def test_05_to_07_on_the_gpu_path_with_05s_checkpoint_on_drive(fresh: Course) ->
         "07 retrained in a new runtime"
     )
     assert "Headline: " in reopened.all_text
+
+
+def test_05_in_a_fresh_runtime_trains_the_models_written_in_04(fresh: Course) -> None:
+    """04 writes the student's classes to Drive; 05, in another runtime, imports and trains them."""
+    wrote = fresh.runtime(AUDIO_COURSE_DRIVE="1").run(ROOT / "solutions" / "04_models.ipynb")
+    assert wrote.error is None, wrote.all_text[-3000:]
+    saved = fresh.drive / "MyDrive" / "audio-course" / "checkpoints" / "my_models.py"
+    assert saved.is_file(), "04 did not write the student's model code on Drive"
+    assert "class CNN1d(nn.Module):" in saved.read_text()
+    runtime = fresh.runtime(AUDIO_COURSE_DRIVE="1")
+    trained = runtime.run(ROOT / "solutions" / "05_training.ipynb")
+    assert trained.error is None, trained.all_text[-3000:]
+    loaded = drive_dir(runtime) / "checkpoints" / "my_models.py"
+    assert f"Importing your model code from {loaded} (written by notebook 04)" in trained.all_text
+    assert "Training 6 models" in trained.all_text
+    assert "comparison table: 6 models" in trained.all_text
+    assert "your cnn1d" in trained.all_text and "your cnn2d" in trained.all_text
+
+
+def test_05_without_04_says_so_and_trains_the_reference_models(fresh: Course) -> None:
+    trained = fresh.runtime(AUDIO_COURSE_DRIVE="1").run(ROOT / "solutions" / "05_training.ipynb")
+    assert trained.error is None, trained.all_text[-3000:]
+    assert "No model code from notebook 04" in trained.all_text
+    assert "Training 3 models" in trained.all_text

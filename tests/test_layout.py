@@ -24,6 +24,7 @@ LAYERS = [
     "dataset",
     "models",
     "checkpoints",
+    "model_code",
     "training",
     "embeddings",
     "metrics",

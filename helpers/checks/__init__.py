@@ -17,9 +17,16 @@ library function that does the job (``helpers.models.count_parameters`` vs ``che
 """
 
 from .core import ExerciseError, hint
-from .dataset import corpus_stats, crop_dataset, label_map, speaker_split
+from .dataset import (
+    batch_figure,
+    batch_loader,
+    corpus_stats,
+    crop_dataset,
+    label_map,
+    speaker_split,
+)
 from .embeddings import embedding_model, embedding_scatter, pca_projection, speaker_choice
-from .loading_audio import audio_window, duration, librosa_loading, torchaudio_loading
+from .loading_audio import audio_player, audio_window, duration, librosa_loading, torchaudio_loading
 from .models import classifier, parameter_count, parameter_formula, statistics_pooling
 from .time_and_frequency import (
     dominant_frequency,
@@ -30,6 +37,8 @@ from .time_and_frequency import (
     stft_resolution,
 )
 from .training import (
+    ablation_runs,
+    batchnorm_removed,
     macro_weighted_f1,
     model_comparison,
     precision_recall_f1,
@@ -41,7 +50,12 @@ from .verification import cosine_matrix, eer_and_threshold, trial_pairs, unseen_
 
 __all__ = [
     "ExerciseError",
+    "ablation_runs",
+    "audio_player",
     "audio_window",
+    "batch_figure",
+    "batch_loader",
+    "batchnorm_removed",
     "classifier",
     "corpus_stats",
     "cosine_matrix",

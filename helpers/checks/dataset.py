@@ -32,7 +32,14 @@ from .core import (
     write_test_audio,
 )
 
-__all__ = ["corpus_stats", "crop_dataset", "label_map", "speaker_split"]
+__all__ = [
+    "batch_figure",
+    "batch_loader",
+    "corpus_stats",
+    "crop_dataset",
+    "label_map",
+    "speaker_split",
+]
 
 
 def _fake_corpus(counts: dict[str, int], rates: dict[str, int] | None = None) -> list[Utterance]:
@@ -577,4 +584,205 @@ def _check_crop_moves(dataset_class: type, utterances: list, labels: dict, root:
         seeded_starts != starts,
         "seed=0 and seed=1 gave the same crops in every epoch: the seed changes nothing.",
         "use self.seed when making the generator.",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise: the DataLoader
+
+
+class _Items(torch.utils.data.Dataset):
+    """``n`` items ``(features (4, 10) filled with the index, label index % 5)``."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return torch.full((4, 10), float(index)), index % 5
+
+
+def _epoch_order(loader: object, what: str) -> list[list[int]]:
+    """The item indices of each batch of one pass over ``loader`` (items hold their index)."""
+    batches = []
+    for batch in call(iter, loader, what=f"iter({what})"):
+        expect(
+            isinstance(batch, tuple | list) and len(batch) == 2,
+            f"A batch of {what} is a {type(batch).__name__}, not a pair (features, labels).",
+            "wrap the dataset itself: each item is (features, label), a batch stacks both.",
+        )
+        x, y = batch
+        expect(
+            isinstance(x, torch.Tensor) and x.ndim == 3 and tuple(x.shape[1:]) == (4, 10),
+            f"A batch's features have shape {tuple(np.shape(x))}; items of shape (4, 10) should "
+            "stack into (batch, 4, 10).",
+            "let the DataLoader stack the items (its default collate does it).",
+        )
+        expect(
+            isinstance(y, torch.Tensor) and y.dtype == torch.int64,
+            f"A batch's labels are {type(y).__name__} {getattr(y, 'dtype', '')}, not an int64 tensor.",
+            "let the DataLoader stack the labels too: they become one int64 tensor.",
+        )
+        batches.append([int(v) for v in x[:, 0, 0]])
+    return batches
+
+
+@check(
+    "A training loader hands out every item once per epoch, in batches of the size asked for, in "
+    "an order that is shuffled, but the same for the same seed.",
+    "torch.utils.data.DataLoader does the batching and the shuffling; without a generator of its "
+    "own it shuffles with torch's global generator, so the order depends on what every other cell "
+    "drew before.",
+    "Make a torch.Generator, seed it with the seed argument (manual_seed), and pass it to the "
+    "DataLoader together with the batch size and shuffling switched on.",
+)
+def batch_loader(make_batches: Callable[..., object]) -> None:
+    """Check ``make_batches(dataset, batch_size, seed)``: a seeded, shuffled DataLoader."""
+    dataset = _Items(22)
+    what = "make_batches(dataset, batch_size=8, seed=0)"
+    with watch_global_rngs() as moved:
+        loader = call(make_batches, dataset, 8, 0, what=what)
+        first = _epoch_order(loader, what)
+        again = _epoch_order(call(make_batches, dataset, 8, 0, what=what), what)
+    sizes = [len(b) for b in first]
+    expect(
+        sizes[0] == 8 and len(first) >= 2,
+        f"With batch_size=8 the batches have {sizes} items.",
+        "pass the batch size on to the DataLoader (its default is 1).",
+    )
+    expect(
+        sorted(i for b in first for i in b) == list(range(len(dataset))),
+        f"One epoch handed out {sum(sizes)} items ({sizes}); the dataset has {len(dataset)}, each "
+        "to be seen once.",
+        "iterate over the whole dataset: no sampler of your own, no dropped items.",
+    )
+    order = [i for b in first for i in b]
+    expect(
+        order != sorted(order),
+        "The items come in their stored order, 0, 1, 2...: the loader does not shuffle.",
+        "a training loader shuffles (a new order every epoch).",
+    )
+    expect(
+        not moved,
+        f"Shuffling drew from {', '.join(moved)}: the order then depends on every random draw the "
+        "notebook made before, so two runs differ.",
+        "give the DataLoader a generator of its own, seeded with the seed argument.",
+    )
+    expect(
+        again == first,
+        "Two loaders built with the same seed give different orders.",
+        "seed the loader's generator with the seed argument.",
+    )
+    other = _epoch_order(call(make_batches, dataset, 8, 1, what="make_batches(..., seed=1)"), what)
+    expect(
+        other != first,
+        "seed=0 and seed=1 give the same order: the seed argument is not used.",
+        "seed the generator with the seed argument, not a constant.",
+    )
+    second_epoch = _epoch_order(loader, what)
+    expect(
+        second_epoch != first,
+        "The second pass over the loader repeats the first epoch's order.",
+        "seed the generator once, when the loader is built; the DataLoader then draws a new order "
+        "every epoch.",
+    )
+    passed(
+        f"batches of 8 from {len(dataset)} items, shuffled, new order each epoch, same for one seed."
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise: a batch on screen
+
+
+def _shown_arrays(ax: object) -> list[np.ndarray]:
+    """The 2-D arrays an Axes shows as images (``imshow``) or meshes (``pcolormesh``, ``specshow``)."""
+    shown = [np.asarray(image.get_array()) for image in getattr(ax, "images", [])]
+    for collection in getattr(ax, "collections", []):
+        array = collection.get_array()
+        if array is not None and np.ndim(array) == 2:
+            shown.append(np.asarray(array))
+    return shown
+
+
+@check(
+    "One panel per item: each shows the features of one item of the batch, as an image of "
+    "coefficients (up) against time (across), titled with that item's label.",
+    "Index the batch on its first axis to get one item (n_mfcc, frames); plot_features draws it "
+    "with axis labels; give each panel its own item, not the same one or the batch's mean.",
+    "Make a figure with n axes (plt.subplots), and for i in range(n) draw item i with "
+    "plot_features(..., ax=axes[i]) and a title holding label i; return the figure.",
+)
+def batch_figure(show_batch: Callable[..., object]) -> None:
+    """Check ``show_batch(x, y, kind, n) -> Figure``: item ``i`` of the batch in panel ``i``."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    generator = torch.Generator().manual_seed(4)
+    x = torch.randn(5, 40, 301, generator=generator)
+    y = torch.tensor([7, 3, 11, 0, 5])
+    before = set(plt.get_fignums())
+    try:
+        figure = call(show_batch, x, y, "mfcc", 3, what="show_batch(x, y, 'mfcc', 3)")
+        expect(
+            isinstance(figure, Figure),
+            f"show_batch returned {type(figure).__name__}, not a matplotlib Figure.",
+            "return the figure (plt.subplots gives it to you); the notebook cell shows it.",
+        )
+        panels = [(ax, _shown_arrays(ax)) for ax in figure.axes]
+        panels = [
+            (ax, [a for a in arrays if a.shape in ((40, 301), (301, 40))]) for ax, arrays in panels
+        ]
+        panels = [(ax, arrays[0]) for ax, arrays in panels if arrays]
+        expect(
+            len(panels) == 3,
+            f"The figure shows {len(panels)} feature image(s) of the right size; expected 3, one "
+            "per item.",
+            "draw n panels, one item of the batch in each.",
+        )
+        for i, (ax, shown) in enumerate(panels):
+            _check_panel(ax, shown, x, y, i)
+    finally:
+        for number in set(plt.get_fignums()) - before:
+            plt.close(number)
+    passed("three panels, item i of the batch in panel i, with its label and axis labels.")
+
+
+def _check_panel(ax: object, shown: np.ndarray, x: torch.Tensor, y: torch.Tensor, i: int) -> None:
+    items = x.numpy()
+    expect(
+        shown.shape == (40, 301),
+        f"Panel {i + 1} shows an image of shape {shown.shape}: it is transposed, time up and "
+        "coefficients across.",
+        "draw the item as it is, (coefficients, frames): plot_features puts time across.",
+    )
+    expect(
+        not np.allclose(shown, items.mean(axis=0), atol=1e-4),
+        f"Panel {i + 1} shows the average of the batch, not one item.",
+        "index the batch on its first axis to get one item.",
+    )
+    matches = [k for k in range(len(items)) if np.allclose(shown, items[k], atol=1e-4)]
+    expect(
+        matches,
+        f"Panel {i + 1} shows an image that is none of the batch's items.",
+        "draw one item of the batch as it is, without changing it.",
+    )
+    expect(
+        matches[0] == i,
+        f"Panel {i + 1} shows item {matches[0]} of the batch; panel i should show item i (each "
+        "panel its own item).",
+        "use the loop's index to pick the item.",
+    )
+    title = ax.get_title()
+    expect(
+        str(int(y[i])) in title,
+        f"Panel {i + 1} is titled {title!r}: it does not say the item's label, {int(y[i])}.",
+        "put each item's label in its panel's title.",
+    )
+    expect(
+        ax.get_xlabel() and ax.get_ylabel(),
+        f"Panel {i + 1} has no axis labels (x: {ax.get_xlabel()!r}, y: {ax.get_ylabel()!r}).",
+        "plot_features labels both axes; with your own imshow, set them yourself.",
     )

@@ -32,7 +32,7 @@ from .core import (
     record_decodes,
 )
 
-__all__ = ["audio_window", "duration", "librosa_loading", "torchaudio_loading"]
+__all__ = ["audio_player", "audio_window", "duration", "librosa_loading", "torchaudio_loading"]
 
 LIBROSA_RATE = 22_050
 """librosa.load's default rate (Hz)."""
@@ -467,4 +467,158 @@ def _check_window(
         f"For {case} you returned other samples than the file holds there: the window does not "
         "start where it should.",
         "start = round(start_seconds × the file's rate), in samples.",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise: a player for a window
+
+
+def _played(player: object, case: str) -> tuple[np.ndarray, int]:
+    """The samples ``(channels, samples)`` and the rate an ``IPython.display.Audio`` will play."""
+    import io
+
+    from IPython.display import Audio
+
+    expect(
+        player is not None,
+        f"For {case} the function returned None: a player shown with display() inside the "
+        "function cannot be checked (or reused).",
+        "return the player object; the notebook cell displays it.",
+    )
+    expect(
+        isinstance(player, Audio),
+        f"For {case} the function returned a {type(player).__name__}, not an IPython.display.Audio "
+        "player.",
+        "build the player with IPython.display.Audio, giving it the samples and their rate.",
+    )
+    data, rate = sf.read(io.BytesIO(player.data), dtype="float32", always_2d=True)
+    return data.T, int(rate)
+
+
+@contextmanager
+def _spy_audio() -> Iterator[list[tuple[int, ...]]]:
+    """Record the shape of the data given to every ``IPython.display.Audio`` built in the block."""
+    from IPython.display import Audio
+
+    shapes: list[tuple[int, ...]] = []
+    original = Audio.__init__
+
+    def spy(self: Audio, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None and not isinstance(data, str | bytes):
+            shapes.append(tuple(np.shape(data)))
+        original(self, data, *args, **kwargs)
+
+    Audio.__init__ = spy  # type: ignore[method-assign]
+    try:
+        yield shapes
+    finally:
+        Audio.__init__ = original  # type: ignore[method-assign]
+
+
+def _check_sliced_axis(given: list[tuple[int, ...]], shape: tuple[int, ...], case: str) -> None:
+    for data_shape in given:
+        expect(
+            not (len(shape) == 2 and len(data_shape) == 2 and data_shape[-1] == shape[-1]),
+            f"For {case} the player was given an array of shape {data_shape}: the window was cut "
+            "on the first axis, which is the channel axis of a (1, samples) tensor.",
+            "cut the window on the last axis, the one that holds the samples.",
+        )
+
+
+@check(
+    "A player needs two things: the samples to play and the rate they were recorded at.",
+    "Cut the window on the axis that holds the samples (the last one: torchaudio adds a channel "
+    "axis in front), with its start and length converted from seconds with the waveform's own rate; "
+    "the check tries a librosa-like (samples,) array at 22 050 Hz and a torchaudio-like "
+    "(1, samples) tensor at 16 kHz.",
+    "first sample = round(start × rate), number of samples = round(seconds × rate), slice the last "
+    "axis from the first sample on, and give the player the same rate as the waveform.",
+)
+def audio_player(play_window: Callable[..., object]) -> None:
+    """Check ``play_window(waveform, sample_rate, start_seconds, seconds)``: an ``Audio`` player.
+
+    The player's WAV bytes are decoded: their rate must be the waveform's and their samples (IPython
+    scales them to the loudest) the window's, for a numpy ``(samples,)`` array at 22 050 Hz and a
+    torch ``(1, samples)`` tensor at 16 kHz.
+    """
+    signals = [
+        (_noise(3.0, LIBROSA_RATE, seed=1), LIBROSA_RATE, "a (samples,) numpy array"),
+        (
+            torch.from_numpy(_noise(3.0, SAMPLE_RATE, seed=2))[None],
+            SAMPLE_RATE,
+            "a (1, samples) tensor",
+        ),
+    ]
+    for waveform, rate, kind in signals:
+        for start_s, seconds in [(0.5, 1.0), (1.75, 0.5)]:
+            case = f"{seconds:g} s from {start_s:g} s of {kind} at {rate} Hz"
+            with _spy_audio() as given:
+                try:
+                    player = call(
+                        play_window,
+                        waveform,
+                        rate,
+                        start_s,
+                        seconds,
+                        what=f"play_window for {case}",
+                    )
+                except ExerciseError:
+                    _check_sliced_axis(given, waveform.shape, case)
+                    raise
+            _check_sliced_axis(given, waveform.shape, case)
+            samples, played_rate = _played(player, case)
+            _check_played(
+                samples, played_rate, np.asarray(waveform).reshape(-1), rate, start_s, seconds, case
+            )
+    passed("the player plays just the window, at the waveform's own rate, for arrays and tensors")
+
+
+def _check_played(
+    got: np.ndarray,
+    got_rate: int,
+    signal: np.ndarray,
+    rate: int,
+    start_s: float,
+    seconds: float,
+    case: str,
+) -> None:
+    expect(
+        got_rate == rate,
+        f"For {case} the player plays at {got_rate} Hz: it would sound "
+        f"{'higher and faster' if got_rate > rate else 'lower and slower'} than the recording.",
+        "give the player the rate of this waveform (the function's sample_rate argument), not a constant.",
+    )
+    first, n = round(start_s * rate), round(seconds * rate)
+    expect(
+        got.shape[0] == 1,
+        f"For {case} the player has {got.shape[0]} channels: it was given a 2-D slice whose first "
+        "axis is not the channel axis.",
+        "slice the last axis (the samples), and keep the channel axis in front or drop it.",
+    )
+    played = got[0]
+    if len(played) == len(signal):
+        fail(
+            f"For {case} the player plays the whole {len(signal) / rate:g}-s clip.",
+            "cut the window before building the player.",
+        )
+    expect(
+        len(played) != round(seconds),
+        f"For {case} the player plays {len(played)} sample(s): seconds were used as samples.",
+        "convert the length from seconds to samples with the rate.",
+    )
+    expect(
+        len(played) == n,
+        f"For {case} the player plays {len(played)} samples ({len(played) / rate:.3f} s); expected {n}.",
+        "number of samples = seconds × rate, for the window's length.",
+    )
+    wanted = signal[first : first + n]
+    scale = np.abs(wanted).max() / max(
+        np.abs(played).max(), 1e-9
+    )  # IPython normalises the loudness
+    expect(
+        np.allclose(played * scale, wanted, atol=2e-3),
+        f"For {case} the player plays other samples than the window: it does not start at "
+        f"{start_s:g} s.",
+        "the first sample of the window is the start in seconds times the rate.",
     )

@@ -20,6 +20,8 @@ from torch import nn
 from .core import as_array, call, check, expect, fail, is_number, passed
 
 __all__ = [
+    "ablation_runs",
+    "batchnorm_removed",
     "macro_weighted_f1",
     "model_comparison",
     "precision_recall_f1",
@@ -275,7 +277,7 @@ def _check_mean_loss(result: object, loss_fn: _SpyLoss) -> None:
 # Exercise: the comparison table
 
 
-ROW_KEYS = ("model", "feature", "parameters", "accuracy", "utterance_accuracy")
+ROW_KEYS = ("model", "feature", "parameters", "epochs", "seconds", "accuracy", "utterance_accuracy")
 
 
 @check(
@@ -300,15 +302,15 @@ def model_comparison(rows: Sequence[Mapping], models: Mapping[str, Any] | None =
     )
     for row in rows:
         _check_row(row, models)
-    families = [row["model"] for row in rows]
+    names = [str(row["model"]) for row in rows]
     expect(
-        {"dense", "cnn1d", "cnn2d"} <= set(families),
-        f"The table has the models {sorted(families)}.",
+        {"dense", "cnn1d", "cnn2d"} <= set(names),
+        f"The table has the models {sorted(names)}.",
         "train one dense, one cnn1d and one cnn2d model.",
     )
     expect(
-        len(set(families)) == len(families),
-        f"Some models appear in several rows: {families}.",
+        len(set(names)) == len(names),
+        f"Some models appear in several rows: {names}.",
         "append one row per model, after its training (not inside the epoch loop).",
     )
     counts = {int(row["parameters"]) for row in rows}
@@ -352,9 +354,24 @@ def _check_row(row: Mapping, models: Mapping[str, Any] | None) -> None:
             f"{name}: parameters = {row['parameters']}, but the trained {name} model has {count}.",
             "count the parameters of the model trained in this iteration of the loop.",
         )
-    pooled = str(row["feature"]).endswith("_pooled")
+    history = (
+        models[name].get("history") if models and isinstance(models.get(name), Mapping) else None
+    )
+    if history is not None:
+        expect(
+            row["epochs"] == len(history.epoch),
+            f"{name}: epochs = {row['epochs']!r}, but its history has {len(history.epoch)} epochs.",
+            "count the epochs fit ran (its history has one entry per epoch).",
+        )
     expect(
-        pooled == (name == "dense"),
+        is_number(row["seconds"]) and float(row["seconds"]) > 0,
+        f"{name}: seconds = {row['seconds']!r}.",
+        "read the clock before and after the training, and store the difference in seconds.",
+    )
+    pooled = str(row["feature"]).endswith("_pooled")
+    family = str(name).split()[-1].lower()  # "your DenseClassifier" is a dense model too
+    expect(
+        pooled == (family in ("dense", "denseclassifier")),
         f"{name} is paired with the feature {row['feature']!r}.",
         "the dense model takes a pooled feature (one vector per clip); the CNNs take a "
         "time-frequency feature (mfcc or spectrogram).",
@@ -657,3 +674,240 @@ def macro_weighted_f1(compute: Callable[[np.ndarray], tuple]) -> None:
                 )
             fail(f"Weighted F1 = {g_weighted:.4f}; scikit-learn gives {weighted:.4f}.", where)
     passed("macro and weighted F1 match scikit-learn on three confusion matrices.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise: a model without BatchNorm
+
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
+
+
+class _ProbeBlock(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(channels, channels, 3, padding=1)
+        self.bn = nn.BatchNorm1d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.bn(self.conv(x)))
+
+
+class _ProbeModel(nn.Module):
+    """BatchNorm at three depths (a child, inside a Sequential, inside a block) and one 2-D."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.input_norm = nn.BatchNorm1d(3)
+        self.stem = nn.Sequential(nn.Conv1d(3, 4, 3, padding=1), nn.BatchNorm1d(4), nn.ReLU())
+        self.blocks = nn.Sequential(_ProbeBlock(4), _ProbeBlock(4))
+        self.image = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2))
+        self.head = nn.Linear(4 + 2, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.blocks(self.stem(self.input_norm(x)))
+        image = self.image(x[:, None]).mean(dim=(2, 3))
+        return self.head(torch.cat([h.mean(-1), image], dim=1))
+
+
+@check(
+    "Every BatchNorm layer of the model, however deep, must be replaced by a layer that passes its "
+    "input through unchanged, and nothing else may change.",
+    "named_children() gives a module's direct sub-modules: look at each, replace the BatchNorm ones "
+    "(1-D and 2-D) on their parent with setattr, and go down into the others. A dotted name such as "
+    "'stem.1' given to setattr adds a new layer instead of replacing one.",
+    "A recursive function: for each (name, child) of the module, if the child is a BatchNorm1d or "
+    "BatchNorm2d set the parent's attribute of that name to nn.Identity(), otherwise call the "
+    "function on the child; return the model.",
+)
+def batchnorm_removed(without_batchnorm: Callable[[nn.Module], nn.Module]) -> None:
+    """Check ``without_batchnorm(model) -> model``: every BatchNorm replaced by ``nn.Identity``."""
+    with torch.random.fork_rng():  # the same weights twice, without moving the global generator
+        torch.manual_seed(0)
+        model = _ProbeModel()
+        torch.manual_seed(0)
+        reference = _ProbeModel()
+    x = torch.randn(4, 3, 12, generator=torch.Generator().manual_seed(1))
+    got = call(without_batchnorm, model, what="your without_batchnorm, on a model")
+    expect(
+        isinstance(got, nn.Module),
+        f"without_batchnorm returned {type(got).__name__}, not the model.",
+        "return the model (changed in place is fine) so that it can be used in one expression.",
+    )
+    assert isinstance(got, nn.Module)
+    dotted = [
+        name for module in got.modules() for name, _ in module.named_children() if "." in name
+    ]
+    expect(
+        not dotted,
+        f"The model gained layers named {dotted}: setattr with a dotted name adds a new attribute "
+        "with that name instead of replacing the layer inside the sub-module.",
+        "set the attribute on the parent module, with the child's own (undotted) name.",
+    )
+    removed = _check_replaced(got, reference)
+    out = call(got, x, what="the model without BatchNorm, on a batch")
+    expect(
+        tuple(out.shape) == (4, 5),
+        f"The model without BatchNorm returns shape {tuple(out.shape)}; expected (4, 5).",
+        "only the BatchNorm layers should change.",
+    )
+    passed(
+        f"{len(removed)} BatchNorm layers (1-D and 2-D, at every depth) replaced by nn.Identity."
+    )
+
+
+def _check_replaced(got: nn.Module, reference: nn.Module) -> list[str]:
+    """Every BatchNorm of ``reference`` is an ``nn.Identity`` in ``got``, the rest unchanged."""
+    left = [
+        (name, type(m).__name__) for name, m in got.named_modules() if isinstance(m, BATCH_NORMS)
+    ]
+    if left:
+        kinds = {kind for _, kind in left}
+        if kinds == {"BatchNorm2d"}:
+            where = "replace BatchNorm2d too (2-D CNNs use it), not only BatchNorm1d."
+        elif all("." in name for name, _ in left):
+            where = "go down into the sub-modules too: named_children() only gives one level."
+        else:
+            where = "look at every child of the model, and at their children."
+        fail(f"BatchNorm layers are left in the model: {[n for n, _ in left]}.", where)
+    kept = [(n, type(m)) for n, m in reference.named_modules() if not isinstance(m, BATCH_NORMS)]
+    now = dict(got.named_modules())
+    changed = [n for n, kind in kept if n and not isinstance(now.get(n), kind)]
+    expect(
+        not changed,
+        f"Layers that are not BatchNorm were changed or removed: {changed}.",
+        "replace only BatchNorm1d and BatchNorm2d layers.",
+    )
+    removed = [n for n, m in reference.named_modules() if isinstance(m, BATCH_NORMS)]
+    expect(
+        all(isinstance(now.get(n), nn.Identity) for n in removed),
+        f"The BatchNorm layers {removed} are not nn.Identity layers now: "
+        f"{[type(now.get(n)).__name__ for n in removed]}.",
+        "replace each by nn.Identity(), which returns its input: the forward pass then still works.",
+    )
+    weights = dict(reference.named_parameters())
+    expect(
+        all(torch.equal(p, weights[n]) for n, p in got.named_parameters()),
+        "The weights of the other layers changed: the model was rebuilt or re-initialised.",
+        "change the model you are given, layer by layer; keep its other layers as they are.",
+    )
+    return removed
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise: the ablation table
+
+ABLATIONS = (
+    "baseline",
+    "without BatchNorm",
+    "without residuals",
+    "SGD instead of AdamW",
+    "without label smoothing",
+)
+"""The rows of notebook 05's ablation table; each changes one thing of the baseline."""
+
+
+def _describe_run(run: object, change: str) -> dict[str, Any]:
+    """What a run is made of: BatchNorm or not, skip connections or not, optimizer, smoothing."""
+    model, optimizer, loss_fn = run
+    expect(
+        isinstance(model, nn.Module) and isinstance(optimizer, torch.optim.Optimizer),
+        f"make_run({change!r}) returned ({type(model).__name__}, {type(optimizer).__name__}, ...); "
+        "expected an nn.Module then a torch.optim optimizer.",
+        "return (model, optimizer, loss_fn).",
+    )
+    mine = {id(p) for p in model.parameters()}
+    theirs = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    expect(
+        mine == theirs,
+        f"In the row {change!r} the optimizer holds other parameters than the model's: training "
+        "would step another model (or none) while this one stays as it was built.",
+        "build the optimizer from this row's model's parameters, after building the model.",
+    )
+    return {
+        "BatchNorm": any(isinstance(m, BATCH_NORMS) for m in model.modules()),
+        "skip connections": all(getattr(m, "residual", True) is not False for m in model.modules()),
+        "optimizer": type(optimizer).__name__,
+        "label smoothing": float(getattr(loss_fn, "label_smoothing", 0.0)),
+    }
+
+
+BASELINE = {
+    "BatchNorm": True,
+    "skip connections": True,
+    "optimizer": "AdamW",
+    "label smoothing": 0.1,
+}
+CHANGED = {
+    "without BatchNorm": ("BatchNorm", False),
+    "without residuals": ("skip connections", False),
+    "SGD instead of AdamW": ("optimizer", "SGD"),
+    "without label smoothing": ("label smoothing", 0.0),
+}
+
+
+@check(
+    "Each row of an ablation changes exactly one thing of the baseline and starts from the same "
+    "weights, so that the table says what that one thing is worth.",
+    "Build everything afresh in each call: a model seeded with the same seed (the same initial "
+    "weights in every row), its own optimizer on its parameters, and the loss; then change only "
+    "what the row's name says.",
+    "Start from the baseline's three settings (the reference cnn1d seeded, AdamW, cross-entropy "
+    "with label smoothing 0.1) and, depending on the name, swap the model for one without "
+    "BatchNorm or without skip connections, the optimizer for SGD, or the smoothing for 0.",
+)
+def ablation_runs(make_run: Callable[[str], tuple]) -> None:
+    """Check ``make_run(change) -> (model, optimizer, loss_fn)`` for every row of the table."""
+    runs = {change: call(make_run, change, what=f"make_run({change!r})") for change in ABLATIONS}
+    for change, run in runs.items():
+        expect(
+            isinstance(run, tuple | list) and len(run) == 3,
+            f"make_run({change!r}) returned {type(run).__name__}; expected (model, optimizer, "
+            "loss_fn).",
+            "return the three things a training run needs, in that order.",
+        )
+    models = [run[0] for run in runs.values()]
+    expect(
+        len({id(m) for m in models}) == len(models),
+        "Several rows share one model object: the second row would start from the weights the "
+        "first one trained.",
+        "build a new model in every call of make_run.",
+    )
+    described = {change: _describe_run(run, change) for change, run in runs.items()}
+    base = described["baseline"]
+    for key, value in BASELINE.items():
+        expect(
+            base[key] == value,
+            f"The baseline has {key} = {base[key]!r}; the table's baseline has {value!r}.",
+            "the baseline is the exercise's first row: BatchNorm, skip connections, AdamW, "
+            "label smoothing 0.1.",
+        )
+    for change, (key, value) in CHANGED.items():
+        row = described[change]
+        expect(
+            row[key] == value,
+            f"The row {change!r} has {key} = {row[key]!r}, as the baseline.",
+            "change what the row's name says.",
+        )
+        also = [f"{k} {base[k]!r} → {row[k]!r}" for k in BASELINE if k != key and row[k] != base[k]]
+        expect(
+            not also,
+            f"The row {change!r} also changes {', '.join(also)}: with two changes the table "
+            "cannot tell which one made the difference.",
+            "change one thing per row; keep the rest as in the baseline.",
+        )
+    _check_same_start(runs)
+    passed(f"{len(ABLATIONS)} runs, each one change from the baseline, all from the same weights.")
+
+
+def _check_same_start(runs: Mapping[str, tuple]) -> None:
+    """The rows with the baseline's architecture start from the baseline's initial weights."""
+    start = {n: p for n, p in runs["baseline"][0].named_parameters()}
+    for change in ("without BatchNorm", "SGD instead of AdamW", "without label smoothing"):
+        weights = dict(runs[change][0].named_parameters())
+        same = all(torch.equal(p, weights[n]) for n, p in start.items() if n in weights)
+        expect(
+            same,
+            f"The row {change!r} starts from other initial weights than the baseline: part of "
+            "its difference in the table would be luck of the draw.",
+            "seed the model of every row with the same seed when you build it.",
+        )
