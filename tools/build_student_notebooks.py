@@ -232,7 +232,9 @@ def reveal_answers(source: str) -> str:
             if begin is None:
                 raise MarkerError(line, "END ANSWER without a BEGIN ANSWER")
             answer = source[begin[1] : match.start()].strip()
-            parts.append(f"<details>\n<summary>{ANSWER_SUMMARY}</summary>\n\n{answer}\n\n</details>")
+            parts.append(
+                f"<details>\n<summary>{ANSWER_SUMMARY}</summary>\n\n{answer}\n\n</details>"
+            )
             kept_from, begin = match.end(), None
     if begin is not None:
         raise MarkerError(begin[0], "BEGIN ANSWER without an END ANSWER")
