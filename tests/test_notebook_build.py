@@ -127,6 +127,39 @@ def test_markdown_region_becomes_placeholder() -> None:
     )
 
 
+def test_think_answer_becomes_collapsible() -> None:
+    source = (
+        "**Think! 1.1 — why?** Why squared?\n\n<!-- BEGIN ANSWER -->\nBecause *area*.\n"
+        "<!-- END ANSWER -->\n\nMore text."
+    )
+    nb = demo_solution()
+    nb.cells[2].source = source
+    student = build.build_student_notebook(nb).cells[2].source
+    assert student == (
+        "**Think! 1.1 — why?** Why squared?\n\n<details>\n<summary>Show the answer</summary>"
+        "\n\nBecause *area*.\n\n</details>\n\nMore text."
+    )
+    assert "ANSWER -->" not in student
+    assert nb.cells[2].source == source  # the solution keeps the answer as a plain paragraph
+    both = "A <!-- BEGIN ANSWER -->x<!-- END ANSWER --> B <!-- BEGIN ANSWER -->y<!-- END ANSWER -->"
+    assert build.reveal_answers(both).count("<details>") == 2
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("<!-- BEGIN ANSWER -->a", "BEGIN ANSWER without an END ANSWER"),
+        ("a<!-- END ANSWER -->", "END ANSWER without a BEGIN ANSWER"),
+        ("<!-- BEGIN ANSWER -->\n<!-- BEGIN ANSWER -->a<!-- END ANSWER -->", "nested"),
+    ],
+)
+def test_bad_answer_markers(source: str, words: str) -> None:
+    nb = demo_solution()
+    nb.cells[2].source = source
+    with pytest.raises(build.MarkerError, match=rf"^cell 2, line \d: .*{words}"):
+        build.build_student_notebook(nb)
+
+
 @pytest.mark.parametrize(
     ("source", "line", "words"),
     [

@@ -13,6 +13,9 @@ and becomes, at the same indentation, in the student notebook::
     raise NotImplementedError("FIXME: <instruction>")
 
 In a markdown cell ``<!-- BEGIN SOLUTION -->...<!-- END SOLUTION -->`` becomes ``*Your answer here.*``.
+A Think! answer, ``<!-- BEGIN ANSWER -->...<!-- END ANSWER -->`` (shown as a plain paragraph in the
+solutions), becomes a collapsible ``<details><summary>Show the answer</summary>...</details>`` block: the
+student thinks first, then reveals it.
 
 Every notebook (the solutions, rewritten in place, and the student notebooks) is normalised (no
 outputs, minimal metadata, deterministic cell ids) and stamped, right after its first markdown
@@ -61,6 +64,8 @@ BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::(?P<instruction>.
 END_RE = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
 MD_MARKER_RE = re.compile(r"<!-- (BEGIN|END) SOLUTION -->|BEGIN SOLUTION|END SOLUTION")
 MD_PLACEHOLDER = "*Your answer here.*"
+ANSWER_RE = re.compile(r"<!-- (BEGIN|END) ANSWER -->")
+ANSWER_SUMMARY = "Show the answer"
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 EXPECTED_MARKER, EXPECTED_TAG, EXPECTED_DIR = "# EXPECTED_OUTPUT", "expected-output", "expected"
 EXPECTED_WIDTH, EXPECTED_MAX_BYTES = 720, 60_000  # pixels, bytes per PNG
@@ -206,6 +211,41 @@ def stub_markdown(source: str) -> str:
     return "".join(parts) + source[kept_from:]
 
 
+def reveal_answers(source: str) -> str:
+    """Turn each ``<!-- BEGIN ANSWER -->...<!-- END ANSWER -->`` into a collapsible ``<details>``.
+
+    Raises
+    ------
+    MarkerError
+        On nested or unbalanced ANSWER markers, naming the 1-based line.
+    """
+    parts: list[str] = []
+    kept_from, begin = 0, None
+    for match in ANSWER_RE.finditer(source):
+        line = source.count("\n", 0, match.start()) + 1
+        if match[1] == "BEGIN":
+            if begin is not None:
+                raise MarkerError(line, f"nested BEGIN ANSWER (line {begin[0]} is open)")
+            parts.append(source[kept_from : match.start()])
+            begin = (line, match.end())
+        else:
+            if begin is None:
+                raise MarkerError(line, "END ANSWER without a BEGIN ANSWER")
+            answer = source[begin[1] : match.start()].strip()
+            parts.append(
+                f"<details>\n<summary>{ANSWER_SUMMARY}</summary>\n\n{answer}\n\n</details>"
+            )
+            kept_from, begin = match.end(), None
+    if begin is not None:
+        raise MarkerError(begin[0], "BEGIN ANSWER without an END ANSWER")
+    return "".join(parts) + source[kept_from:]
+
+
+def student_markdown(source: str) -> str:
+    """A markdown cell as students see it: solution regions stubbed, Think! answers collapsible."""
+    return reveal_answers(stub_markdown(source))
+
+
 def count_exercises(nb: NotebookNode) -> int:
     """Number of exercise regions in the code cells of a solution notebook."""
     return sum(len(find_regions(c.source)) for c in nb.cells if c.cell_type == "code")
@@ -221,7 +261,7 @@ def build_student_notebook(nb: NotebookNode) -> NotebookNode:
     """
     student = copy.deepcopy(nb)
     for index, cell in enumerate(student.cells):
-        stub = {"code": stub_code, "markdown": stub_markdown}.get(cell.cell_type)
+        stub = {"code": stub_code, "markdown": student_markdown}.get(cell.cell_type)
         if stub is None:
             continue
         try:
