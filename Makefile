@@ -4,7 +4,10 @@
 # Also: make lab (JupyterLab on notebooks/), make notebooks (regenerate the student notebooks),
 #       make outputs (record the reference output of # NBVAL_CHECK_OUTPUT cells and the expected
 #       figures of # EXPECTED_OUTPUT cells, notebooks/expected/), make clean.
-# DATA=real make run  uses (and if needed downloads) the real dataset; DATA=synthetic forces synthetic.
+# make run DATA=small|full  uses (and if needed downloads) that data tier; DATA=synthetic forces the
+#   synthetic corpus; default DATA=auto: the full tier if downloaded, else small, else synthetic.
+# make browser-test  JupyterLab in headless Chromium (needs apt's chromium; npm ci in tests/browser);
+#   make test runs it too when chromium and npm are there.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -12,7 +15,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?= auto
 
-.PHONY: install data run test lint lab notebooks outputs clean
+.PHONY: install data run test lint lab notebooks outputs clean browser-deps browser-test
 
 install: $(STAMP)
 
@@ -26,9 +29,9 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $@
 
 data: install
-ifeq ($(DATA),real)
-	$(BIN)/python data_download.py
-	AUDIO_COURSE_DATA_KIND=real $(BIN)/python -m helpers.course
+ifneq ($(filter small full,$(DATA)),)
+	$(BIN)/python data_download.py --tier $(DATA)
+	AUDIO_COURSE_DATA_KIND=$(DATA) $(BIN)/python -m helpers.course
 else ifeq ($(DATA),synthetic)
 	AUDIO_COURSE_DATA_KIND=synthetic $(BIN)/python -m helpers.course
 else
@@ -36,7 +39,7 @@ else
 endif
 
 run: data
-	AUDIO_COURSE_DATA_KIND=$(filter real synthetic,$(DATA)) $(BIN)/python tools/run_notebooks.py
+	AUDIO_COURSE_DATA_KIND=$(filter small full synthetic,$(DATA)) $(BIN)/python tools/run_notebooks.py
 
 lint: install
 	$(BIN)/ruff check .
@@ -44,10 +47,19 @@ lint: install
 	$(BIN)/python tools/build_student_notebooks.py --check
 
 # Headless and quiet: AUDIO_COURSE_QUICK=1 (tiny synthetic data, short training), MPLBACKEND=Agg.
-test: install lint
+test: install lint browser-deps
 	AUDIO_COURSE_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests
 	cd solutions && AUDIO_COURSE_QUICK=1 MPLBACKEND=Agg ../$(BIN)/python -m pytest -p no:cacheprovider \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 .
+
+# playwright-core for the browser test, when this machine has chromium and npm (else it is skipped).
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && command -v npm >/dev/null && \
+	  [ ! tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]; then \
+	  cd tests/browser && npm ci --no-audit --no-fund --loglevel=error; fi
+
+browser-test: install browser-deps
+	AUDIO_COURSE_BROWSER_TEST=required $(BIN)/python -m pytest -q tests/test_browser.py
 
 lab: install
 	$(BIN)/jupyter lab notebooks/

@@ -3,10 +3,17 @@
 Every function labels its axes (with units) and gives a title, draws into ``ax`` when given (else a new
 figure), and returns the matplotlib ``Axes`` (``Figure`` for ``plot_history``) without calling
 ``plt.show()``, so a notebook can still adjust it. Tensors and arrays are both accepted.
+
+Interactive (plotly) figures are drawn by the front end itself: :func:`use_plotly_renderer` picks
+the renderer for the one the kernel runs under (Colab's own in Colab, else plotly's mimetype
+output, which JupyterLab, Notebook 7 and VS Code draw offline, on first run) and the course's
+layout defaults (:data:`PLOTLY_TEMPLATE`).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +21,7 @@ import librosa.display
 import matplotlib.pyplot as plt
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -275,6 +283,53 @@ def plot_det(
     return ax
 
 
+# --- interactive figures (plotly) -----------------------------------------------------------------
+
+PLOTLY_TEMPLATE = "audio_course"
+"""The course's plotly template, added to the default one by :func:`use_plotly_renderer`.
+
+Small margins (the legend still widens its own) and the 3-D camera a little further away than
+plotly's default: with the default margins and camera, a 3-D scene's cube reaches past the bottom
+of its drawing area and its lower corner, with the PC tick labels, was cut off.
+"""
+
+pio.templates[PLOTLY_TEMPLATE] = go.layout.Template(
+    layout={
+        "margin": {"l": 10, "r": 10, "b": 10, "t": 60},
+        "scene": {"camera": {"eye": {"x": 1.6, "y": 1.6, "z": 1.1}}},
+    }
+)
+
+
+def plotly_renderer() -> str:
+    """The name of the plotly renderer for the front end this kernel runs under.
+
+    ``"colab"`` in Google Colab (``google.colab`` is imported there); else ``"plotly_mimetype"``:
+    the figure is sent as ``application/vnd.plotly.v1+json`` and the front end draws it with its
+    own plotly.js (JupyterLab, Notebook 7, VS Code), offline, on first run. Never
+    ``notebook_connected``, which loads plotly.js from a CDN: offline it never draws, and online
+    the first figure may run before the library has loaded. ``$PLOTLY_RENDERER``, when set, wins.
+    """
+    chosen = os.environ.get("PLOTLY_RENDERER", "").strip()
+    if chosen:
+        return chosen
+    return "colab" if "google.colab" in sys.modules else "plotly_mimetype"
+
+
+def use_plotly_renderer() -> str:
+    """Make :func:`plotly_renderer` plotly's default renderer and add :data:`PLOTLY_TEMPLATE`.
+
+    Call it once before building figures (06's import cell does; :func:`plot_embeddings_3d` calls
+    it): a figure takes the default template when it is created. Returns the renderer's name.
+    """
+    name = plotly_renderer()
+    pio.renderers.default = name
+    templates = pio.templates.default.split("+") if pio.templates.default else []
+    if PLOTLY_TEMPLATE not in templates:
+        pio.templates.default = "+".join([*templates, PLOTLY_TEMPLATE])
+    return name
+
+
 def plot_embeddings_3d(
     points: np.ndarray,
     labels: Sequence,
@@ -286,6 +341,7 @@ def plot_embeddings_3d(
     ``names[label]`` is shown instead of the label when given (e.g. the speaker id of a class index).
     Rotate with the mouse; click a legend entry to hide a speaker.
     """
+    use_plotly_renderer()
     points = np.asarray(points)
     labels = np.asarray(labels)
     figure = go.Figure()
@@ -306,6 +362,7 @@ def plot_embeddings_3d(
         title=title,
         scene={"xaxis_title": "PC 1", "yaxis_title": "PC 2", "zaxis_title": "PC 3"},
         legend_title_text="speaker",
+        height=600,
     )
     return figure
 
