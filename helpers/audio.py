@@ -16,6 +16,8 @@ import soundfile as sf
 import torch
 import torchaudio
 
+from .paths import download_command
+
 SAMPLE_RATE = 16_000
 """The rate every waveform in the course is brought to (Hz): the rate of the dataset itself."""
 
@@ -44,7 +46,8 @@ class AudioInfo:
 def _fail(path: str | os.PathLike, problem: str) -> AudioError:
     return AudioError(
         f"{os.fspath(path)}: {problem}. Delete or replace this file "
-        "(re-running data_download.py restores the real dataset)."
+        f"(to restore a downloaded tier, delete its folder and run "
+        f"`{download_command('--tier', 'small')}`, or `--tier full`)."
     )
 
 

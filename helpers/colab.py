@@ -258,14 +258,16 @@ def get_data(tier: str, archive_dir: Path | None = None) -> Path:
     Path
         The complete data folder; ``AUDIO_COURSE_DATA_KIND`` and ``AUDIO_COURSE_DATA`` now say it.
     """
-    from .download import DownloadError, fetch_tier  # needs tqdm: installed by now
+    from .download import FALLBACK_ENV, DownloadError, fetch_tier  # needs tqdm: installed by now
 
+    os.environ.pop(FALLBACK_ENV, None)
     try:
         folder = fetch_tier(tier, archive_dir=archive_dir)
     except DownloadError as error:
         if tier == "synthetic":
             raise
         print(f"{error}\n{_WARNING}", flush=True)
+        os.environ[FALLBACK_ENV] = f"{tier}: {error.kind}"
         tier, folder = "synthetic", fetch_tier("synthetic")
     os.environ["AUDIO_COURSE_DATA_KIND"] = tier
     os.environ["AUDIO_COURSE_DATA"] = str(folder)
@@ -346,10 +348,12 @@ def _summary(folder: Path, drive_dir: Path | None, new_archives: set[str], secon
         where = f"downloaded once, kept in {drive_dir / 'archives'}"
     else:
         where = f"from {drive_dir / 'archives'}, nothing downloaded"
+    from .download import fallback_notice
+
     lines = [f"Ready in {seconds:.1f} s: data tier {tier!r} in {folder}", f"  archive: {where}"]
     if drive_dir is not None:
         lines.append(f"  checkpoints: {drive_dir / 'checkpoints'}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *filter(None, [fallback_notice()])])
 
 
 def _canonical(name: str) -> str:
@@ -360,5 +364,6 @@ _WARNING = f"""
 {"!" * 78}
 WARNING: downloading the data failed (see above).
 Falling back to a SMALL SYNTHETIC data set: every notebook runs, but the results say
-nothing about real speakers. Run the setup cell again to retry the download.
+nothing about real speakers. Running the setup cell again does NOT retry a source that
+failed in this runtime (it would fail the same way); the note at the end says how to.
 {"!" * 78}"""

@@ -26,7 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .audio import AudioError, audio_info
-from .paths import MANIFEST_NAME, atomic_write_text, is_audio_file
+from .paths import MANIFEST_NAME, atomic_write_text, download_command, is_audio_file
 
 _NAME_PATTERN = re.compile(r"^(?P<speaker>[^-]+)-(?P<chapter>[^-]+)-(?P<utt>.+)$")
 
@@ -78,8 +78,8 @@ def find_audio_files(root: str | os.PathLike) -> list[Path]:
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(
-            f"No dataset folder at {root}. Download the data with `python data_download.py` "
-            "(or make a synthetic one with `python data_download.py --synthetic`)."
+            f"No dataset folder at {root}. Download the data with `{download_command()}` "
+            f"(or make a synthetic one with `{download_command('--tier', 'synthetic')}`)."
         )
     files = []
     for pattern in ("*/*", "*/*/*"):
@@ -123,8 +123,8 @@ def load_manifest(
     if not files:
         raise FileNotFoundError(
             f"No audio files (.flac, .wav, .ogg) in {root}: expected {root}/<speaker>/<file>.flac. "
-            "Download the data with `python data_download.py` "
-            "(or `python data_download.py --synthetic` for a small synthetic corpus)."
+            f"Download the data with `{download_command()}` "
+            f"(or `{download_command('--tier', 'synthetic')}` for a small synthetic corpus)."
         )
     cache_path = root / MANIFEST_NAME
     cached: dict[str, dict] = {}
@@ -169,7 +169,8 @@ def load_manifest(
     if not utterances:
         raise FileNotFoundError(
             f"None of the {len(files)} audio files in {root} is readable (see the warning above). "
-            "Download the data again with `python data_download.py`."
+            f"Delete the folder and download the data again: `{download_command('--tier', 'small')}` "
+            "(or `--tier full`)."
         )
     return Manifest(root, utterances, skipped)
 

@@ -32,8 +32,17 @@ from .cache import FeatureCache
 from .checkpoints import checkpoint_dir, find_checkpoint, load_checkpoint, save_checkpoint
 from .corpus import Manifest, Utterance, load_manifest, speaker_to_index, split_utterances
 from .dataset import SpeakerDataset, make_loader
+from .download import fallback_notice
 from .features import AudioFeature
-from .paths import FULL_DATA, REPO_ROOT, SMALL_DATA, SYNTHETIC_DATA, SYNTHETIC_TINY, is_complete
+from .paths import (
+    FULL_DATA,
+    REPO_ROOT,
+    SMALL_DATA,
+    SYNTHETIC_DATA,
+    SYNTHETIC_TINY,
+    download_command,
+    is_complete,
+)
 from .synthetic import make_synthetic_corpus
 from .training import History, get_device
 
@@ -123,6 +132,8 @@ def find_dataset(kind: str | None = None, verbose: bool = True) -> Path:
         path = Path(os.environ["AUDIO_COURSE_DATA"]).expanduser()
         if verbose:
             print(f"Dataset: {path} (from $AUDIO_COURSE_DATA)")
+            if notice := fallback_notice():  # the setup cell fell back: say it here too
+                print(notice)
         return path
     kind = kind or os.environ.get("AUDIO_COURSE_DATA_KIND") or None
     kind = "full" if kind == "real" else kind
@@ -130,8 +141,8 @@ def find_dataset(kind: str | None = None, verbose: bool = True) -> Path:
         raise ValueError(f"the data tier must be one of {', '.join(DATA_KINDS)}, not {kind!r}")
     if kind in TIER_FOLDERS and not is_complete(TIER_FOLDERS[kind]):
         raise FileNotFoundError(
-            f"The {kind} tier is not in {TIER_FOLDERS[kind]}. Run `python data_download.py "
-            f"--tier {kind}` (in Colab: the setup cell, with data = {kind!r})."
+            f"The {kind} tier is not in {TIER_FOLDERS[kind]}. Run "
+            f"`{download_command('--tier', kind)}` (in Colab: the setup cell, with data = {kind!r})."
         )
     found = kind if kind in TIER_FOLDERS else None
     if kind is None and not QUICK:
@@ -156,7 +167,7 @@ def _synthetic(asked: bool, verbose: bool) -> Path:
         print(
             "*" * 78 + f"\n* Dataset: SYNTHETIC voices in {path} ({reason}).\n"
             "* Results here say nothing about real speech. For real speech, run\n"
-            "*     python data_download.py --tier small\n" + "*" * 78
+            f"*     {download_command('--tier', 'small')}\n" + "*" * 78
         )
     return path
 

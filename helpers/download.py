@@ -24,7 +24,6 @@ import hashlib
 import http.client
 import json
 import os
-import shlex
 import shutil
 import sys
 import tarfile
@@ -40,6 +39,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from tqdm.auto import tqdm
 
 from . import paths
+from .paths import download_command
 
 TIERS = ("small", "full", "synthetic")
 SOURCES = ("auto", "drive", "gcs", "openslr")  # of the full tier; auto tries them in this order
@@ -128,11 +128,29 @@ def tier_folder(tier: str) -> Path:
     return folders[tier]
 
 
-def download_command(*args: str) -> str:
-    """``python data_download.py ARGS`` as it runs from the current folder (``../`` or absolute)."""
-    script, cwd = paths.REPO_ROOT / "data_download.py", Path.cwd().resolve()
-    inside = cwd == paths.REPO_ROOT or paths.REPO_ROOT in cwd.parents
-    return shlex.join(["python", os.path.relpath(script, cwd) if inside else str(script), *args])
+FALLBACK_ENV = "AUDIO_COURSE_DATA_FALLBACK"
+"""Set by the Colab setup when a real tier could not be downloaded: ``"<tier>: <why>"``."""
+
+
+def fallback_notice() -> str | None:
+    """A short boxed note that the data is a synthetic stand-in for a failed download, or ``None``.
+
+    The setup cell prints it last and the first cell that uses the data (``find_dataset``) prints it
+    again, so the decision is seen even when the download error has scrolled away.
+    """
+    failed = os.environ.get(FALLBACK_ENV)
+    if not failed:
+        return None
+    tier, _, why = failed.partition(": ")
+    lines = [
+        f"The {tier} tier could not be downloaded ({why}):",
+        "these notebooks run on SYNTHETIC voices, and their results say nothing about real speech.",
+        f"To retry: !{download_command('--tier', tier, '--retry')}",
+        "then run the setup cell again.",
+    ]
+    width = max(map(len, lines))
+    rule = "+" + "-" * (width + 2) + "+"
+    return "\n".join([rule, *(f"| {line.ljust(width)} |" for line in lines), rule])
 
 
 def has_dataset(folder: str | os.PathLike) -> bool:

@@ -11,6 +11,7 @@ download or a half-generated corpus never looks whole (:func:`is_complete`).
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -74,3 +75,14 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def download_command(*args: str) -> str:
+    """``python data_download.py ARGS`` as it runs from the current folder (``../`` or absolute).
+
+    Every message that tells the user to download names the script by this, so the command works
+    from ``notebooks/`` and ``solutions/`` (where a notebook runs) as well as from the repository.
+    """
+    script, cwd = REPO_ROOT / "data_download.py", Path.cwd().resolve()
+    inside = cwd == REPO_ROOT or REPO_ROOT in cwd.parents
+    return shlex.join(["python", os.path.relpath(script, cwd) if inside else str(script), *args])

@@ -178,6 +178,40 @@ def test_get_data_falls_back_to_synthetic_loudly(
     assert "Could not reach www.openslr.org" in out and "SMALL SYNTHETIC" in out
     assert os.environ["AUDIO_COURSE_DATA_KIND"] == "synthetic"
     assert os.environ["AUDIO_COURSE_DATA"] == str(tmp_path / "synthetic")
+    assert "Run the setup cell again to retry" not in out, "re-running does not retry: say so"
+    assert "does NOT retry" in out
+
+
+def test_the_fallback_is_the_last_word_of_setup_and_repeated_where_the_data_is_used(
+    in_colab: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    import helpers.course as course
+
+    def fake_fetch_tier(tier: str, **kwargs) -> Path:
+        if tier != "synthetic":
+            raise download.DownloadError("Could not resolve www.openslr.org.", kind="dns")
+        (tmp_path / "synthetic").mkdir(exist_ok=True)
+        return tmp_path / "synthetic"
+
+    monkeypatch.setattr(download, "fetch_tier", fake_fetch_tier, raising=False)
+    monkeypatch.setattr(colab, "link_kit", lambda: None)
+    monkeypatch.delenv("AUDIO_COURSE_DATA_KIND", raising=False)
+    monkeypatch.delenv("AUDIO_COURSE_DATA", raising=False)
+    monkeypatch.delenv(download.FALLBACK_ENV, raising=False)
+    monkeypatch.chdir(download.paths.REPO_ROOT / "solutions")  # where a Colab notebook runs
+    colab.setup("small", drive=False)
+    out = capsys.readouterr().out.rstrip().splitlines()
+    box = out[-6:]  # the last thing the setup cell prints
+    assert box[0].startswith("+-") and box[-1].startswith("+-"), out[-8:]
+    assert "The small tier could not be downloaded (dns)" in box[1]
+    assert "!python ../data_download.py --tier small --retry" in "\n".join(box)
+    assert course.find_dataset() == tmp_path / "synthetic"
+    assert "\n".join(box) in capsys.readouterr().out, "the first cell using the data repeats it"
+    monkeypatch.setattr(download, "fetch_tier", lambda tier, **kwargs: tmp_path / tier)
+    colab.setup("small", drive=False)  # the download works now: no note any more
+    assert "could not be downloaded" not in capsys.readouterr().out
+    course.find_dataset()
+    assert "SYNTHETIC" not in capsys.readouterr().out
 
 
 def test_setup_in_colab_mounts_drive_from_the_environment_and_times_itself(
