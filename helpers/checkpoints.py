@@ -170,12 +170,12 @@ def find_checkpoint(
     Path or None
         The first fitting checkpoint, or ``None``.
     """
+    if speaker_to_index is not None:
+        expected["speaker_to_index"] = dict(speaker_to_index)
     for folder in dict.fromkeys([checkpoint_dir(), CHECKPOINT_DIR]):
         path = folder / name
         if not path.is_file():
             continue
-        if speaker_to_index is not None:
-            expected["speaker_to_index"] = dict(speaker_to_index)
         if not expected:
             return path
         saved = torch.load(path, map_location="cpu", weights_only=True)
