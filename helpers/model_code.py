@@ -25,6 +25,7 @@ from pathlib import Path
 from types import ModuleType
 
 from .checkpoints import checkpoint_dir
+from .paths import atomic_write_text
 
 __all__ = ["MODEL_CODE_FILE", "load_model_code", "model_code_path", "save_model_code", "source_of"]
 
@@ -108,9 +109,7 @@ def save_model_code(objects: Sequence[object], path: str | os.PathLike | None = 
     parts = [HEADER.format(when=when, names=", ".join(names))]
     parts += [source_of(obj).rstrip() + "\n" for obj in objects]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text("\n\n".join(parts), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, "\n\n".join(parts))
     module = _import(path)
     missing = [name for name in names if not hasattr(module, name)]
     if missing:

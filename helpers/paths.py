@@ -66,11 +66,11 @@ def mark_complete(folder: str | os.PathLike, text: str = "") -> Path:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file renamed into place: never half a file."""
+    """Write ``text`` as UTF-8 through a temporary file renamed into place: never half a file."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_text(text)
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
