@@ -255,6 +255,10 @@ class CNN1d(SpeakerModel):
         SpecAugment masks in training mode.
     stride : int
         Time stride of the first convolution.
+    aggregate : bool
+        Pool the outputs of *all* blocks, concatenated along channels, instead of the last one only
+        (ECAPA-TDNN's multi-layer feature aggregation): early blocks see short context, late ones
+        long context, and both describe a voice.
     """
 
     name = "cnn1d"
@@ -270,10 +274,13 @@ class CNN1d(SpeakerModel):
         dropout: float = 0.2,
         augment: bool = True,
         stride: int = 2,
+        aggregate: bool = False,
     ) -> None:
         super().__init__()
         self.config = dict(channels=channels, n_blocks=n_blocks, embedding_dim=embedding_dim)
         self.config.update(residual=residual, dropout=dropout, augment=augment, stride=stride)
+        self.config.update(aggregate=aggregate)
+        self.aggregate = aggregate
         self.config.update(n_features=n_features, n_classes=n_classes)
         self.embedding_dim = embedding_dim
         self.augment = SpecAugment() if augment else nn.Identity()
@@ -286,7 +293,7 @@ class CNN1d(SpeakerModel):
             *[Residual1d(channels, dilation=i + 1, residual=residual) for i in range(n_blocks)]
         )
         self.expand = nn.Sequential(
-            nn.Conv1d(channels, 2 * channels, 1, bias=False),
+            nn.Conv1d((n_blocks if aggregate else 1) * channels, 2 * channels, 1, bias=False),
             nn.BatchNorm1d(2 * channels),
             nn.ReLU(),
         )
@@ -297,8 +304,14 @@ class CNN1d(SpeakerModel):
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, n_features, frames)`` → ``(B, embedding_dim)``."""
-        x = self.expand(self.blocks(self.stem(self.augment(x))))  # (B, 2C, frames / stride)
-        return self.embedding(self.pool(x))
+        x = self.stem(self.augment(x))  # (B, C, frames / stride)
+        outputs = []
+        for block in self.blocks:
+            x = block(x)
+            outputs.append(x)
+        if self.aggregate:
+            x = torch.cat(outputs, dim=1)  # (B, n_blocks · C, frames / stride)
+        return self.embedding(self.pool(self.expand(x)))  # expand: (B, 2C, frames / stride)
 
 
 class CNN2d(SpeakerModel):

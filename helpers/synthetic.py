@@ -70,6 +70,10 @@ HARD_CORPUS = {
 ``python -m helpers.synthetic DEST --hard``): 48 speakers in families of 4 close voices, 24 files in
 6 sessions each, every session through its own room, device and noise (``channels="sessions"``)."""
 
+SESSIONS_FILE = "sessions.tsv"
+"""Written into a corpus with ``channels="sessions"``: one row per speaker and chapter, its device,
+RT60 (s, 0 for no room), SNR (dB) and noise kind, so that errors can be traced to the recording."""
+
 MARKER = ".complete"
 """File written last into a finished corpus; its presence means the corpus is whole."""
 
@@ -256,11 +260,11 @@ class Session:
 
 
 def draw_session(rng: np.random.Generator) -> Session:
-    """A random session: any device, a reverberant room (RT60 0.25–0.9 s) 60 % of the time, noise at
-    8–25 dB SNR, and the speaker's pitch (±3 %) and rate (±8 %) of the day."""
+    """A random session: any device, a small reverberant room (RT60 0.2–0.6 s) 60 % of the time, noise
+    at 8–25 dB SNR, and the speaker's pitch (±3 %) and rate (±8 %) of the day."""
     return Session(
         device=str(rng.choice(SESSION_DEVICES)),
-        rt60=float(rng.uniform(0.25, 0.9)) if rng.random() < 0.6 else 0.0,
+        rt60=float(rng.uniform(0.2, 0.6)) if rng.random() < 0.6 else 0.0,
         snr_db=float(rng.uniform(8.0, 25.0)),
         noise=str(rng.choice(NOISE_KINDS)),
         f0_drift=float(np.exp(rng.normal(0, 0.03))),
@@ -450,6 +454,7 @@ def make_synthetic_corpus(
     ids = sorted(rng.choice(np.arange(10, 9000), size=n_speakers, replace=False).tolist())
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+    sessions: list[tuple[int, int, Session]] = []
     try:
         bar = tqdm(
             total=n_speakers * files_per_speaker, desc="synthetic corpus", disable=not progress
@@ -461,6 +466,7 @@ def make_synthetic_corpus(
                 else (int(c), draw_session(rng), 0.0)
                 for c in rng.choice(np.arange(100, 9999), size=chapters_per_speaker, replace=False)
             ]
+            sessions += [(speaker, c, x) for c, x, _ in chapters if isinstance(x, Session)]
             for u in range(files_per_speaker):
                 chapter, channel, snr = chapters[u % chapters_per_speaker]
                 seconds = rng.uniform(min_seconds, max_seconds)
@@ -481,6 +487,12 @@ def make_synthetic_corpus(
                 sf.write(folder / name, audio, sample_rate, subtype="PCM_16", format="FLAC")
                 bar.update()
         bar.close()
+        if sessions:  # which room, device and noise recorded each chapter, for error analysis
+            (tmp / SESSIONS_FILE).write_text(
+                "speaker\tchapter\tdevice\trt60_s\tsnr_db\tnoise\n"
+                + "".join(f"{sp}\t{ch}\t{x.device}\t{x.rt60:.3f}\t{x.snr_db:.1f}\t{x.noise}\n"
+                          for sp, ch, x in sessions)
+            )  # fmt: skip
         n_files = n_speakers * files_per_speaker
         (tmp / MARKER).write_text(f"synthetic seed={seed} speakers={n_speakers} files={n_files}\n")
         if dest.exists():  # an earlier, incomplete corpus: replace it

@@ -160,6 +160,24 @@ def test_residual_option_changes_the_computation(name: str, n_features: int, opt
         assert not torch.allclose(with_skip(x), without(x), atol=1e-4)
 
 
+@pytest.mark.parametrize("aggregate", [False, True])
+def test_cnn1d_aggregate_pools_every_block_or_the_last(aggregate: bool) -> None:
+    """aggregate=True feeds the concatenated outputs of all blocks to the pooling (ECAPA's MFA)."""
+    model = make_model("cnn1d", 20, N_CLASSES, channels=8, n_blocks=3, aggregate=aggregate).eval()
+    seen: dict[str, list[torch.Tensor]] = {"blocks": [], "expand": []}
+    for block in model.blocks:
+        block.register_forward_hook(lambda m, i, out: seen["blocks"].append(out))
+    model.expand.register_forward_pre_hook(lambda m, i: seen["expand"].append(i[0]))
+    with torch.no_grad():
+        model(torch.randn(2, 20, 50))
+    expected = torch.cat(seen["blocks"], dim=1) if aggregate else seen["blocks"][-1]
+    assert torch.equal(seen["expand"][0], expected)
+    assert model.config["aggregate"] is aggregate
+    options = {k: v for k, v in model.config.items() if k not in ("n_features", "n_classes")}
+    rebuilt = make_model("cnn1d", 20, N_CLASSES, **options)  # as a checkpoint rebuilds it
+    assert rebuilt.expand[0].in_channels == (3 if aggregate else 1) * 8
+
+
 @pytest.mark.parametrize("name, pooled", [("dense", True), ("cnn1d", False), ("cnn2d", False)])
 def test_a_training_step_lowers_the_loss(name: str, pooled: bool) -> None:
     options = {} if name == "dense" else {"augment": False}

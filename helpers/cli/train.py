@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-fraction", type=float, default=0.3)
     p.add_argument("--split-by", choices=["file", "chapter"], default="file")
     p.add_argument("--no-residual", action="store_true", help="no skip connections")
+    p.add_argument(
+        "--aggregate", action="store_true", help="cnn1d: pool the outputs of all blocks (ECAPA)"
+    )
     p.add_argument("--no-augment", action="store_true", help="no SpecAugment masks")
     add_robustness_options(p)
     p.add_argument("--seed", type=int, default=0)
@@ -225,6 +228,8 @@ def build_model(args: argparse.Namespace, data: RunData) -> nn.Module:
     options: dict = {"head": args.head}
     if args.head == "aam":
         options.update(margin=args.margin, scale=args.scale)
+    if args.aggregate and args.model == "cnn1d":
+        options["aggregate"] = True
     if args.no_residual:
         options["residual"] = False
     if args.no_augment and args.model != "dense":
