@@ -43,12 +43,13 @@ def test_cli_default_model_json_and_checkpoint(corpus6: Path, tmp_path: Path) ->
     assert result["val_utterance_accuracy"] >= 3 * chance, result
     assert 0 < result["macro_f1"] <= 1
     assert result["model"] == "cnn1d" and result["feature"] == "mfcc"  # the defaults
+    assert result["augment"] == "reverb,noise,eq" and result["head"] == "aam"
     assert any("utterance" in line for line in lines[:-1])  # the human-readable table came first
     # the checkpoint rebuilds the model and its feature, and agrees with the reported figures
     model = load_checkpoint(result["checkpoint"])
     assert sum(p.numel() for p in model.parameters()) == result["parameters"]
     feature = feature_from_checkpoint(model)
-    assert feature.n_bins == 80 and model.checkpoint["feature"]["kind"] == "mfcc"
+    assert feature.n_bins == 40 and model.checkpoint["feature"]["kind"] == "mfcc"
     assert len(model.checkpoint["speaker_to_index"]) == 6
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["val_utterance_accuracy"] == result["val_utterance_accuracy"]

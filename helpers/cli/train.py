@@ -6,24 +6,25 @@
     python -m helpers.cli.train --data train-dataset --max-minutes 15 # fit a time-limited session
     python -m helpers.cli.train --data DIR --model dense --feature mfcc_pooled --epochs 20 --json
 
-The defaults — a 1-D CNN with statistics pooling (``cnn1d``) on 80 MFCCs of 3-s crops, SpecAugment,
-label smoothing 0.1, AdamW with a one-cycle schedule — are the recommended model. With
+The defaults — a 1-D CNN with statistics pooling (``cnn1d``) on 40 MFCCs of 4-s crops, room, noise
+and device augmentation of the waveforms (``--augment reverb,noise,eq``), SpecAugment, an
+additive-angular-margin head (``--head aam``), label smoothing 0.1, batches of 32, AdamW with a
+one-cycle schedule — are the recommended model (``helpers.course.RECOMMENDED``). With
 ``--max-minutes`` the schedule is shrunk to the epochs that fit the budget, so the learning rate still
 anneals, and the best epoch is kept. On a GPU the waveforms are batched and the features computed on
 the GPU; on a CPU each item's features are computed in the Dataset, unless waveform augmentation is
-on (``--augment reverb,noise,eq``, see ``helpers.augment``): it changes the training waveforms, so
-the features are then computed per batch after it.
+on (the default, see ``helpers.augment``; ``--augment none`` turns it off): it changes the training
+waveforms, so the features are then computed per batch after it.
 
 Robustness and verification (issue 11)::
 
-    python -m helpers.cli.train --data DIR --split-by chapter --holdout-speakers 16 \
-        --augment reverb,noise,eq --head aam
+    python -m helpers.cli.train --data DIR --split-by chapter --holdout-speakers 24
 
 ``--split-by chapter`` validates on recording sessions never seen for each speaker;
 ``--holdout-speakers N`` keeps N speakers out of training altogether and reports, besides accuracy,
 the equal error rate and the minimum detection cost (p_target = 0.01) of cosine scores between every
-pair of their utterances; ``--head aam`` trains an additive-angular-margin head (``--margin``,
-``--scale``) instead of the plain softmax.
+pair of their utterances; ``--head aam`` (the default) trains an additive-angular-margin head
+(``--margin``, ``--scale``), ``--head softmax`` the plain softmax.
 
 Output: progress on stderr, a summary table on stdout, and in ``--out`` the best checkpoint
 (``best.pt``, see ``helpers.training.save_checkpoint``), ``history.json`` and ``metrics.json``. With
