@@ -43,7 +43,7 @@ def test_the_cli_takes_the_gpu_branch_on_a_cpu_when_switched(corpus6: Path, tmp_
     assert "2 loader workers" in text
     assert result["val_utterance_accuracy"] >= 3 / 6, result  # 3x chance, 6 speakers
     model = load_checkpoint(result["checkpoint"])  # the batch transform was saved as the feature
-    assert feature_from_checkpoint(model).n_bins == 80
+    assert feature_from_checkpoint(model).n_bins == course.RECOMMENDED["n_mfcc"]
 
 
 def test_the_cli_keeps_features_per_item_on_a_cpu_by_default(corpus6: Path, tmp_path: Path) -> None:
