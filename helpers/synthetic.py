@@ -378,6 +378,17 @@ def record(
     return out.astype(np.float32)
 
 
+def _write_sessions(path: Path, sessions: list[tuple[int, int, Session]]) -> None:
+    """Write ``sessions.tsv``: which device, room and noise recorded each (speaker, chapter)."""
+    if not sessions:
+        return
+    rows = [
+        f"{sp}\t{ch}\t{x.device}\t{x.rt60:.3f}\t{x.snr_db:.1f}\t{x.noise}\n"
+        for sp, ch, x in sessions
+    ]
+    path.write_text("speaker\tchapter\tdevice\trt60_s\tsnr_db\tnoise\n" + "".join(rows))
+
+
 def make_synthetic_corpus(
     dest: str | os.PathLike,
     n_speakers: int = 8,
@@ -488,12 +499,7 @@ def make_synthetic_corpus(
                 sf.write(folder / name, audio, sample_rate, subtype="PCM_16", format="FLAC")
                 bar.update()
         bar.close()
-        if sessions:  # which room, device and noise recorded each chapter, for error analysis
-            (tmp / SESSIONS_FILE).write_text(
-                "speaker\tchapter\tdevice\trt60_s\tsnr_db\tnoise\n"
-                + "".join(f"{sp}\t{ch}\t{x.device}\t{x.rt60:.3f}\t{x.snr_db:.1f}\t{x.noise}\n"
-                          for sp, ch, x in sessions)
-            )  # fmt: skip
+        _write_sessions(tmp / SESSIONS_FILE, sessions)
         n_files = n_speakers * files_per_speaker
         (tmp / MARKER).write_text(f"synthetic seed={seed} speakers={n_speakers} files={n_files}\n")
         if dest.exists():  # an earlier, incomplete corpus: replace it
