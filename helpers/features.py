@@ -213,8 +213,8 @@ class MFCC(AudioFeature):
         larger ``n_fft`` such as 1024, else many mel bands hold no FFT bin at all: 43 of 256 are empty
         with ``n_fft=400``, 1 with 1024 (torchaudio warns about it; an empty band gives a constant
         coefficient), none with 2048.)
-    n_mels : int
-        Mel bands. 80 is the usual choice for 16-kHz speech.
+    n_mels : int, optional
+        Mel bands. Default 80, the usual choice for 16-kHz speech, or ``n_mfcc`` if that is more.
     n_fft, hop_length : int
         As for ``LogSpectrogram`` (samples).
     pooled, normalize : bool
@@ -233,13 +233,14 @@ class MFCC(AudioFeature):
         self,
         sample_rate: int = SAMPLE_RATE,
         n_mfcc: int = 40,
-        n_mels: int = 80,
+        n_mels: int | None = None,
         n_fft: int = 400,
         hop_length: int = 160,
         pooled: bool = False,
         normalize: bool = True,
     ) -> None:
         super().__init__(pooled, normalize)
+        n_mels = max(80, n_mfcc) if n_mels is None else n_mels
         if n_mfcc > n_mels:
             raise ValueError(f"n_mfcc={n_mfcc} cannot exceed n_mels={n_mels}")
         self.n_bins, self.hop_length = n_mfcc, hop_length

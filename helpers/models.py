@@ -16,7 +16,7 @@ All three follow one convention (checked by ``helpers.checks.classifier``):
   which the last ``Linear`` turns into logits;
 * convolutional models pool over time before the head, so any clip length works.
 
-``CNN1d`` is the recommended model (``make_model("cnn1d", ...)`` on 80 MFCCs): dilated residual 1-D
+``CNN1d`` is the recommended model (``make_model("cnn1d", ...)`` on 40 MFCCs): dilated residual 1-D
 convolutions see ~0.5 s of context per output frame, *statistics pooling* (mean and standard deviation
 over time, as in x-vectors) summarises a clip of any length, and SpecAugment-style masks regularise it.
 """
@@ -305,12 +305,14 @@ class CNN1d(SpeakerModel):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, n_features, frames)`` → ``(B, embedding_dim)``."""
         x = self.stem(self.augment(x))  # (B, C, frames / stride)
-        outputs = []
-        for block in self.blocks:
-            x = block(x)
-            outputs.append(x)
-        if self.aggregate:
+        if self.aggregate:  # ECAPA: the outputs of every block, stacked along the channels
+            outputs = []
+            for block in self.blocks:
+                x = block(x)
+                outputs.append(x)
             x = torch.cat(outputs, dim=1)  # (B, n_blocks · C, frames / stride)
+        else:
+            x = self.blocks(x)
         return self.embedding(self.pool(self.expand(x)))  # expand: (B, 2C, frames / stride)
 
 

@@ -180,6 +180,12 @@ def test_bad_arguments() -> None:
         make_feature("mfcc", n_mfcc=100, n_mels=80)
 
 
+def test_mel_bands_default_to_80_or_n_mfcc_if_more() -> None:
+    assert "n_mels=80," in repr(make_feature("mfcc", n_mfcc=40))
+    assert "n_mels=128," in repr(make_feature("mfcc", n_mfcc=128))
+    assert make_feature("mfcc", n_mfcc=128)(torch.zeros(16_000)).shape[0] == 128
+
+
 def test_repr_shows_the_settings() -> None:
     assert "n_mfcc=40" in repr(make_feature("mfcc"))
     assert "pooled=True" in repr(make_feature("spectrogram_pooled"))

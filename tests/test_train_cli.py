@@ -107,9 +107,11 @@ def test_cli_rejects_incompatible_model_and_feature(
         (["--epochs", "0"], "at least 1"),
         (["--max-minutes", "-1"], "positive"),
         (["--val-fraction", "1.5"], "between 0 and 1"),
+        (["--model", "cnn2d", "--aggregate"], "only cnn1d pools"),
+        (["--model", "dense", "--feature", "mfcc_pooled", "--no-augment"], "no SpecAugment"),
     ],
 )
-def test_cli_rejects_nonsense_numbers(
+def test_cli_rejects_nonsense_options(
     corpus6: Path, capsys, options: list[str], message: str
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:

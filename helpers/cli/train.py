@@ -190,7 +190,7 @@ def prepare_data(args: argparse.Namespace, device: torch.device) -> RunData:
         raise SystemExit("no validation files: every speaker needs at least 2 files")
     options = {}
     if args.feature.startswith("mfcc"):
-        options = {"n_mfcc": args.n_mfcc, "n_mels": max(80, args.n_mfcc)}
+        options = {"n_mfcc": args.n_mfcc}
     feature = make_feature(args.feature, **options)
     # The GPU path (waveform items, features per batch on the device, 2 loader workers) on CUDA;
     # AUDIO_COURSE_FEATURES_ON_DEVICE=1 takes it on a CPU too, so that CI runs it. Waveform
@@ -229,11 +229,11 @@ def build_model(args: argparse.Namespace, data: RunData) -> nn.Module:
     options: dict = {"head": args.head}
     if args.head == "aam":
         options.update(margin=args.margin, scale=args.scale)
-    if args.aggregate and args.model == "cnn1d":
+    if args.aggregate:
         options["aggregate"] = True
     if args.no_residual:
         options["residual"] = False
-    if args.no_augment and args.model != "dense":
+    if args.no_augment:
         options["augment"] = False
     return make_model(args.model, data.feature.n_bins, len(data.labels), seed=args.seed, **options)
 
@@ -403,6 +403,12 @@ def main(argv: list[str] | None = None) -> int:
         check_compatible(args.model, args.feature)
     except ValueError as error:
         parser.error(str(error))
+    if args.aggregate and args.model != "cnn1d":
+        parser.error(f"--aggregate: only cnn1d pools the outputs of its blocks, not {args.model}")
+    if args.no_augment and args.model == "dense":
+        parser.error(
+            "--no-augment: dense has no SpecAugment masks (its features have no time axis)"
+        )
     if args.epochs < 1 or args.batch_size < 1:
         parser.error("--epochs and --batch-size must be at least 1")
     if args.max_minutes is not None and args.max_minutes <= 0:
