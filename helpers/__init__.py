@@ -11,7 +11,7 @@ module           its one concern                                                
 ``augment``      waveform-batch augmentation: room reverb, noise at an SNR, band-limit/EQ, speed    05, 07
 ``corpus``       utterances, the manifest, ``speaker_to_index``, the seeded split, held-out speakers 03
 ``cache``        ``FeatureCache``: features or waveforms decoded once into a memory map             03
-``dataset``      ``SpeakerDataset`` (crops), ``UtteranceCrops``, ``make_loader``                    03
+``dataset``      ``SpeakerDataset`` (crops), ``UtteranceCrops``, ``WholeUtterances``, ``make_loader`` 03
 ``models``       dense, 1-D CNN and 2-D CNN speaker classifiers, ``count_parameters``               04
 ``checkpoints``  saving a model with what rebuilds it; loading it back                              05–07
 ``model_code``   your model classes of 04 written to a file next to the checkpoints, for 05     04, 05

@@ -193,6 +193,36 @@ class SpeakerDataset(Dataset):
         )
         return self.feature(crops) if self.feature is not None else crops
 
+    def whole_utterance(self, index: int) -> torch.Tensor:
+        """The whole file as one item, for utterance-level embeddings.
+
+        Returns
+        -------
+        torch.Tensor
+            The features of the file, ``(n_bins, frames)`` for all its frames (``(n_bins,)`` if
+            pooled), or its waveform ``(samples,)`` if ``feature`` is ``None``; never padded.
+        """
+        utterance = self.utterances[index]
+        if self.cache is not None:
+            x = self.cache.crop(utterance, 0.0, utterance.seconds)
+            return self._feature_after_cache(x) if self._feature_after_cache is not None else x
+        waveform = load_audio(self.root / utterance.path, self.sample_rate)
+        return self.feature(waveform) if self.feature is not None else waveform
+
+
+class WholeUtterances(Dataset):
+    """Item ``i``: ``(dataset.whole_utterance(i), label)``; load with ``batch_size=None`` (lengths differ)."""
+
+    def __init__(self, dataset: SpeakerDataset) -> None:
+        self.dataset = dataset
+        self.labels = dataset.labels()
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return self.dataset.whole_utterance(index), self.labels[index]
+
 
 class UtteranceCrops(Dataset):
     """Item ``i``: ``(dataset.utterance_crops(i), label)``, so a DataLoader can prepare them in workers.

@@ -21,7 +21,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from .checkpoints import load_checkpoint
-from .dataset import UtteranceCrops
+from .dataset import WholeUtterances
 from .training import get_device, to_device
 
 
@@ -66,7 +66,6 @@ def extract_embeddings(
     batch_transform: nn.Module | None = None,
     device: str | torch.device | None = None,
     utterance_level: bool = True,
-    max_crops: int = 10,
     batch_size: int = 64,
     num_workers: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -83,10 +82,12 @@ def extract_embeddings(
     device : str, torch.device or None
         ``None``: ``get_device()``.
     utterance_level : bool
-        ``True``: the mean of the embeddings of ``utterance_crops`` (the whole file); ``False``: the
-        embedding of the dataset's crop.
-    max_crops, batch_size, num_workers : int
-        As for ``training.evaluate``.
+        ``True``: the embedding of the whole file, in one pass (statistics pooling takes any length,
+        and the x-vector and ECAPA recipes score whole utterances this way); ``False``: the embedding
+        of the dataset's crop.
+    batch_size, num_workers : int
+        Crops per batch (``utterance_level=False``; whole files go one at a time, their lengths
+        differ) and DataLoader workers.
 
     Returns
     -------
@@ -100,15 +101,9 @@ def extract_embeddings(
     embed = _embed_fn(model)
     out = []
     if utterance_level:
-        loader = DataLoader(
-            UtteranceCrops(dataset, max_crops),
-            batch_size=max(1, batch_size // 4),
-            num_workers=num_workers,
-            collate_fn=list,
-        )
-        for batch in loader:
-            emb = embed(to_device(torch.cat([c for c, _ in batch]), device, batch_transform))
-            out += [piece.mean(0) for piece in emb.float().cpu().split([len(c) for c, _ in batch])]
+        loader = DataLoader(WholeUtterances(dataset), batch_size=None, num_workers=num_workers)
+        for x, _ in loader:
+            out.append(embed(to_device(x.unsqueeze(0), device, batch_transform))[0].float().cpu())
         embeddings = torch.stack(out)
     else:
         for x, _ in DataLoader(dataset, batch_size=batch_size, num_workers=num_workers):

@@ -26,7 +26,7 @@ import torch
 import torchaudio.functional as AF
 from torch import nn
 
-from .audio import SAMPLE_RATE, fit_length
+from .audio import SAMPLE_RATE
 
 RECORD_JS = """
 async function recordClip(milliseconds) {
@@ -109,37 +109,19 @@ def record_clip(
     return waveform
 
 
-def clip_crops(
-    waveform: torch.Tensor, crop_seconds: float = 3.0, max_crops: int = 10
-) -> torch.Tensor:
-    """Crops covering a clip, as ``SpeakerDataset.utterance_crops`` cuts a file: ``(n, samples)``.
-
-    ``ceil(duration / crop_seconds)`` crops (at most ``max_crops``) of ``crop_seconds`` at
-    ``SAMPLE_RATE``, evenly spread from the start to the end; a short clip is zero-padded.
-    """
-    crop = round(crop_seconds * SAMPLE_RATE)
-    n_crops = min(max_crops, max(1, int(np.ceil(waveform.shape[-1] / crop))))
-    room = max(0, waveform.shape[-1] - crop)
-    positions = np.linspace(0.0, 1.0, n_crops) if n_crops > 1 else [0.5]
-    return torch.stack([fit_length(waveform[round(p * room) :], crop) for p in positions])
-
-
 @torch.no_grad()
 def embed_clip(
     model: nn.Module,
     feature: nn.Module,
     waveform: torch.Tensor,
-    crop_seconds: float = 3.0,
     device: str | torch.device = "cpu",
 ) -> torch.Tensor:
-    """The unit-length embedding of a clip: the mean of its crops' embeddings, normalised.
+    """The unit-length embedding of a clip ``(samples,)`` at ``SAMPLE_RATE``: ``(embedding_dim,)``.
 
-    The same recipe as ``embeddings.extract_embeddings`` (utterance level), for a waveform
-    ``(samples,)`` at ``SAMPLE_RATE`` instead of a dataset file. Returns ``(embedding_dim,)``.
+    The whole clip in one pass, as ``embeddings.extract_embeddings`` embeds a dataset file.
     """
     model.to(device).eval()
-    crops = feature.to(device)(clip_crops(waveform, crop_seconds).to(device))
-    embedding = model.embed(crops).float().mean(0).cpu()
+    embedding = model.embed(feature.to(device).eval()(waveform[None].to(device)))[0].float().cpu()
     return embedding / embedding.norm().clamp(min=1e-12)
 
 
@@ -149,13 +131,12 @@ def verify_clip(
     enrolled: torch.Tensor,
     waveform: torch.Tensor,
     threshold: float,
-    crop_seconds: float = 3.0,
     device: str | torch.device = "cpu",
 ) -> tuple[float, bool]:
     """Cosine score of a clip against an enrolled embedding, and whether it reaches ``threshold``.
 
     ``enrolled`` is ``embed_clip`` of the enrolment clip (or the mean of several of them).
     """
-    embedding = embed_clip(model, feature, waveform, crop_seconds, device)
+    embedding = embed_clip(model, feature, waveform, device)
     score = float(torch.nn.functional.cosine_similarity(embedding, enrolled.float(), dim=0))
     return score, score >= threshold

@@ -53,6 +53,9 @@ def test_waveform_cache_equals_decoded_crops(manifest: Manifest, tmp_path: Path)
                 assert torch.equal(a, b)  # 16-bit files: int16 holds their samples exactly
     index = manifest.utterances.index(max(manifest.utterances, key=lambda u: u.frames))
     assert torch.equal(cached.utterance_crops(index), decoded.utterance_crops(index))
+    whole = cached.whole_utterance(index)  # every sample of the file, none padded
+    assert whole.shape == (manifest.utterances[index].frames,)
+    assert torch.equal(whole, decoded.whole_utterance(index))
 
 
 def test_waveform_cache_quantises_other_sources_to_int16(tmp_path: Path, write_audio) -> None:
@@ -94,6 +97,15 @@ def test_feature_cache_matches_decoded_features(
         torch.testing.assert_close(
             pooled_cache.crop(u, position, 3.0), pooled(waveform), rtol=5e-3, atol=0.1
         )
+    labels = speaker_to_index(utterances)
+    cached = SpeakerDataset(utterances, labels, manifest.root, raw, cache=cache)
+    decoded = SpeakerDataset(utterances, labels, manifest.root, raw)
+    whole = cached.whole_utterance(0)  # all the file's frames
+    assert (
+        whole.shape
+        == decoded.whole_utterance(0).shape
+        == (raw.n_bins, raw.frames(utterances[0].frames))
+    )
 
 
 def test_feature_cache_pads_short_clips_with_silence(manifest: Manifest, tmp_path: Path) -> None:
@@ -201,6 +213,7 @@ def test_dataset_checks_the_cache_feature(manifest: Manifest, tmp_path: Path) ->
     for i in (0, 9):
         torch.testing.assert_close(through_wave_cache[i][0], decoded[i][0])
     assert through_wave_cache.utterance_crops(3).shape[1:] == (40, 301)
+    torch.testing.assert_close(through_wave_cache.whole_utterance(3), decoded.whole_utterance(3))
     with pytest.raises(ValueError, match="sample rate"):
         SpeakerDataset(
             manifest.utterances, labels, manifest.root, cache=wave_cache, sample_rate=8_000

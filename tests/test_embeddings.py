@@ -198,11 +198,13 @@ def test_embeddings_from_the_checkpoint_match_the_trained_model(unseen_setup) ->
     model, checkpoint, unseen_set = unseen_setup
     embedder = load_embedding_model(checkpoint)
     assert isinstance(embedder, EmbeddingModel) and not embedder.train().training  # stays in eval
-    emb, labels = extract_embeddings(embedder, unseen_set, device="cpu", max_crops=3)
+    emb, labels = extract_embeddings(embedder, unseen_set, device="cpu")
     assert emb.shape == (len(unseen_set), 32) and labels.tolist() == unseen_set.labels()
-    # utterance level: the mean embedding of the crops covering the file
+    # utterance level: the whole file in one pass, every frame of it (the crops are 1.5 s)
+    whole = unseen_set.whole_utterance(0)
+    assert whole.shape[-1] == unseen_set.feature.frames(unseen_set.utterances[0].frames)
     with torch.no_grad():
-        expected = model.eval().embed(unseen_set.utterance_crops(0, max_crops=3)).mean(0)
+        expected = model.eval().embed(whole[None])[0]
     assert np.allclose(emb[0], expected.numpy(), atol=1e-5)
     crop_emb, _ = extract_embeddings(model, unseen_set, device="cpu", utterance_level=False)
     with torch.no_grad():

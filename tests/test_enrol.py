@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from helpers.audio import SAMPLE_RATE
-from helpers.enrol import RECORD_JS, clip_crops, colab_bridge, embed_clip, record_clip, verify_clip
+from helpers.enrol import RECORD_JS, colab_bridge, embed_clip, record_clip, verify_clip
 from helpers.features import make_feature
 from helpers.models import make_model
 
@@ -77,15 +77,6 @@ def test_record_clip_refused_microphone() -> None:
         record_clip(1.0, bridge=FakeBridge(samples=0))
 
 
-def test_clip_crops_cover_the_clip() -> None:
-    clip = torch.arange(int(7.5 * SAMPLE_RATE), dtype=torch.float32)
-    crops = clip_crops(clip, crop_seconds=3.0)
-    assert crops.shape == (3, 3 * SAMPLE_RATE)
-    assert crops[0, 0] == 0 and crops[-1, -1] == clip[-1]  # from the first sample to the last
-    short = clip_crops(torch.ones(SAMPLE_RATE), crop_seconds=3.0)
-    assert short.shape == (1, 3 * SAMPLE_RATE) and short[0, SAMPLE_RATE:].abs().sum() == 0
-
-
 def tone(freq: float, seconds: float = 2.0, seed: int = 0) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     t = torch.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
@@ -96,14 +87,17 @@ def tone(freq: float, seconds: float = 2.0, seed: int = 0) -> torch.Tensor:
 def test_enrol_and_verify() -> None:
     feature = make_feature("mfcc", n_mfcc=20, n_mels=40)
     model = make_model("cnn1d", 20, 4, seed=0, channels=16)
-    enrolled = embed_clip(model, feature, tone(120.0), crop_seconds=1.0)
+    enrolled = embed_clip(model, feature, tone(120.0, seconds=5.0))
     assert enrolled.shape == (model.embedding_dim,)
     assert enrolled.norm() == pytest.approx(1.0)
-    same_clip, accepted = verify_clip(model, feature, enrolled, tone(120.0), 0.99, crop_seconds=1.0)
+    with torch.no_grad():  # the whole clip in one pass, not its first seconds
+        whole = model.eval().embed(feature(tone(120.0, seconds=5.0))[None])[0]
+        first = model.embed(feature(tone(120.0, seconds=5.0)[: 2 * SAMPLE_RATE])[None])[0]
+    assert torch.allclose(enrolled, whole / whole.norm(), atol=1e-5)
+    assert not torch.allclose(enrolled, first / first.norm(), atol=1e-3)
+    same_clip, accepted = verify_clip(model, feature, enrolled, tone(120.0, seconds=5.0), 0.99)
     assert same_clip == pytest.approx(1.0, abs=1e-5) and accepted  # the enrolment clip itself
-    other, _ = verify_clip(model, feature, enrolled, tone(300.0, seed=1), 0.99, crop_seconds=1.0)
+    other, _ = verify_clip(model, feature, enrolled, tone(300.0, seed=1), 0.99)
     assert other < same_clip
-    score, accepted = verify_clip(
-        model, feature, 3 * enrolled, tone(300.0, seed=1), other + 1e-3, 1.0
-    )
+    score, accepted = verify_clip(model, feature, 3 * enrolled, tone(300.0, seed=1), other + 1e-3)
     assert score == pytest.approx(other, abs=1e-6) and not accepted  # a cosine: scale-free

@@ -273,7 +273,7 @@ def train(
 def verify(model: nn.Module, data: RunData, device: torch.device) -> dict:
     """EER and minDCF (p_target 0.01) of cosine scores between every pair of held-out utterances.
 
-    One embedding per utterance (the mean over crops covering it); ``{}`` without held-out speakers.
+    One embedding per utterance (the whole file in one pass); ``{}`` without held-out speakers.
     """
     if not data.unseen:
         return {}
