@@ -90,7 +90,7 @@ RECOMMENDED = {
     "batch_size": 32,
     "lr": 3e-3,
     "label_smoothing": 0.1,
-    "crop_seconds": 4.0,
+    "crop_seconds": 3.0,
     "augment": "reverb,noise,eq",
     "augment_p": 0.5,
     "head": "aam",
@@ -99,7 +99,7 @@ RECOMMENDED = {
 }
 """The recommended configuration: what ``python -m helpers.cli.train --data DIR`` trains. Chosen by
 measurement on the harder corpus (README, "On the harder corpus"): waveform augmentation (room, noise,
-device), the additive-angular-margin head, 40 MFCCs, 4-s crops, batches of 32."""
+device), the additive-angular-margin head, 40 MFCCs, 3-s crops, batches of 32."""
 
 
 def quick(full: int | float, fast: int | float) -> int | float:

@@ -6,7 +6,7 @@
     python -m helpers.cli.train --data train-dataset --max-minutes 15 # fit a time-limited session
     python -m helpers.cli.train --data DIR --model dense --feature mfcc_pooled --epochs 20 --json
 
-The defaults — a 1-D CNN with statistics pooling (``cnn1d``) on 40 MFCCs of 4-s crops, room, noise
+The defaults — a 1-D CNN with statistics pooling (``cnn1d``) on 40 MFCCs of 3-s crops, room, noise
 and device augmentation of the waveforms (``--augment reverb,noise,eq``), SpecAugment, an
 additive-angular-margin head (``--head aam``), label smoothing 0.1, batches of 32, AdamW with a
 one-cycle schedule — are the recommended model (``helpers.course.RECOMMENDED``). With
