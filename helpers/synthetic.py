@@ -27,6 +27,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import shutil
 import tempfile
@@ -511,6 +512,23 @@ def make_synthetic_corpus(
     return dest
 
 
+CLI_OPTIONS = [  # flag, option of make_synthetic_corpus, type, meaning
+    ("--speakers", "n_speakers", int, "speakers"),
+    ("--files", "files_per_speaker", int, "files per speaker"),
+    ("--min-seconds", "min_seconds", float, "shortest file (s)"),
+    ("--max-seconds", "max_seconds", float, "longest file (s)"),
+    ("--chapters", "chapters_per_speaker", int, "chapters (recording sessions) per speaker"),
+    (
+        "--channels",
+        "channels",
+        str,
+        "mic: one microphone per chapter; sessions: room, device, noise",
+    ),
+    ("--family-size", "family_size", int, "voices per family of close voices"),
+    ("--voice-spread", "voice_spread", float, "spread of a family's voices, < 1 closer"),
+]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: ``python -m helpers.synthetic DEST [options]``.
 
@@ -519,47 +537,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dest", type=Path)
     parser.add_argument("--hard", action="store_true", help="the harder corpus (HARD_CORPUS)")
-    parser.add_argument(
-        "--speakers", type=int, help=f"default 8 (--hard: {HARD_CORPUS['n_speakers']})"
-    )
-    parser.add_argument(
-        "--files",
-        type=int,
-        help=f"files per speaker, default 8 (--hard: {HARD_CORPUS['files_per_speaker']})",
-    )
-    parser.add_argument(
-        "--min-seconds", type=float, help=f"default 2 (--hard: {HARD_CORPUS['min_seconds']:g})"
-    )
-    parser.add_argument(
-        "--max-seconds", type=float, help=f"default 6 (--hard: {HARD_CORPUS['max_seconds']:g})"
-    )
-    parser.add_argument(
-        "--chapters",
-        type=int,
-        help=f"chapters per speaker, default 2 (--hard: {HARD_CORPUS['chapters_per_speaker']})",
-    )
-    parser.add_argument(
-        "--channels", choices=["mic", "sessions"], help="default mic (--hard: sessions)"
-    )
-    parser.add_argument(
-        "--family-size",
-        type=int,
-        help=f"voices per family, default 3 (--hard: {HARD_CORPUS['family_size']})",
-    )
-    parser.add_argument("--voice-spread", type=float, help="default 1.0")
+    defaults = inspect.signature(make_synthetic_corpus).parameters
+    for flag, name, kind, what in CLI_OPTIONS:
+        hard = f"; --hard: {HARD_CORPUS[name]}" if name in HARD_CORPUS else ""
+        parser.add_argument(
+            flag,
+            dest=name,
+            type=kind,
+            choices=["mic", "sessions"] if name == "channels" else None,
+            help=f"{what} (default {defaults[name].default}{hard})",
+        )
     parser.add_argument("--layout", choices=["flat", "librispeech"], default="flat")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    given = {
-        "n_speakers": args.speakers,
-        "files_per_speaker": args.files,
-        "min_seconds": args.min_seconds,
-        "max_seconds": args.max_seconds,
-        "chapters_per_speaker": args.chapters,
-        "channels": args.channels,
-        "family_size": args.family_size,
-        "voice_spread": args.voice_spread,
-    }
+    given = {name: getattr(args, name) for _, name, _, _ in CLI_OPTIONS}
     options = dict(HARD_CORPUS) if args.hard else {}
     options.update({k: v for k, v in given.items() if v is not None})
     path = make_synthetic_corpus(args.dest, seed=args.seed, layout=args.layout, **options)
