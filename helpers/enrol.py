@@ -121,7 +121,8 @@ def embed_clip(
     The whole clip in one pass, as ``embeddings.extract_embeddings`` embeds a dataset file.
     """
     model.to(device).eval()
-    embedding = model.embed(feature.to(device).eval()(waveform[None].to(device)))[0].float().cpu()
+    features = feature.to(device).eval()(waveform[None].to(device))  # (1, n_bins, frames)
+    embedding = model.embed(features)[0].float().cpu()
     return embedding / embedding.norm().clamp(min=1e-12)
 
 

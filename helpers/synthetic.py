@@ -73,6 +73,10 @@ HARD_CORPUS = {
 device and noise (``channels="sessions"``); 2,560 files, 5.7 h. Validated by chapter, 3 sessions per
 speaker are left for training: few enough that a model without augmentation learns the sessions."""
 
+CHANNELS = ("mic", "sessions")
+"""Kinds of ``channels``: one microphone colouring per chapter, or a whole session per chapter (device,
+room, noise, and the speaker's pitch and rate of the day)."""
+
 SESSIONS_FILE = "sessions.tsv"
 """Written into a corpus with ``channels="sessions"``: one row per speaker and chapter, its device,
 RT60 (s, 0 for no room), SNR (dB) and noise kind, so that errors can be traced to the recording."""
@@ -456,7 +460,7 @@ def make_synthetic_corpus(
         raise ValueError(
             "need n_speakers >= 2, files_per_speaker >= 1, 0 < min_seconds <= max_seconds"
         )
-    if channels not in ("mic", "sessions"):
+    if channels not in CHANNELS:
         raise ValueError(f"channels must be 'mic' or 'sessions', not {channels!r}")
     if family_size < 1 or voice_spread < 0:
         raise ValueError("need family_size >= 1 and voice_spread >= 0")
@@ -544,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
             flag,
             dest=name,
             type=kind,
-            choices=["mic", "sessions"] if name == "channels" else None,
+            choices=CHANNELS if name == "channels" else None,
             help=f"{what} (default {defaults[name].default}{hard})",
         )
     parser.add_argument("--layout", choices=["flat", "librispeech"], default="flat")
