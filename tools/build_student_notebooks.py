@@ -19,8 +19,9 @@ student thinks first, then reveals it.
 
 Every notebook (the solutions, rewritten in place, and the student notebooks) is normalised (no
 outputs, minimal metadata, deterministic cell ids) and stamped, right after its first markdown
-(title) cell, with an Open-in-Colab badge and a Colab setup cell. The repository URL is read from
-``[project.urls] Repository`` in ``pyproject.toml``.
+(title) cell, with an Open-in-Colab badge and a setup cell folded as a Colab form (``# @title Setup``,
+``cellView: form``). The repository URL is read from ``[project.urls] Repository`` in
+``pyproject.toml`` and stamped into those cells and into ``README.md``'s Colab and CI badges.
 
 Usage::
 
@@ -83,10 +84,14 @@ BADGE = (
     "(https://colab.research.google.com/github/{slug}/blob/main/{path})"
 )
 SETUP_CODE = """\
-# Setup (Colab only): fetch the kit, install only what Colab lacks, get the data.
-# Tick `drive` to keep data and checkpoints on your Google Drive: later notebooks download nothing.
+# @title Setup
+# @markdown Run this cell first (in Colab only; elsewhere it does nothing): it fetches the kit,
+# @markdown installs only what Colab lacks and gets the data. Tick `drive` to keep data and
+# @markdown checkpoints on your Google Drive: later notebooks download nothing. `mirror`: your
+# @markdown instructor's copy of the data, if they gave you one.
 data = "small"  # @param {tiers}
 drive = False  # @param {type:"boolean"}
+mirror = ""  # @param {type:"string"}
 import os
 import subprocess
 import sys
@@ -98,9 +103,15 @@ if "google.colab" in sys.modules:
         subprocess.run(["git", "clone", "-q", "--depth", "1", URL, REPO], check=True)
     os.chdir(REPO + "/{folder}")
     sys.path.insert(0, REPO)
+    if mirror.strip():
+        os.environ["AUDIO_COURSE_DATA_URL"] = mirror.strip()
     import helpers.colab
 
     helpers.colab.setup(data, drive{gpu})"""
+SETUP_METADATA = {"cellView": "form", "tags": [SETUP_TAG]}
+"""Colab folds a cell with ``cellView: form`` to its title and its ``# @param`` fields."""
+KEPT_METADATA = ("cellView", "tags")
+"""The cell metadata that ``normalise`` keeps."""
 TRAINING_PREFIXES = ("05_", "06_", "07_")
 """Notebooks that train: their setup cell offers the ``full`` tier and warns without a GPU."""
 TIERS_TRAINING = '["small", "full", "synthetic"]'
@@ -284,7 +295,7 @@ def stamp(nb: NotebookNode, slug: str, path: str) -> NotebookNode:
         BADGE.format(slug=slug, path=path), metadata={"tags": [BADGE_TAG]}
     )
     code = setup_code(f"https://github.com/{slug}", path)
-    setup = nbformat.v4.new_code_cell(code, metadata={"tags": [SETUP_TAG]})
+    setup = nbformat.v4.new_code_cell(code, metadata=copy.deepcopy(SETUP_METADATA))
     stamped = copy.deepcopy(nb)
     stamped.cells = [*cells[: title + 1], badge, setup, *cells[title + 1 :]]
     return stamped
@@ -324,8 +335,9 @@ def normalise(nb: NotebookNode, name: str, keep_checked: bool = False) -> Notebo
     """
     out = nbformat.v4.new_notebook(metadata=copy.deepcopy(NOTEBOOK_METADATA))
     for index, cell in enumerate(nb.cells):
-        tags = _tags(cell)
-        metadata = {"tags": tags} if tags else {}
+        metadata = {
+            k: copy.deepcopy(v) for k, v in cell.metadata.items() if k in KEPT_METADATA and v
+        }
         if cell.cell_type == "code":
             new = nbformat.v4.new_code_cell(cell.source, metadata=metadata)
             if keep_checked and (outputs := checked_outputs(cell)):
@@ -363,6 +375,26 @@ def repo_slug(root: Path) -> str:
     if match is None:
         raise BuildError(f"{path}: Repository = {url!r} is not a GitHub URL: {hint}")
     return match[1]
+
+
+README_LINKS = (
+    (
+        re.compile(r"(https://colab\.research\.google\.com/github/)[\w.-]+/[\w.-]+(/blob/)"),
+        r"\g<1>{slug}\g<2>",
+    ),
+    (
+        re.compile(r"(https://github\.com/)[\w.-]+/[\w.-]+?(/actions/workflows/)"),
+        r"\g<1>{slug}\g<2>",
+    ),
+)
+"""The README's links to this repository (Colab badges, the CI badge) and their rewrite."""
+
+
+def stamp_readme(text: str, slug: str) -> str:
+    """``text`` (the README) with every Colab badge and CI badge pointing at ``slug``."""
+    for pattern, replacement in README_LINKS:
+        text = pattern.sub(replacement.replace("{slug}", slug), text)
+    return text
 
 
 def record_outputs(nb: NotebookNode, executed: NotebookNode) -> int:
@@ -502,6 +534,9 @@ def plan(
             cells = ", ".join(str(i) for i in missing)
             line += f"; no expected figure for marked cell(s) {cells}: run `make outputs`"
         report.append(line)
+    readme = root / "README.md"
+    if solutions and readme.exists():
+        files[readme] = stamp_readme(readme.read_text(encoding="utf-8"), slug)
     names = {p.name for p in solutions}
     stale = [p for p in sorted((root / "notebooks").glob("*.ipynb")) if p.name not in names]
     stale += [folder / n for n in sorted(committed) if folder / n not in files]
@@ -544,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
             print("Notebooks out of date; run `make notebooks`:", *problems, sep="\n")
             return 1
         figures = sum(p.suffix == ".png" for p in files)
-        print(f"{len(files) - figures} notebooks and {figures} expected figures up to date.")
+        notebooks = sum(p.suffix == ".ipynb" for p in files)
+        print(f"{notebooks} notebooks, {figures} expected figures and the README up to date.")
         return 0
     for path in changed:
         path.parent.mkdir(parents=True, exist_ok=True)
