@@ -221,7 +221,7 @@ def test_build_writes_normalised_stamped_notebooks(repo: Path, capsys) -> None:
         assert [c["metadata"] for c in cells] == [
             {},
             {"tags": ["course-badge"]},
-            {"tags": ["course-setup"]},
+            {"cellView": "form", "tags": ["course-setup"]},
             {"tags": ["keep-me"]},
             {},
             {},
@@ -240,9 +240,8 @@ def test_build_writes_normalised_stamped_notebooks(repo: Path, capsys) -> None:
             "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
             f"(https://colab.research.google.com/github/{SLUG}/blob/main/{folder}/01_demo.ipynb)"
         )
-        assert setup.startswith(
-            "# Setup (Colab only): fetch the kit, install only what Colab lacks"
-        )
+        assert setup.startswith("# @title Setup\n# @markdown ")  # Colab folds it to a form
+        assert 'mirror = ""  # @param {type:"string"}' in setup
         assert f'"https://github.com/{SLUG}"' in setup and f'REPO + "/{folder}"' in setup
         assert "helpers.colab.setup(data, drive)" in setup
         assert "# NBVAL_CHECK_OUTPUT" in "".join(cells[3]["source"])
@@ -265,7 +264,7 @@ def test_rebuild_is_idempotent_and_stamps_once(repo: Path) -> None:
     assert run_tool(repo) == 0
     assert snapshot(repo) == first
     for text in first.values():
-        assert text.count(b"course-badge") == 1 and text.count(b"# Setup (Colab only)") == 1
+        assert text.count(b"course-badge") == 1 and text.count(b"# @title Setup") == 1
 
 
 def test_check(repo: Path, capsys) -> None:

@@ -1,0 +1,72 @@
+"""Publishing the kit: one repository URL, the folded setup form, licences, the CI workflow."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOL = ROOT / "tools" / "build_student_notebooks.py"
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+REPOSITORY = PYPROJECT["project"]["urls"]["Repository"]
+SLUG = REPOSITORY.removeprefix("https://github.com/")
+NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted(
+    (ROOT / "notebooks").glob("*.ipynb")
+)
+
+
+def published_text(root: Path) -> dict[str, str]:
+    """The files that carry the repository URL: every notebook and the README."""
+    paths = [*root.glob("solutions/*.ipynb"), *root.glob("notebooks/*.ipynb"), root / "README.md"]
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in paths}
+
+
+def test_one_edit_of_repository_moves_every_link(tmp_path: Path) -> None:
+    for name in ("solutions", "notebooks"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    for name in ("README.md", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    before = published_text(tmp_path)
+    assert all(SLUG in text for text in before.values())
+    pyproject = tmp_path / "pyproject.toml"
+    new = "https://github.com/a-teacher/speaker-id-2027"
+    pyproject.write_text(pyproject.read_text().replace(f'"{REPOSITORY}"', f'"{new}"'))
+
+    result = subprocess.run(
+        [sys.executable, str(TOOL), "--root", str(tmp_path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+    after = published_text(tmp_path)
+    for name, text in after.items():
+        assert SLUG not in text, f"{name} still names {SLUG}"
+        assert text.count("a-teacher/speaker-id-2027") == before[name].count(SLUG), name
+    readme = after["README.md"]
+    assert "https://github.com/a-teacher/speaker-id-2027/actions/workflows/ci.yml" in readme
+    assert (
+        "https://colab.research.google.com/github/a-teacher/speaker-id-2027/blob/main/"
+        "notebooks/01_loading_audio.ipynb" in readme
+    )
+    clone = re.findall(r'URL = "([^"]+)"', after["notebooks/05_training.ipynb"].replace('\\"', '"'))
+    assert clone == [new]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_setup_cell_is_a_folded_colab_form(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    setup = [c for c in nb.cells if "course-setup" in c.metadata.get("tags", [])]
+    assert len(setup) == 1 and nb.cells.index(setup[0]) == 2
+    cell = setup[0]
+    assert cell.metadata.get("cellView") == "form"
+    lines = cell.source.split("\n")
+    assert lines[0] == "# @title Setup"
+    fields = [line.split("=")[0].strip() for line in lines if "# @param" in line]
+    assert fields == ["data", "drive", "mirror"]
+    assert 'os.environ["AUDIO_COURSE_DATA_URL"] = mirror.strip()' in cell.source
