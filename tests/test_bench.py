@@ -1,14 +1,20 @@
-"""helpers.cli.bench runs end to end on the tiny corpus and reports its numbers (no speed claims here)."""
+"""tools/bench.py runs end to end on the tiny corpus and reports its numbers (no speed claims here)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-from helpers.cli import bench
+BENCH = Path(__file__).resolve().parent.parent / "tools" / "bench.py"
+_spec = importlib.util.spec_from_file_location("bench", BENCH)
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -57,3 +63,10 @@ def test_choose_clips_is_seeded(corpus: Path) -> None:
     assert len(a) == 25 and n == 10  # cycles through a small corpus
     assert a == bench.choose_clips(utterances, 25, seed=0)[0]
     assert a != bench.choose_clips(utterances, 25, seed=1)[0]
+
+
+def test_runs_as_a_script() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0 and "--clips" in result.stdout

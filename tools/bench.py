@@ -21,7 +21,7 @@ default (``--threads``), as in one DataLoader worker.
 
 Command line::
 
-    python -m helpers.cli.bench DATA_DIR [--feature spectrogram] [--clips 300] [--workers 0] [--json]
+    python tools/bench.py DATA_DIR [--feature spectrogram] [--clips 300] [--workers 0] [--json]
                                      [--seed 0] [--repeats 5] [--threads 1] [--cache-dir DIR]
 
 With ``--json`` the last line printed is a JSON object: ``seed_clips_per_s`` (practical),
@@ -47,10 +47,10 @@ import torch
 import torchaudio
 from torch.utils.data import DataLoader, Dataset
 
-from ..cache import FeatureCache
-from ..corpus import Utterance, load_manifest, speaker_to_index
-from ..dataset import SpeakerDataset
-from ..features import FEATURE_KINDS, AudioFeature, make_feature
+from helpers.cache import FeatureCache
+from helpers.corpus import Utterance, load_manifest, speaker_to_index
+from helpers.dataset import SpeakerDataset
+from helpers.features import FEATURE_KINDS, AudioFeature, make_feature
 
 PIPELINES = ("practical", "streaming", "cached")
 """The pipelines timed, in the order of the table."""
@@ -439,7 +439,7 @@ def format_table(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point: ``python -m helpers.cli.bench DATA_DIR [options]``."""
+    """Command-line entry point: ``python tools/bench.py DATA_DIR [options]``."""
     parser = argparse.ArgumentParser(
         description="Time the practical's data pipeline against the kit's streaming and cached ones."
     )

@@ -1,5 +1,1 @@
-"""Command lines of the kit: ``python -m helpers.cli.train``, ``python -m helpers.cli.bench``, and
-``helpers.cli.download`` behind ``python data_download.py``.
-
-Not part of the library: nothing in ``helpers`` imports them.
-"""
+"""Command lines: ``python -m helpers.cli.train`` and, behind ``python data_download.py``, ``download``."""
