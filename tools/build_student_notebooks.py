@@ -86,7 +86,7 @@ BADGE = (
 SETUP_CODE = """\
 # @title Setup
 # @markdown Run this cell first (in Colab only; elsewhere it does nothing): it fetches the kit,
-# @markdown installs only what Colab lacks and gets the data. Tick `drive` to keep data and
+# @markdown adds only the packages Colab lacks and gets the data. Tick `drive` to keep data and
 # @markdown checkpoints on your Google Drive: later notebooks download nothing. `mirror`: your
 # @markdown instructor's copy of the data, if they gave you one.
 data = "small"  # @param {tiers}
