@@ -1,4 +1,5 @@
-"""Training and evaluation: ``train_epoch``, ``fit`` (with a time budget), ``predict``, ``evaluate``.
+"""Training and evaluation: ``train_epoch``, ``fit`` (with a time budget), ``predict``, ``evaluate``,
+and ``fit_baseline``, the classical model to beat.
 
 A run, as the notebooks and ``python -m helpers.cli.train`` do it::
 
@@ -26,13 +27,17 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from .audio import load_audio
 from .checkpoints import save_checkpoint
-from .dataset import UtteranceCrops
-from .features import AudioFeature
+from .dataset import SpeakerDataset, UtteranceCrops
+from .features import MFCC, AudioFeature
 from .models import logits_for_loss
 
 # --------------------------------------------------------------------------------------------------
@@ -508,4 +513,72 @@ def evaluate(
         "logits": logits.numpy(),
         "utterance_log_probs": utterance_log_probs.numpy(),
         "n_crops": np.asarray(n_crops),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# The baseline: MFCC statistics of each file -> standardised logistic regression
+
+
+@torch.no_grad()
+def mfcc_statistics(
+    dataset: SpeakerDataset, n_mfcc: int = 40, progress: bool = False
+) -> np.ndarray:
+    """Mean and standard deviation over time of each whole file's MFCCs: ``(N, 2 n_mfcc)`` float64.
+
+    The log-mel cepstra of ``features.MFCC`` (``n_mels = max(80, n_mfcc)``) over all the frames of
+    the file, nothing padded, without the per-utterance normalisation (which makes means 0, stds 1).
+    """
+    feature = MFCC(dataset.sample_rate, n_mfcc=n_mfcc, normalize=False)
+    rows = []
+    for utterance in tqdm(dataset.utterances, desc="MFCC statistics", disable=not progress):
+        x = feature.extract(load_audio(dataset.root / utterance.path, dataset.sample_rate)).double()
+        rows.append(torch.cat([x.mean(-1), x.std(-1, correction=0)]).numpy())
+    return np.stack(rows)
+
+
+def fit_baseline(
+    train_set: SpeakerDataset,
+    val_set: SpeakerDataset,
+    n_mfcc: int = 40,
+    seed: int = 0,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """The model to beat: ``mfcc_statistics`` → ``StandardScaler`` → ``LogisticRegression``.
+
+    Trained on ``train_set``'s files, scored on ``val_set``'s, one decision per whole file: the
+    classical few lines a network must beat (05 shows it first; ``python -m helpers.cli.train
+    --model baseline``).
+
+    Returns
+    -------
+    dict
+        A row of 05's comparison: ``model`` ("baseline"), ``feature`` ("mfcc40 mean+std"),
+        ``parameters`` (weights and biases), ``epochs`` (the solver's iterations), ``seconds``
+        (features, training and scoring), ``accuracy`` and ``utterance_accuracy`` (equal: it scores
+        whole files); as ``evaluate`` gives them, ``y_true``, ``y_pred``, ``utterance_y_pred`` (int
+        arrays ``(N,)``); and ``pipeline``, the fitted scikit-learn pipeline (``pipeline[0]``
+        standardises statistics: the baseline's embeddings).
+    """
+    start = time.perf_counter()
+    x_train = mfcc_statistics(train_set, n_mfcc, progress)
+    x_val = mfcc_statistics(val_set, n_mfcc, progress)
+    pipeline: Pipeline = make_pipeline(
+        StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed)
+    )
+    pipeline.fit(x_train, train_set.labels())
+    y_true, y_pred = np.asarray(val_set.labels()), pipeline.predict(x_val)
+    head, accuracy = pipeline[-1], float(np.mean(y_pred == y_true))
+    return {
+        "model": "baseline",
+        "feature": f"mfcc{n_mfcc} mean+std",
+        "parameters": int(head.coef_.size + head.intercept_.size),
+        "epochs": int(np.max(head.n_iter_)),
+        "seconds": time.perf_counter() - start,
+        "accuracy": accuracy,
+        "utterance_accuracy": accuracy,
+        "y_true": y_true,
+        "y_pred": y_pred,
+        "utterance_y_pred": y_pred,
+        "pipeline": pipeline,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,23 @@ def test_cli_other_models(
     assert load_checkpoint(result["checkpoint"]).config.get("residual") == (
         "--no-residual" not in extra
     )
+
+
+def test_cli_baseline_same_table_and_json(corpus6: Path, tmp_path: Path, capsys) -> None:
+    """``--model baseline``: MFCC statistics + logistic regression, reported like the networks."""
+    options = ["--holdout-speakers", "2", "--out", str(tmp_path), "--json", "--quiet"]
+    cli.main(["--data", str(corpus6), "--model", "baseline", *options])
+    lines = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(lines[-1])
+    assert KEYS <= set(result) and {"eer", "min_dcf", "epochs", "head"} <= set(result)
+    assert result["model"] == "baseline" and result["feature"] == "mfcc40 mean+std"
+    assert result["parameters"] == 4 * (2 * 40) + 4  # 4 seen speakers, 80 statistics, biases
+    assert result["val_utterance_accuracy"] == result["val_accuracy"] >= 0.75, result  # chance 1/4
+    assert 0 <= result["eer"] <= 0.5 and result["n_speakers"] == 4
+    assert any("whole file" in line for line in lines) and any("EER" in line for line in lines)
+    pipeline = pickle.loads(Path(result["checkpoint"]).read_bytes())
+    assert len(pipeline.classes_) == 4
+    assert json.loads((tmp_path / "metrics.json").read_text())["model"] == "baseline"
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,11 @@
     python -m helpers.cli.train --data train-dataset                  # the recommended model
     python -m helpers.cli.train --data train-dataset --max-minutes 15 # fit a time-limited session
     python -m helpers.cli.train --data DIR --model dense --feature mfcc_pooled --epochs 20 --json
+    python -m helpers.cli.train --data DIR --model baseline            # the model to beat
+
+``--model baseline`` is ``helpers.training.fit_baseline``: per-file MFCC statistics (``--n-mfcc``)
+into a standardised logistic regression, reported in the same table and JSON (its "checkpoint" is
+the pickled scikit-learn pipeline, ``baseline.pkl``; verification scores its standardised statistics).
 
 The defaults — a 1-D CNN with statistics pooling (``cnn1d``) on 40 MFCCs of 3-s crops, room, noise
 and device augmentation of the waveforms (``--augment reverb,noise,eq``), SpecAugment, an
@@ -36,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +51,8 @@ from pathlib import Path
 # It must be set before torch loads OpenMP; an explicit setting in the environment wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -65,7 +73,7 @@ from ..embeddings import extract_embeddings
 from ..features import FEATURE_KINDS, AudioFeature, make_feature
 from ..metrics import classification_metrics, equal_error_rate, min_dcf, verification_trials
 from ..models import HEADS, MODELS, check_compatible, count_parameters, make_model
-from ..training import History, evaluate, fit
+from ..training import History, evaluate, fit, fit_baseline, mfcc_statistics
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data", type=Path, help="corpus folder (default: helpers.course.find_dataset())"
     )
-    p.add_argument("--model", choices=list(MODELS), default=RECOMMENDED["model"])
+    p.add_argument("--model", choices=[*MODELS, "baseline"], default=RECOMMENDED["model"])
     p.add_argument("--feature", choices=FEATURE_KINDS, default=RECOMMENDED["feature"])
     p.add_argument(
         "--n-mfcc", type=int, default=RECOMMENDED["n_mfcc"], help="MFCCs kept (mfcc kinds only)"
@@ -270,16 +278,23 @@ def train(
     )
 
 
-def verify(model: nn.Module, data: RunData, device: torch.device) -> dict:
+def verify(model: nn.Module | None, data: RunData, device: torch.device, baseline=None) -> dict:
     """EER and minDCF (p_target 0.01) of cosine scores between every pair of held-out utterances.
 
-    One embedding per utterance (the whole file in one pass); ``{}`` without held-out speakers.
+    One embedding per utterance: ``model``'s of the whole file in one pass, or, for the baseline
+    (its fitted ``pipeline``), the standardised MFCC statistics; ``{}`` without held-out speakers.
     """
     if not data.unseen:
         return {}
-    embeddings, speakers = extract_embeddings(
-        model, data.datasets["unseen"], data.batch_transform, device, num_workers=data.workers
-    )
+    unseen = data.datasets["unseen"]
+    if baseline is not None:
+        n_mfcc = baseline[0].n_features_in_ // 2
+        embeddings = baseline[0].transform(mfcc_statistics(unseen, n_mfcc))
+        speakers = np.asarray(unseen.labels())
+    else:
+        embeddings, speakers = extract_embeddings(
+            model, unseen, data.batch_transform, device, num_workers=data.workers
+        )
     scores, same = verification_trials(embeddings, speakers, max_trials=None)
     eer, threshold = equal_error_rate(scores, same)
     cost, _ = min_dcf(scores, same, p_target=0.01)
@@ -297,28 +312,37 @@ def verify(model: nn.Module, data: RunData, device: torch.device) -> dict:
 def run(args: argparse.Namespace) -> dict:
     """Train and evaluate as ``args`` say; return the results (the ``--json`` object)."""
     start = time.perf_counter()
-    check_compatible(args.model, args.feature)
     seed_everything(args.seed)
-    device = torch.device(args.device) if args.device else get_device()
+    baseline = args.model == "baseline"
+    device = torch.device("cpu" if baseline else args.device or get_device())
     out = args.out or Path("runs") / f"{args.model}-{args.feature}-seed{args.seed}"
     data = prepare_data(args, device)
-    model = build_model(args, data)
-    _print_setup(args, data, model, device)
-    history = train(args, data, model, device, out)
-    best = load_checkpoint(out / "best.pt", device=device)
-    result = evaluate(
-        best, data.datasets["val"], batch_transform=data.batch_transform, device=device,
-        num_workers=data.workers, progress=not args.quiet,
-    )  # fmt: skip
+    if baseline:
+        result = fit_baseline(data.datasets["train"], data.datasets["val"], args.n_mfcc, args.seed)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "baseline.pkl").write_bytes(pickle.dumps(result["pipeline"]))
+        history = History(seconds=[result["seconds"]], stopped="converged")
+        run_info = {"feature": result["feature"], "augment": "none", "head": "logistic"}
+        run_info.update(parameters=result["parameters"], checkpoint=str(out / "baseline.pkl"))
+        verification = verify(None, data, device, baseline=result["pipeline"])
+    else:
+        model = build_model(args, data)
+        _print_setup(args, data, model, device)
+        history = train(args, data, model, device, out)
+        best = load_checkpoint(out / "best.pt", device=device)
+        result = evaluate(
+            best, data.datasets["val"], batch_transform=data.batch_transform, device=device,
+            num_workers=data.workers, progress=not args.quiet,
+        )  # fmt: skip
+        run_info = {"feature": args.feature, "augment": _augmentations(args), "head": args.head}
+        run_info.update(parameters=count_parameters(model), checkpoint=str(out / "best.pt"))
+        verification = verify(best, data, device)
     names = sorted(data.labels, key=data.labels.get)
     crop_metrics = classification_metrics(result["y_true"], result["y_pred"], names)
     utt_metrics = classification_metrics(result["y_true"], result["utterance_y_pred"], names)
-    train_seconds = history.seconds[-1] if history.seconds else 0.0
     summary = {
         "model": args.model,
-        "feature": args.feature,
-        "augment": _augmentations(args),
-        "head": args.head,
+        **run_info,
         "val_accuracy": result["accuracy"],
         "val_utterance_accuracy": result["utterance_accuracy"],
         "macro_f1": utt_metrics["macro_f1"],
@@ -326,17 +350,15 @@ def run(args: argparse.Namespace) -> dict:
         "n_speakers": len(data.labels),
         "n_train": len(data.train),
         "n_val": len(data.val),
-        "parameters": count_parameters(model),
-        "epochs": len(history.epoch),
+        "epochs": len(history.epoch) if not baseline else result["epochs"],
         "best_epoch": history.best_epoch,
         "stopped": history.stopped,
         "device": str(device),
-        "features_on_device": data.batch_transform is not None,
+        "features_on_device": data.batch_transform is not None and not baseline,
         "seed": args.seed,
-        "train_seconds": round(train_seconds, 1),
-        **verify(best, data, device),
+        "train_seconds": round(history.seconds[-1] if history.seconds else 0.0, 1),
+        **verification,
         "seconds": round(time.perf_counter() - start, 1),
-        "checkpoint": str(out / "best.pt"),
     }
     (out / "history.json").write_text(json.dumps(history.as_dict(), indent=1))
     (out / "metrics.json").write_text(
@@ -369,22 +391,25 @@ def _print_setup(
 
 
 def _print_results(summary: dict, crop: dict, utterance: dict, crop_seconds: float) -> None:
-    print("")
-    print(f"{'validation':<22}{f'crop ({crop_seconds:g} s)':>12}{'utterance':>12}")
-    print(
-        f"{'accuracy':<22}{summary['val_accuracy']:>12.2%}{summary['val_utterance_accuracy']:>12.2%}"
-    )
-    print(f"{'macro F1':<22}{crop['macro_f1']:>12.4f}{utterance['macro_f1']:>12.4f}")
-    print(f"{'weighted F1':<22}{crop['weighted_f1']:>12.4f}{utterance['weighted_f1']:>12.4f}")
+    crop_name = "whole file" if summary["model"] == "baseline" else f"crop ({crop_seconds:g} s)"
+    table = pd.DataFrame(
+        {crop_name: [summary["val_accuracy"], crop["macro_f1"], crop["weighted_f1"]],
+         "utterance": [summary["val_utterance_accuracy"], utterance["macro_f1"],
+                       utterance["weighted_f1"]]},
+        index=["accuracy", "macro F1", "weighted F1"],
+    )  # fmt: skip
+    table.index.name = "validation"
+    print("\n" + table.to_string(float_format="{:.4f}".format))
     if "eer" in summary:
         print(
-            f"{'verification':<22}{summary['holdout_speakers']} held-out speakers, "
+            f"verification: {summary['holdout_speakers']} held-out speakers, "
             f"{summary['trials']:,} trials ({summary['target_trials']:,} target)"
         )
-        print(f"{'EER':<22}{summary['eer']:>12.2%}")
-        print(f"{'minDCF (p=0.01)':<22}{summary['min_dcf']:>12.4f}")
+        print(pd.Series({"EER": summary["eer"], "minDCF (p=0.01)": summary["min_dcf"]}).to_string())
+    steps = "solver iterations" if summary["model"] == "baseline" else "epochs"
+    best = f", best epoch {summary['best_epoch']}" if summary["best_epoch"] else ""
     print(
-        f"{summary['epochs']} epochs ({summary['stopped']}), best epoch {summary['best_epoch']}, "
+        f"{summary['epochs']} {steps} ({summary['stopped']}){best}, "
         f"training {summary['train_seconds']:.0f} s, total {summary['seconds']:.0f} s"
     )
     print(f"checkpoint  {summary['checkpoint']}")
@@ -400,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        check_compatible(args.model, args.feature)
+        if args.model != "baseline":
+            check_compatible(args.model, args.feature)
     except ValueError as error:
         parser.error(str(error))
     if args.aggregate and args.model != "cnn1d":
