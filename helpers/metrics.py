@@ -9,11 +9,15 @@ predicted has precision 0 (not NaN: ``zero_division=0``).
 **Verification** — "are these two recordings the same person?": each trial (a pair of utterances) is
 scored by the cosine similarity of their embeddings and accepted above a threshold. The *equal error
 rate* (EER) is the error where false acceptances and false rejections are equally frequent: one number
-for the whole trade-off (lower is better). The *minimum detection cost* (minDCF) weighs the errors
-for an application where impostors are rare and costly (``p_target = 0.01``)::
+for the whole trade-off (lower is better); :func:`bootstrap_eer` gives its spread over speakers. The
+*minimum detection cost* (minDCF) weighs the errors by a prior, the share ``p_target`` of trials
+that are the claimed speaker (``C_miss = C_fa = 1``: false acceptances weigh more only through that
+prior)::
 
+    utterances = files_across_chapters(utterances, per_speaker=20)  # target trials across sessions
     scores, same = verification_trials(embeddings, labels)
     eer, threshold = equal_error_rate(scores, same)
+    low, high = bootstrap_eer(scores, same, *per_trial(labels))
     cost, strict_threshold = min_dcf(scores, same, p_target=0.01)
 """
 
@@ -149,8 +153,12 @@ def verification_trials(
     return cosine_scores(embeddings, embeddings)[i, j], labels[i] == labels[j]
 
 
-def equal_error_rate(scores: np.ndarray, same: np.ndarray) -> tuple[float, float]:
+def equal_error_rate(
+    scores: np.ndarray, same: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, float]:
     """Equal error rate of same/different-speaker ``scores`` and the threshold reaching it.
+
+    ``weights`` (optional, one per trial) counts a trial that many times (the bootstrap's draws).
 
     A trial is accepted when ``score >= threshold``. Along the ROC curve (``sklearn.metrics.roc_curve``)
     the false acceptance rate (FPR) rises as the false rejection rate (FNR = 1 - TPR) falls; the EER is
@@ -164,7 +172,8 @@ def equal_error_rate(scores: np.ndarray, same: np.ndarray) -> tuple[float, float
     same = np.asarray(same, dtype=bool)
     if same.all() or not same.any():
         raise ValueError("need both same-speaker and different-speaker trials")
-    fpr, tpr, thresholds = roc_curve(same, np.asarray(scores, dtype=np.float64))
+    scores = np.asarray(scores, dtype=np.float64)
+    fpr, tpr, thresholds = roc_curve(same, scores, sample_weight=weights)
     fnr = 1 - tpr
     i = int(
         np.argmax(fnr <= fpr)
@@ -190,9 +199,10 @@ def min_dcf(
     is the false rejection rate and ``P_fa`` the false acceptance rate when accepting ``score >= t``.
     It is divided by the cost of the best system that ignores the scores (accept all or reject all,
     ``min(c_miss · p_target, c_fa · (1 − p_target))``), so 1.0 means "no better than always
-    rejecting". ``p_target = 0.01`` (1 trial in 100 is the claimed speaker) is the VoxCeleb/NIST SRE
-    operating point: false acceptances weigh 99 times more than at the EER, so minDCF judges the
-    low-false-acceptance end of the DET curve.
+    rejecting". ``p_target`` is a prior (the share of trials that are the claimed speaker), not a
+    count of the test's trials: 0.01 was NIST SRE 2008's, VoxSRC uses 0.05. With ``c_miss = c_fa =
+    1`` a small prior is the only thing that makes a false acceptance weigh more than a miss (99
+    times at 0.01, 19 at 0.05), so minDCF judges the low-false-acceptance end of the DET curve.
 
     Returns
     -------
@@ -211,3 +221,72 @@ def min_dcf(
     return float(cost[best] / min(c_miss * p_target, c_fa * (1 - p_target))), float(
         thresholds[best]
     )
+
+
+def files_across_chapters(utterances: Sequence, per_speaker: int, seed: int = 0) -> list:
+    """At most ``per_speaker`` files of each speaker, drawn from its chapters (sessions) in turn.
+
+    The first ``per_speaker`` files in path order are mostly one or two chapters: nearly every target
+    trial would then pair two recordings of one session, and the EER would reward session
+    similarity. Here each speaker's chapters are visited in a random order, one file each, round after
+    round. The input is sorted first and the draw uses its own generator: same files whatever the
+    input order. A file without a chapter counts as a chapter of its own. Returns them sorted by path.
+    """
+    by_speaker: dict[str, dict[str, list]] = {}
+    for u in sorted(utterances, key=lambda u: u.path):
+        by_speaker.setdefault(u.speaker, {}).setdefault(u.chapter or u.path, []).append(u)
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for speaker in sorted(by_speaker):
+        chapters = [
+            [files[i] for i in rng.permutation(len(files))]
+            for files in by_speaker[speaker].values()
+        ]
+        order = [chapters[i] for i in rng.permutation(len(chapters))]
+        turns = [files[k] for k in range(max(map(len, order))) for files in order if k < len(files)]
+        chosen += turns[:per_speaker]
+    return sorted(chosen, key=lambda u: u.path)
+
+
+def per_trial(values: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """The values (speakers, chapters) of both sides of every trial ``i < j``, as in ``verification_trials``."""
+    values = np.asarray(values)
+    i, j = np.triu_indices(len(values), k=1)
+    return values[i], values[j]
+
+
+def bootstrap_eer(
+    scores: np.ndarray,
+    same: np.ndarray,
+    speaker_a: np.ndarray,
+    speaker_b: np.ndarray,
+    n_resamples: int = 200,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """A ``level`` interval of the EER when the test speakers are drawn again (a bootstrap).
+
+    The trials are not independent: every trial of a speaker shares that speaker's voice. So each
+    resample draws the test speakers with replacement, and a trial between speakers ``a`` and ``b``
+    counts ``n_a · n_b`` times (a target trial ``n_a`` times), ``n`` being how often each was drawn.
+    With few speakers the interval is wide: that is the point.
+
+    Returns
+    -------
+    (float, float)
+        The ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles of the resampled EERs.
+    """
+    same = np.asarray(same, dtype=bool)
+    speakers = np.unique(np.concatenate([np.asarray(speaker_a), np.asarray(speaker_b)]))
+    a, b = np.searchsorted(speakers, speaker_a), np.searchsorted(speakers, speaker_b)
+    rng = np.random.default_rng(seed)
+    eers = []
+    for _ in range(n_resamples):
+        count = np.bincount(
+            rng.integers(len(speakers), size=len(speakers)), minlength=len(speakers)
+        )
+        weights = np.where(same, count[a], count[a] * count[b]).astype(np.float64)
+        if weights[same].sum() > 0 and weights[~same].sum() > 0:
+            eers.append(equal_error_rate(scores, same, weights)[0])
+    low, high = np.quantile(eers, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)

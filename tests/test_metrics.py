@@ -6,7 +6,17 @@ import matplotlib
 import numpy as np
 import pytest
 
-from helpers.metrics import classification_metrics, confusion, equal_error_rate, min_dcf, report
+from helpers.metrics import (
+    bootstrap_eer,
+    classification_metrics,
+    confusion,
+    equal_error_rate,
+    files_across_chapters,
+    min_dcf,
+    per_trial,
+    report,
+    verification_trials,
+)
 from helpers.plots import plot_confusion
 
 matplotlib.use("Agg")
@@ -148,3 +158,68 @@ def test_plot_det_draws_error_rates_on_the_normal_deviate_scale() -> None:
     plot_det(HAND_SCORES + HAND_SAME, HAND_SAME, ax=ax, label="better")
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend[0].startswith("hand") and legend[1].startswith("better: EER 0.0 %")
+
+
+def test_min_dcf_docstring_frames_p_target_as_a_prior() -> None:
+    """Issue 18 item 6: C_miss = C_fa = 1, p_target is a prior; impostors are not '99 % of trials'."""
+    import helpers.metrics as metrics
+
+    text = metrics.__doc__ + min_dcf.__doc__
+    assert "impostors are rare and costly" not in text
+    assert "prior" in text and "0.05" in text
+
+
+def test_weighted_eer_counts_a_trial_as_often_as_its_weight() -> None:
+    rng = np.random.default_rng(0)
+    scores, same = rng.normal(size=60), rng.random(60) < 0.3
+    scores[same] += 1.0
+    weights = rng.integers(0, 4, size=60)
+    repeated = equal_error_rate(np.repeat(scores, weights), np.repeat(same, weights))[0]
+    assert equal_error_rate(scores, same, weights)[0] == pytest.approx(repeated)
+
+
+def verification_set(n_speakers: int, per_speaker: int = 6, seed: int = 0):
+    """Embeddings of speakers: a centre each plus noise; returns the trials and their speakers."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(n_speakers), per_speaker)
+    embeddings = rng.normal(size=(n_speakers, 16))[labels] + rng.normal(size=(len(labels), 16))
+    scores, same = verification_trials(embeddings, labels, max_trials=None)
+    return scores, same, per_trial(labels)
+
+
+def test_bootstrap_interval_holds_the_eer_and_narrows_with_more_speakers() -> None:
+    widths = []
+    for n in (6, 40):
+        scores, same, (a, b) = verification_set(n)
+        low, high = bootstrap_eer(scores, same, a, b, n_resamples=100, seed=1)
+        assert low <= equal_error_rate(scores, same)[0] <= high
+        assert (low, high) == bootstrap_eer(scores, same, a, b, n_resamples=100, seed=1)
+        widths.append(high - low)
+    assert widths[0] > 0 and widths[1] < widths[0]
+
+
+def test_bootstrap_of_perfect_scores_is_zero() -> None:
+    labels = np.repeat(np.arange(5), 3)
+    embeddings = np.eye(5)[labels]
+    scores, same = verification_trials(embeddings, labels, max_trials=None)
+    assert bootstrap_eer(scores, same, *per_trial(labels), n_resamples=20) == (0.0, 0.0)
+
+
+def test_files_across_chapters_spreads_each_speaker_over_its_sessions() -> None:
+    from helpers.corpus import Utterance
+
+    files = [
+        Utterance(f"{s}/{s}-{c}-{k:04d}.flac", s, str(c), 16000, 16000)
+        for s in ("ann", "bob")
+        for c in (1, 2, 3)
+        for k in range(10 if c == 1 else 3)
+    ]
+    chosen = files_across_chapters(files, per_speaker=6, seed=0)
+    assert len(chosen) == 12 and chosen == sorted(chosen, key=lambda u: u.path)
+    for speaker in ("ann", "bob"):
+        chapters = [u.chapter for u in chosen if u.speaker == speaker]
+        assert sorted(chapters.count(c) for c in "123") == [2, 2, 2], chapters
+    assert files_across_chapters(files[::-1], 6, seed=0) == chosen, "depends on the input order"
+    assert files_across_chapters(files, 6, seed=1) != chosen
+    first_in_path_order = sorted(files, key=lambda u: u.path)[:6]
+    assert {u.chapter for u in first_in_path_order} == {"1"}, "the test no longer shows the bias"
