@@ -1,19 +1,17 @@
-"""Fetch a data tier and unpack it safely: the library behind ``data_download.py``.
+"""Fetch a data tier and unpack it safely: the library behind ``python data_download.py``.
 
 Tiers: ``small``, LibriSpeech dev-clean (337 MB, 40 speakers; + test-clean, 40 more) from OpenSLR;
 ``full``, the practical's ``train-dataset.tar.gz`` (5.5 GB, ~250 speakers) from Google Drive, else
 Cloud Storage, else LibriSpeech train-clean-100; ``synthetic``, :mod:`helpers.synthetic`. Each lands
 in :func:`tier_folder` as ``<speaker>/<file>.flac`` (LibriSpeech's chapter folders flattened).
 
-An instructor's mirror (``url=``, ``--url``, ``$AUDIO_COURSE_DATA_URL``: a file, or a folder ending in
-``/`` that holds the official archive names) is tried first. A failing source says so in one line
-and the next is tried; one that failed in this runtime is skipped unless ``retry=True``. An archive
-already in ``archive_dir`` that verifies is used without any network request.
-
-Safety: downloads go to ``<archive>.part`` (resumed with HTTP ``Range``) and are renamed once whole;
-archives are checked (gzip, not an HTML page, SHA-256 when known, free space), so are members (no
-absolute path, ``..`` or link out; then ``tarfile``'s ``data`` filter), and all is unpacked into a
-hidden temporary folder renamed into place, with a ``.complete`` marker, only when everything worked.
+A mirror (``url=``, ``$AUDIO_COURSE_DATA_URL``: a file, or a folder ending in ``/`` holding the
+official archive names) is tried first; a failing source says so in one line and the next is tried;
+one that failed in this runtime is skipped unless ``retry=True``; an archive in ``archive_dir`` that
+verifies needs no network. Downloads go to ``<archive>.part`` (resumed with HTTP ``Range``);
+archives are checked (gzip, not HTML, SHA-256, free space), members too (no absolute path, ``..``
+or link out, then ``tarfile``'s ``data`` filter); all is unpacked into a hidden temporary folder
+renamed into place with a ``.complete`` marker once everything worked.
 """
 
 from __future__ import annotations
@@ -24,6 +22,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import sys
 import tarfile
@@ -54,6 +53,7 @@ TEST_CLEAN_URL = "https://www.openslr.org/resources/12/test-clean.tar.gz"
 TEST_CLEAN_SHA256 = "39fde525e59672dc6d1551919b1478f724438a95aa55f874b576be21967e6c23"
 ARCHIVE_NAME, OPENSLR_ARCHIVE_NAME = "train-dataset.tar.gz", "train-clean-100.tar.gz"
 MIRROR_ENV, SHA256_ENV = "AUDIO_COURSE_DATA_URL", "AUDIO_COURSE_DATA_SHA256"
+FALLBACK_ENV = "AUDIO_COURSE_DATA_FALLBACK"  # set by the Colab setup on a fallback: "<tier>: <why>"
 SYNTHETIC_OPTIONS = {"n_speakers": 24, "files_per_speaker": 12, "max_seconds": 8.0}  # as course's
 FAILURES_FILE = "audio-course-failed-sources.json"  # in tempfile.gettempdir(): one per runtime
 EXTRACT_SPACE_FACTOR = 2.2  # free space to unpack, times the archive size (FLAC barely gzips)
@@ -79,15 +79,26 @@ NEXT_STEPS = {  # what to do, by kind of failure
 _RETRIED = {"interrupted", "busy"}  # resumed at once, in the same call
 _REMEMBERED = set(NEXT_STEPS) - {"interrupted", "disk", "local"}  # skipped on a re-run
 _FINAL = {"usage", "disk", "local"}  # another source would not help
+_NETWORK = {  # text in the exception chain -> (kind, what happened); the first match wins
+    "name or service not known": (
+        "dns",
+        "the host name {host} could not be resolved (DNS: {text})",
+    ),
+    "nodename nor servname": ("dns", "the host name {host} could not be resolved (DNS: {text})"),
+    "failed to resolve": ("dns", "the host name {host} could not be resolved (DNS: {text})"),
+    "temporary failure in name resolution": (
+        "offline",
+        "no network: {host} could not be reached ({text})",
+    ),
+    "network is unreachable": ("offline", "no network: {host} could not be reached ({text})"),
+    "connection refused": ("refused", "{host} refused the connection on port {port}"),
+    "timed out": ("timeout", "{host} did not answer (timed out{after})"),
+}
 
 
 class DownloadError(RuntimeError):
-    """What happened (``summary``), then what to do (``next_step``, by default from ``kind``).
-
-    ``kind`` is ``usage`` (a wrong request: the command line exits with 2), a key of
-    :data:`NEXT_STEPS` (``dns``, ``offline``, ``refused``, ``timeout``, ``http``, ``busy``,
-    ``quota``, ``corrupt``, ``checksum``, ``interrupted``, ``disk``, ``local``), or ``failed``.
-    """
+    """What happened (``summary``), then what to do (``next_step``, by default from ``kind``):
+    ``usage`` (a wrong request: exit code 2), a key of :data:`NEXT_STEPS`, or ``failed``."""
 
     def __init__(self, summary: str, next_step: str | None = None, kind: str = "failed") -> None:
         next_step = NEXT_STEPS.get(kind, "") if next_step is None else next_step
@@ -128,18 +139,10 @@ def tier_folder(tier: str) -> Path:
     return folders[tier]
 
 
-FALLBACK_ENV = "AUDIO_COURSE_DATA_FALLBACK"
-"""Set by the Colab setup when a real tier could not be downloaded: ``"<tier>: <why>"``."""
-
-
 def fallback_notice() -> str | None:
-    """A short boxed note that the data is a synthetic stand-in for a failed download, or ``None``.
-
-    The setup cell prints it last and the first cell that uses the data (``find_dataset``) prints it
-    again, so the decision is seen even when the download error has scrolled away.
-    """
-    failed = os.environ.get(FALLBACK_ENV)
-    if not failed:
+    """A boxed note that the data is a synthetic stand-in for a failed download (``$FALLBACK_ENV``),
+    printed by the setup cell and again by ``find_dataset``; ``None`` when nothing failed."""
+    if not (failed := os.environ.get(FALLBACK_ENV)):
         return None
     tier, _, why = failed.partition(": ")
     lines = [
@@ -166,19 +169,17 @@ def _describe(folder: Path) -> str:
 
 def check_free_space(folder: str | os.PathLike, needed_bytes: int, purpose: str) -> None:
     """Raise :class:`DownloadError` (kind ``disk``) if ``folder``'s disk has less free space."""
-    free = shutil.disk_usage(folder).free
-    if free < needed_bytes:
+    if (free := shutil.disk_usage(folder).free) < needed_bytes:
         what = f"Not enough free disk space in {folder}: {purpose} needs about"
-        what += f" {_human(needed_bytes)} but only {_human(free)} is free"
-        raise DownloadError(what, kind="disk")
+        raise DownloadError(
+            f"{what} {_human(needed_bytes)} but only {_human(free)} is free", kind="disk"
+        )
 
 
 def check_archive(path: str | os.PathLike, sha256: str | None = None, quiet: bool = False) -> None:
-    """Raise :class:`DownloadError` unless ``path`` starts like a ``.tar.gz`` of SHA-256 ``sha256``.
-
-    A truncated archive is caught only while unpacking. An HTML page in its place (Google Drive's
-    quota or virus-scan page, a mirror link to a page) has kind ``quota``; other faults ``corrupt``.
-    """
+    """Raise :class:`DownloadError` unless ``path`` starts like a ``.tar.gz`` of SHA-256 ``sha256``
+    (an HTML page in its place, as Drive's quota page: kind ``quota``; else ``corrupt``/``checksum``).
+    A truncated archive is caught only while unpacking."""
     path = Path(path)
     with open(path, "rb") as fh:
         head = fh.read(2048).lower()
@@ -192,34 +193,16 @@ def check_archive(path: str | os.PathLike, sha256: str | None = None, quiet: boo
                 raise tarfile.ReadError("an empty tar archive")
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:  # gzip.BadGzipFile too
         raise DownloadError(f"{path} is not a readable .tar.gz ({exc})", kind="corrupt") from exc
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh, tqdm(desc=f"Checking {path.name}", unit="B", disable=quiet) as bar:
-        while sha256 and (chunk := fh.read(CHUNK_SIZE)):
-            digest.update(chunk)
-            bar.update(len(chunk))
-    if sha256 and digest.hexdigest() != sha256.strip().lower():
-        what = f"{path} has SHA-256 {digest.hexdigest()}, not the expected {sha256.lower()}"
-        raise DownloadError(what, kind="checksum")
+    if sha256:
+        _say(f"Checking the SHA-256 of {path.name}...", quiet)
+        with open(path, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        if digest != sha256.strip().lower():
+            what = f"{path} has SHA-256 {digest}, not the expected {sha256.lower()}"
+            raise DownloadError(what, kind="checksum")
 
 
-# --------------------------------------------------------------------------------------------------
-# downloads
-
-_NETWORK = {  # text in the exception chain -> kind of failure; the first match wins
-    "name or service not known": "dns",
-    "nodename nor servname": "dns",
-    "failed to resolve": "dns",
-    "temporary failure in name resolution": "offline",
-    "network is unreachable": "offline",
-    "connection refused": "refused",
-    "timed out": "timeout",
-}
-_NETWORK_WHAT = {
-    "dns": "the host name {host} could not be resolved (DNS: {text})",
-    "offline": "no network: {host} could not be reached ({text})",
-    "refused": "{host} refused the connection on port {port}",
-    "timeout": "{host} did not answer (timed out{after})",
-}
+# --- downloads ------------------------------------------------------------------------------------
 
 
 def _network_error(url: str, exc: BaseException | None, timeout: float = 0) -> DownloadError | None:
@@ -229,33 +212,15 @@ def _network_error(url: str, exc: BaseException | None, timeout: float = 0) -> D
         reason = getattr(exc, "reason", "")
         text += f" {exc} {reason}" + (" timed out" if isinstance(exc, TimeoutError) else "")
         exc = exc.__cause__ or exc.__context__ or (reason if isinstance(reason, OSError) else None)
-    for pattern, kind in _NETWORK.items():
+    for pattern, (kind, what) in _NETWORK.items():
         if pattern in text.lower():
             port = parts.port or (443 if parts.scheme == "https" else 80)
-            after, text = f" after {timeout:g} s" if timeout else "", pattern.capitalize()
-            what = _NETWORK_WHAT[kind].format(
-                host=parts.hostname, port=port, text=text, after=after
+            after = f" after {timeout:g} s" if timeout else ""
+            what = what.format(
+                host=parts.hostname, port=port, text=pattern.capitalize(), after=after
             )
             return DownloadError(what, kind=kind)
     return None
-
-
-def _http_error(url: str, status: int, reason: str) -> DownloadError:
-    busy = status in (408, 429) or status >= 500
-    why = {403: "the file is not public, or the link expired", 404: "there is no file there"}
-    why = "the server is busy or failing" if busy else why.get(status, "it refused the request")
-    what = f"{url} answered HTTP {status} ({reason}): {why}"
-    return DownloadError(what, kind="busy" if busy else "http")
-
-
-def _content_range(header: str | None) -> tuple[int | None, int | None]:
-    """``bytes START-END/TOTAL`` or ``bytes */TOTAL`` -> ``(START, TOTAL)``."""
-    unit, _, spec = (header or "").strip().partition(" ")
-    span, _, total = spec.partition("/")
-    start = span.partition("-")[0]
-    if unit != "bytes":
-        return None, None
-    return (int(start) if start.isdigit() else None), (int(total) if total.isdigit() else None)
 
 
 def _open(url: str, offset: int, timeout: float) -> http.client.HTTPResponse:
@@ -271,33 +236,28 @@ def _open(url: str, offset: int, timeout: float) -> http.client.HTTPResponse:
         raise _network_error(url, exc, timeout) or DownloadError(what, kind="dns") from exc
 
 
-def _copy(
-    response: http.client.HTTPResponse, part: Path, offset: int, total: int | None, quiet: bool
-) -> None:
-    """Append (``offset`` > 0) or write the response body to ``part``, with a progress bar."""
-    bar = tqdm(
-        total=total, initial=offset, desc=part.stem, unit="B", unit_scale=True, disable=quiet
-    )
-    try:
-        with open(part, "ab" if offset else "wb") as fh, bar:
-            while chunk := response.read(CHUNK_SIZE):
-                fh.write(chunk)
-                bar.update(len(chunk))
-    except (OSError, http.client.HTTPException) as exc:
-        if isinstance(exc, OSError) and exc.filename == str(part):  # writing, not reading, failed
-            raise DownloadError(f"Could not write {part} ({exc})", kind="local") from exc
-        raise DownloadError(f"the connection broke ({exc!r})", kind="interrupted") from exc
-
-
 def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool, timeout: float) -> None:
     """Fetch ``url`` into ``part``, resuming from its size; kind ``interrupted`` if it stops."""
     offset = part.stat().st_size if part.is_file() else 0
     with _open(url, offset, timeout) as response:
-        status, (start, total) = response.status, _content_range(response.headers["Content-Range"])
+        status, header = response.status, (response.headers["Content-Range"] or "").strip()
+        found = re.fullmatch(r"bytes (?:(\d+)-\d+|\*)/(?:(\d+)|\*)", header)
+        start, total = (int(n) if n else None for n in (found.groups() if found else (None, None)))
         if status == 416 and offset and total == offset:
             return  # the partial file is already whole
         if status >= 400 and not (status == 416 and offset):
-            raise _http_error(url, status, response.reason)
+            busy = status in (408, 429) or status >= 500
+            why = {
+                403: "the file is not public, or the link expired",
+                404: "there is no file there",
+            }
+            why = (
+                "the server is busy or failing"
+                if busy
+                else why.get(status, "it refused the request")
+            )
+            what = f"{url} answered HTTP {status} ({response.reason}): {why}"
+            raise DownloadError(what, kind="busy" if busy else "http")
         if status in (206, 416) and start != offset:
             part.unlink()
             raise DownloadError("the partial file is not the server's: restart", kind="interrupted")
@@ -309,9 +269,16 @@ def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool, timeou
         if total is not None:
             needed = total - offset + int(space_factor * total)
             check_free_space(part.parent, needed, "downloading and unpacking the data")
-        _copy(response, part, offset, total, quiet)
-    size = part.stat().st_size
-    if total is not None and size < total:  # (a longer file fails the gzip and tar checks later)
+        bar = dict(total=total, initial=offset, desc=part.stem, disable=quiet)
+        try:
+            with open(part, "ab" if offset else "wb") as fh:
+                with tqdm.wrapattr(fh, "write", **bar) as out:
+                    shutil.copyfileobj(response, out, CHUNK_SIZE)
+        except (OSError, http.client.HTTPException) as exc:
+            if isinstance(exc, OSError) and exc.filename == str(part):  # writing, not reading
+                raise DownloadError(f"Could not write {part} ({exc})", kind="local") from exc
+            raise DownloadError(f"the connection broke ({exc!r})", kind="interrupted") from exc
+    if total is not None and (size := part.stat().st_size) < total:  # (longer: fails the checks)
         what = f"the connection closed after {_human(size)} of {_human(total)}"
         raise DownloadError(what, kind="interrupted")
 
@@ -325,14 +292,10 @@ def download_http(
     quiet: bool = False,
     timeout: float | None = None,
 ) -> Path:
-    """Download ``url`` to ``dest_file``: bytes go to ``<dest_file>.part``, which an interrupted
-    transfer leaves behind and an HTTP ``Range`` request resumes (``retries`` times in this call,
-    default :data:`DOWNLOAD_RETRIES`, and on the next call); renamed once complete.
-
-    ``extra_space_factor`` × size must also be free (room to unpack it); ``timeout`` is the socket
-    timeout in seconds (default :data:`TIMEOUT_SECONDS`). Raises :class:`DownloadError` of the kind
-    that happened (``dns``, ``refused``, ``timeout``, ``http``, ``busy``, ``interrupted``...).
-    """
+    """Download ``url`` to ``dest_file`` through ``<dest_file>.part``, which an interrupted transfer
+    leaves behind and an HTTP ``Range`` request resumes (``retries`` times in this call, default
+    :data:`DOWNLOAD_RETRIES`, and on the next call). ``extra_space_factor`` × size must also be
+    free; ``timeout`` in seconds. Raises :class:`DownloadError` of the kind that happened."""
     dest_file = Path(dest_file)
     part = dest_file.with_name(dest_file.name + ".part")
     retries = DOWNLOAD_RETRIES if retries is None else retries
@@ -356,11 +319,8 @@ def download_http(
 
 
 def download_drive(file_id: str, dest_file: str | os.PathLike, quiet: bool = False) -> Path:
-    """Download a Google Drive file with ``gdown`` (resumable, through its own ``.part`` file).
-
-    Raises :class:`DownloadError` saying what happened: Drive's download quota (kind ``quota``),
-    no network or DNS, a timeout, or another gdown failure.
-    """
+    """Download a Google Drive file with ``gdown`` (resumable, through its own ``.part`` file);
+    :class:`DownloadError` says what failed: Drive's quota (kind ``quota``), the network, gdown."""
     dest_file = Path(dest_file)
     others = (
         f"use another source: `{download_command('--source', 'gcs')}`, a mirror (--url URL), or "
@@ -377,9 +337,8 @@ def download_drive(file_id: str, dest_file: str | os.PathLike, quiet: bool = Fal
         if any(s in text.lower() for s in ("too many users", "quota", "many accesses")):
             what = "Google Drive refuses: the file's download quota is exceeded ('Too many users"
             what += " have viewed or downloaded this file recently')"
-            raise DownloadError(
-                what, f"It lifts within hours; retry later, or {others}", "quota"
-            ) from exc
+            step = f"It lifts within hours; retry later, or {others}"
+            raise DownloadError(what, step, "quota") from exc
         net = _network_error(f"https://drive.google.com/uc?id={file_id}", exc)
         what = f"Google Drive file {file_id}: gdown failed ({text[:300]})"
         raise net or DownloadError(what, f"Retry later, or {others}") from exc
@@ -389,8 +348,7 @@ def download_drive(file_id: str, dest_file: str | os.PathLike, quiet: bool = Fal
     return dest_file
 
 
-# --------------------------------------------------------------------------------------------------
-# unpacking
+# --- unpacking ------------------------------------------------------------------------------------
 
 
 def _parts(name: str) -> list[str]:
@@ -431,20 +389,9 @@ def detect_layout(archive: str | os.PathLike) -> str:
     ``<speaker>/<chapter>/<speaker>-<chapter>-*`` (as in LibriSpeech), else ``"flat"``."""
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar:
-            target, parts = _target_name(member.name), _parts(member.name)
-            if member.isreg() and target:
-                return "librispeech" if target.split("/")[0] != parts[-2] else "flat"
+            if member.isreg() and (target := _target_name(member.name)):
+                return "librispeech" if target.split("/")[0] != _parts(member.name)[-2] else "flat"
     return "flat"
-
-
-def _unpack_error(archive: Path, exc: Exception) -> DownloadError:
-    if isinstance(exc, DownloadError):
-        return exc
-    if isinstance(exc, getattr(tarfile, "FilterError", ())):  # the "data" filter refused it
-        return DownloadError(f"{archive} contains an unsafe member ({exc})", kind="corrupt")
-    if isinstance(exc, tarfile.TarError | EOFError | zlib.error | gzip.BadGzipFile):
-        return DownloadError(f"{archive} is truncated or corrupt ({exc!r})", kind="corrupt")
-    return DownloadError(f"Unpacking {archive} failed ({exc}); nothing was kept", kind="local")
 
 
 def _unpack(archive: Path, root: Path, quiet: bool) -> None:
@@ -455,8 +402,7 @@ def _unpack(archive: Path, root: Path, quiet: bool) -> None:
         with tarfile.open(archive, "r:gz") as tar:
             for member in tqdm(tar, desc=f"Unpacking {archive.name}", unit=" files", disable=quiet):
                 _check_member(member, root, archive)
-                target = _target_name(member.name) if member.isreg() else None
-                if target is not None:
+                if member.isreg() and (target := _target_name(member.name)) is not None:
                     renamed = copy.copy(member)
                     renamed.name = target
                     tar.extract(renamed, root, **safe)
@@ -469,9 +415,17 @@ def _unpack(archive: Path, root: Path, quiet: bool) -> None:
     except BaseException as exc:
         for path in written:
             path.unlink(missing_ok=True)
-        if not isinstance(exc, Exception):
+        if isinstance(exc, DownloadError) or not isinstance(exc, Exception):
             raise
-        raise _unpack_error(archive, exc) from exc
+        if isinstance(exc, getattr(tarfile, "FilterError", ())):  # the "data" filter refused it
+            raise DownloadError(
+                f"{archive} contains an unsafe member ({exc})", kind="corrupt"
+            ) from exc
+        if isinstance(exc, tarfile.TarError | EOFError | zlib.error | gzip.BadGzipFile):
+            what = f"{archive} is truncated or corrupt ({exc!r})"
+            raise DownloadError(what, kind="corrupt") from exc
+        what = f"Unpacking {archive} failed ({exc}); nothing was kept"
+        raise DownloadError(what, kind="local") from exc
 
 
 def _check_and_unpack(archive: Path, root: Path, sha256: str | None, quiet: bool) -> None:
@@ -481,43 +435,23 @@ def _check_and_unpack(archive: Path, root: Path, sha256: str | None, quiet: bool
     _unpack(archive, root, quiet)
 
 
-# --------------------------------------------------------------------------------------------------
-# sources and tiers
+# --- sources and tiers ----------------------------------------------------------------------------
 
 
-def _failures() -> tuple[Path, dict[str, str]]:
+def _remember(url: str, why: str | None = None, *, read: bool = False) -> str | None:
+    """Record (or, with ``why=None``, forget) that ``url`` failed in this runtime; with ``read``,
+    return why it failed earlier instead."""
     log = Path(tempfile.gettempdir()) / FAILURES_FILE
     try:
-        return log, json.loads(log.read_text(encoding="utf-8"))
+        failures = json.loads(log.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return log, {}
-
-
-def _remember(url: str, why: str | None) -> None:
-    """Record (or, with ``why=None``, forget) that ``url`` failed in this runtime."""
-    log, failures = _failures()
+        failures = {}
+    if read:
+        return failures.get(url)
     if failures.get(url) != why:
         failures.pop(url, None) if why is None else failures.update({url: why})
         log.write_text(json.dumps(failures, indent=1), encoding="utf-8")
-
-
-def _openslr(subset: str, url: str, sha256: str) -> Source:
-    return Source("openslr", f"OpenSLR ({subset})", url, f"{subset}.tar.gz", sha256)
-
-
-def _official(tier: str, source: str) -> list[list[Source]]:
-    """The archives of a tier, each with its official sources (read now: tests repoint them)."""
-    if tier == "small":
-        dev = _openslr("dev-clean", DEV_CLEAN_URL, DEV_CLEAN_SHA256)
-        return [[dev], [_openslr("test-clean", TEST_CLEAN_URL, TEST_CLEAN_SHA256)]]
-    if tier != "full":
-        raise DownloadError(f"tier must be one of {', '.join(TIERS)}, not {tier!r}", kind="usage")
-    every = [
-        Source("drive", "Google Drive", f"drive:{DRIVE_FILE_ID}", ARCHIVE_NAME),
-        Source("gcs", "Cloud Storage", GCS_URL, ARCHIVE_NAME),
-        _openslr("train-clean-100", OPENSLR_URL, OPENSLR_SHA256),
-    ]
-    return [[s for s in every if source in ("auto", s.label)]]
+    return None
 
 
 def tier_sources(
@@ -530,16 +464,40 @@ def tier_sources(
 ) -> list[list[Source]]:
     """The archives a tier needs, each as its list of :class:`Source` in the order tried.
 
-    ``url`` (default ``$AUDIO_COURSE_DATA_URL``) is a mirror put first. A file URL stands for the
-    first archive, checked against ``sha256`` (default ``$AUDIO_COURSE_DATA_SHA256``), else against
-    the official checksum when the file name is the official one; a folder URL (ending in ``/``)
-    holds every archive under its official name. Without a mirror ``sha256`` applies to the first.
+    ``url`` (default ``$AUDIO_COURSE_DATA_URL``) is a mirror put first: a file stands for the first
+    archive, checked against ``sha256`` (default ``$AUDIO_COURSE_DATA_SHA256``), else the official
+    checksum when it has the official name; a folder (ending in ``/``) holds every archive under its
+    official name. Without a mirror ``sha256`` applies to the first. Module constants are read now.
     """
     if source not in SOURCES:
         raise DownloadError(
             f"source must be one of {', '.join(SOURCES)}, not {source!r}", kind="usage"
         )
-    plan = _official(tier, source)[: 1 + with_test_clean]
+    if tier == "small":
+        plan = [
+            [Source("openslr", f"OpenSLR ({name})", link, f"{name}.tar.gz", digest)]
+            for name, link, digest in [
+                ("dev-clean", DEV_CLEAN_URL, DEV_CLEAN_SHA256),
+                ("test-clean", TEST_CLEAN_URL, TEST_CLEAN_SHA256),
+            ][: 1 + with_test_clean]
+        ]
+    elif tier == "full":
+        every = [
+            Source("drive", "Google Drive", f"drive:{DRIVE_FILE_ID}", ARCHIVE_NAME),
+            Source("gcs", "Cloud Storage", GCS_URL, ARCHIVE_NAME),
+            Source(
+                "openslr",
+                "OpenSLR (train-clean-100)",
+                OPENSLR_URL,
+                OPENSLR_ARCHIVE_NAME,
+                OPENSLR_SHA256,
+            ),
+        ]
+        plan = [[s for s in every if source in ("auto", s.label)]]
+    else:
+        raise DownloadError(
+            f"tier must be one of small, full (downloaded), not {tier!r}", kind="usage"
+        )
     url, sha256 = url or os.environ.get(MIRROR_ENV), sha256 or os.environ.get(SHA256_ENV)
     if not url:
         plan[0] = [replace(s, sha256=sha256 or s.sha256) for s in plan[0]]
@@ -554,8 +512,12 @@ def tier_sources(
     return plan
 
 
-def _kept(part: list[Source], root: Path, folder: Path, quiet: bool) -> tuple[str, Path] | None:
-    """Unpack into ``root`` an archive of ``part`` already in ``folder`` (no network request)."""
+def _fetch_part(
+    part: list[Source], root: Path, folder: Path, retry: bool, quiet: bool
+) -> tuple[str, Path]:
+    """Unpack into ``root`` an archive of ``part``: one already in ``folder`` that verifies (no
+    network), else the first source that works, saying in one line (stderr) each that fails.
+    Returns its label and path; raises one error listing every failure."""
     for src in part:
         if (path := folder / src.archive).is_file():
             _say(f"Found {path}; checking it.", quiet)
@@ -567,42 +529,31 @@ def _kept(part: list[Source], root: Path, folder: Path, quiet: bool) -> tuple[st
                     raise
                 _say(f"It is not usable, so it is deleted and downloaded again: {exc}", quiet)
                 path.unlink()
-    return None
-
-
-def _fetch(src: Source, root: Path, path: Path, retry: bool, quiet: bool) -> None:
-    """Download ``src`` to ``path`` and unpack it into ``root``, unless it failed in this runtime
-    (and ``retry`` is false); remember how it went."""
-    why = None if retry else _failures()[1].get(src.url)
-    if why:
-        raise DownloadError(
-            f"it failed earlier in this runtime ({why}); --retry tries it again", kind="remembered"
-        )
-    _say(f"Downloading {src.archive} from {src.title}...", quiet)
-    try:
-        if src.url.startswith("drive:"):
-            download_drive(src.url.removeprefix("drive:"), path, quiet=quiet)
-        else:
-            download_http(src.url, path, extra_space_factor=EXTRACT_SPACE_FACTOR, quiet=quiet)
-        _check_and_unpack(path, root, src.sha256, quiet)
-    except DownloadError as exc:
-        if exc.kind not in _FINAL:
-            _remember(src.url, exc.summary if exc.kind in _REMEMBERED else None)
-            path.unlink(missing_ok=True)  # a complete but bad file (a resumable .part stays)
-        raise
-    _remember(src.url, None)
-
-
-def _fetch_part(
-    part: list[Source], root: Path, folder: Path, retry: bool, quiet: bool
-) -> tuple[str, Path]:
-    """Unpack into ``root`` the first source of ``part`` that works, saying in one line (stderr)
-    each that fails; return its label and archive path. Raises one error listing every failure."""
     failures: list[DownloadError] = []
     for i, src in enumerate(part):
+        path = folder / src.archive
         try:
-            _fetch(src, root, folder / src.archive, retry, quiet)
-            return src.label, folder / src.archive
+            if why := None if retry else _remember(src.url, read=True):
+                what = f"it failed earlier in this runtime ({why}); --retry tries it again"
+                raise DownloadError(what, kind="remembered")
+            _say(f"Downloading {src.archive} from {src.title}...", quiet)
+            try:
+                if src.url.startswith("drive:"):
+                    download_drive(src.url.removeprefix("drive:"), path, quiet=quiet)
+                else:
+                    download_http(
+                        src.url, path, extra_space_factor=EXTRACT_SPACE_FACTOR, quiet=quiet
+                    )
+                _check_and_unpack(path, root, src.sha256, quiet)
+            except DownloadError as exc:
+                if exc.kind not in _FINAL:
+                    _remember(src.url, exc.summary if exc.kind in _REMEMBERED else None)
+                    path.unlink(
+                        missing_ok=True
+                    )  # a complete but bad file (a resumable .part stays)
+                raise
+            _remember(src.url, None)
+            return src.label, path
         except DownloadError as exc:
             if exc.kind in _FINAL:
                 raise
@@ -618,9 +569,8 @@ def _fetch_part(
     offline = all(e.kind in ("dns", "offline", "timeout") for e in failures)
     why = " (none could be reached: is this machine online?)" if offline else ""
     steps = " ".join(dict.fromkeys(e.next_step.rstrip(".") + "." for e in failures if e.next_step))
-    raise DownloadError(
-        f"Every source failed{why}:" + "".join(f"\n  - {e.summary}" for e in failures), steps
-    )
+    listing = "".join(f"\n  - {e.summary}" for e in failures)
+    raise DownloadError(f"Every source failed{why}:{listing}", steps)
 
 
 def _prepare(dest: Path, quiet: bool) -> None:
@@ -663,12 +613,12 @@ def _finish(tmp: Path, dest: Path, tier: str, results: list[tuple[str, Path]]) -
 
 
 def _advice(
-    tier: str, plan: list[list[Source]], dest: Path, url: str | None, with_test_clean: bool
+    tier: str, plan: list[list[Source]], dest: Path, url: str | None, test_clean: bool
 ) -> str:
     """What else to try once the sources failed, with commands that run from the current folder."""
     options = ["--tier", tier, *(["--url", url] if url else []), "--retry"]
     options += ["--dest", str(dest)] if dest != tier_folder(tier) else []
-    options += ["--with-test-clean"] if with_test_clean else []
+    options += ["--with-test-clean"] if test_clean else []
     official = next(s for s in plan[0] if s.label != "url")
     where = DRIVE_VIEW_URL if tier == "full" else official.url
     alone = (
@@ -695,47 +645,16 @@ def fetch_tier(
     keep_archive: bool = False,
     retry: bool = False,
 ) -> Path:
-    """Make sure a tier's data is unpacked in ``dest``; return that complete folder.
+    """Make sure a tier's data is unpacked in ``dest`` (default :func:`tier_folder`); return it.
 
-    Nothing happens when ``dest`` is complete. Otherwise each archive of the tier is taken from
-    ``archive_dir`` if it is there and verifies (no network request), else downloaded there,
-    source after source (:func:`tier_sources`); all are unpacked into a temporary folder renamed
-    to ``dest``. Downloaded archives are then deleted, unless ``keep_archive`` or ``archive_dir``.
-
-    Parameters
-    ----------
-    tier : {"small", "full", "synthetic"}
-        Which data (see the module's docstring).
-    dest : path, optional
-        Data folder, default :func:`tier_folder`.
-    archive_dir : path, optional
-        Where archives are kept (e.g. a folder on Google Drive); default: next to ``dest``.
-    url : str, optional
-        An instructor's mirror, tried first (default ``$AUDIO_COURSE_DATA_URL``).
-    with_test_clean : bool
-        ``small`` tier: add LibriSpeech test-clean (80 speakers in all).
-    quiet : bool
-        No progress bars or messages (the one-line notes of failing sources stay, on stderr).
-    source : {"auto", "drive", "gcs", "openslr"}
-        ``full`` tier: the official source(s) to try.
-    archive : path, optional
-        Unpack this ``.tar.gz`` instead (it is never deleted).
-    sha256 : str, optional
-        Expected SHA-256 of the mirror's, or the given, archive.
-    keep_archive : bool
-        Keep the downloaded archives (next to ``dest``).
-    retry : bool
-        Also try the sources that failed earlier in this runtime.
-
-    Returns
-    -------
-    pathlib.Path
-        ``dest``, complete.
-
-    Raises
-    ------
-    DownloadError
-        Saying what happened and what to do next (kind ``usage`` for a wrong request).
+    Nothing happens when ``dest`` is complete. Else each archive is taken from ``archive_dir``
+    (default: next to ``dest``; e.g. a Drive folder) if it verifies, else downloaded there, source
+    after source (:func:`tier_sources`: ``source``, the mirror ``url`` and its ``sha256``), or is
+    ``archive`` (a given ``.tar.gz``, never deleted); all are unpacked into a temporary folder
+    renamed to ``dest``. Downloads are deleted then, unless ``keep_archive`` or ``archive_dir``.
+    ``with_test_clean`` adds test-clean to ``small``; ``retry`` retries sources that failed in this
+    runtime; ``quiet`` drops the progress (not the stderr lines of failing sources). Raises
+    :class:`DownloadError` saying what happened and what to do (kind ``usage``: a wrong request).
     """
     dest = Path(dest).expanduser().absolute() if dest is not None else tier_folder(tier)
     if tier == "synthetic":
@@ -760,10 +679,7 @@ def fetch_tier(
             _check_and_unpack(given, tmp, sha256, quiet)
             results = [("archive", given)]
         else:
-            results = [
-                _kept(part, tmp, folder, quiet) or _fetch_part(part, tmp, folder, retry, quiet)
-                for part in plan
-            ]
+            results = [_fetch_part(part, tmp, folder, retry, quiet) for part in plan]
         _finish(tmp, dest, tier, results)
     except DownloadError as exc:
         if exc.kind in _FINAL or archive is not None:
@@ -785,11 +701,9 @@ def fetch_tier(
 def make_synthetic(
     dest: str | os.PathLike | None = None, *, quiet: bool = False, **options: float | None
 ) -> Path:
-    """Write the synthetic corpus to ``dest`` (default :func:`tier_folder`) unless it is there.
-
-    ``options`` (``None`` values ignored) go to :func:`helpers.synthetic.make_synthetic_corpus`,
-    over :data:`SYNTHETIC_OPTIONS`. Returns ``dest``.
-    """
+    """Write the synthetic corpus to ``dest`` (default :func:`tier_folder`) unless it is there;
+    ``options`` (``None`` ignored) go to :func:`helpers.synthetic.make_synthetic_corpus`, over
+    :data:`SYNTHETIC_OPTIONS`. Returns ``dest``."""
     dest = Path(dest).expanduser().absolute() if dest is not None else tier_folder("synthetic")
     if has_dataset(dest):
         _say(f"{dest} already holds a complete data set ({_describe(dest)}); nothing to do.", quiet)
