@@ -1,8 +1,8 @@
 """What every self-check promises, tested across all of them.
 
 * Every check accepts the reference answer and rejects at least three plausible wrong answers, each
-  with a message that names the mistake (``Wrong.match``), says where to look (``Hint:``) and how to
-  get more help. The cases live next to each notebook's tests (``RIGHT`` and ``WRONG`` of
+  with a message that names the mistake (``Wrong.match``) and where to look, and says how to get
+  more help. The cases live next to each notebook's tests (``RIGHT`` and ``WRONG`` of
   ``test_checks_<notebook>.py``); this module counts them.
 * No message or hint contains a line of a solution: the code lines of every ``# BEGIN SOLUTION``
   region of ``solutions/*.ipynb`` are normalised and searched for in every string of
@@ -74,12 +74,11 @@ def accepts(case: Case, capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def rejects(case: Case) -> str:
-    """Run a wrong case: ExerciseError naming the mistake, a hint, no solution line; return it."""
+    """Run a wrong case: ExerciseError naming the mistake, how to get help, no solution line."""
     with pytest.raises(ExerciseError) as error:
         getattr(checks, case.check)(*case.args())
     message = str(error.value)
     assert re.search(case.match or "", message, flags=re.DOTALL), message
-    assert "\nHint: " in message, message
     assert f"More help: checks.hint({case.check!r})" in message, message
     leaked = solution_lines_in(message)
     assert not leaked, f"the message pastes solution lines {leaked}:\n{message}"
