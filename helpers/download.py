@@ -1,24 +1,15 @@
 """Fetch a data tier and unpack it safely: the library behind ``python data_download.py``.
 
-Tiers: ``small``, LibriSpeech dev-clean (337 MB, 40 speakers; + test-clean, 40 more) from OpenSLR;
-``full``, the practical's ``train-dataset.tar.gz`` (5.5 GB, ~250 speakers) from Google Drive, else
-Cloud Storage, else LibriSpeech train-clean-100; ``synthetic``, :mod:`helpers.synthetic`. Each lands
-in :func:`tier_folder` as ``<speaker>/<file>.flac`` (LibriSpeech's chapter folders flattened).
-
-A mirror (``url=``, ``$AUDIO_COURSE_DATA_URL``: a file, or a folder ending in ``/`` holding the
-official archive names) is tried first; a failing source says so in one line and the next is tried;
-one that failed in this runtime is skipped unless ``retry=True``; an archive in ``archive_dir`` that
-verifies needs no network. Downloads go to ``<archive>.part`` (resumed with HTTP ``Range``);
-archives are checked (gzip, not HTML, SHA-256, free space), members too (no absolute path, ``..``
-or link out, then ``tarfile``'s ``data`` filter); all is unpacked into a hidden temporary folder
-renamed into place with a ``.complete`` marker once everything worked.
+Tiers: ``small`` (LibriSpeech dev-clean, 337 MB, 40 speakers; + test-clean, 40 more), ``full`` (the
+practical's 5.5 GB ``train-dataset.tar.gz`` from Google Drive, else Cloud Storage, else LibriSpeech
+train-clean-100), ``synthetic`` (:mod:`helpers.synthetic`): each lands in :func:`tier_folder` as
+``<speaker>/<file>.flac``. See :func:`fetch_tier` for the mirror, resuming and the safety checks.
 """
 
 from __future__ import annotations
 
 import copy
 import gzip
-import hashlib
 import http.client
 import json
 import os
@@ -32,8 +23,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
-from dataclasses import dataclass, replace
+from hashlib import file_digest
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import NamedTuple
 
 from tqdm.auto import tqdm
 
@@ -76,23 +68,19 @@ NEXT_STEPS = {  # what to do, by kind of failure
     "disk": "Free some space, or pass --dest to put the data on a disk with more room",
     "local": "Check the folder's permissions and free space, then run the command again",
 }
-_RETRIED = {"interrupted", "busy"}  # resumed at once, in the same call
 _REMEMBERED = set(NEXT_STEPS) - {"interrupted", "disk", "local"}  # skipped on a re-run
 _FINAL = {"usage", "disk", "local"}  # another source would not help
-_NETWORK = {  # text in the exception chain -> (kind, what happened); the first match wins
-    "name or service not known": (
-        "dns",
+_NETWORK = {  # kind: (text in the exception chain, what happened); the first match wins
+    "dns": (
+        "name or service not known|nodename nor servname|failed to resolve",
         "the host name {host} could not be resolved (DNS: {text})",
     ),
-    "nodename nor servname": ("dns", "the host name {host} could not be resolved (DNS: {text})"),
-    "failed to resolve": ("dns", "the host name {host} could not be resolved (DNS: {text})"),
-    "temporary failure in name resolution": (
-        "offline",
+    "offline": (
+        "temporary failure in name resolution|network is unreachable",
         "no network: {host} could not be reached ({text})",
     ),
-    "network is unreachable": ("offline", "no network: {host} could not be reached ({text})"),
-    "connection refused": ("refused", "{host} refused the connection on port {port}"),
-    "timed out": ("timeout", "{host} did not answer (timed out{after})"),
+    "refused": ("connection refused", "{host} refused the connection on port {port}"),
+    "timeout": ("timed out", "{host} did not answer (timed out{after})"),
 }
 
 
@@ -107,14 +95,13 @@ class DownloadError(RuntimeError):
         self.summary, self.next_step, self.kind = summary, next_step, kind
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where one archive can come from (``url`` is ``drive:<file id>`` for Google Drive)."""
+class Source(NamedTuple):
+    """Where one archive (file name ``archive``) comes from; ``url`` ``drive:<id>`` is Drive."""
 
     label: str  # recorded in the .complete marker: drive, gcs, openslr, url
     title: str
     url: str
-    archive: str  # its file name in the archive folder
+    archive: str
     sha256: str | None = None
 
 
@@ -133,10 +120,9 @@ def _human(n_bytes: float) -> str:
 
 def tier_folder(tier: str) -> Path:
     """The default folder of a tier: ``data/small``, ``train-dataset`` or ``data/synthetic``."""
-    folders = dict(zip(TIERS, (paths.SMALL_DATA, paths.FULL_DATA, paths.SYNTHETIC_DATA)))
-    if tier not in folders:
+    if tier not in TIERS:
         raise DownloadError(f"tier must be one of {', '.join(TIERS)}, not {tier!r}", kind="usage")
-    return folders[tier]
+    return dict(zip(TIERS, (paths.SMALL_DATA, paths.FULL_DATA, paths.SYNTHETIC_DATA)))[tier]
 
 
 def fallback_notice() -> str | None:
@@ -151,16 +137,14 @@ def fallback_notice() -> str | None:
         f"To retry: !{download_command('--tier', tier, '--retry')}",
         "then run the setup cell again.",
     ]
-    width = max(map(len, lines))
-    rule = "+" + "-" * (width + 2) + "+"
-    return "\n".join([rule, *(f"| {line.ljust(width)} |" for line in lines), rule])
+    rule = "+" + "-" * (max(map(len, lines)) + 2) + "+"
+    return "\n".join([rule, *(f"| {s.ljust(len(rule) - 4)} |" for s in lines), rule])
 
 
 def has_dataset(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` is complete (:func:`helpers.paths.is_complete`) with a speaker folder."""
-    if not paths.is_complete(folder):
-        return False
-    return any(p.is_dir() and p.name[0] != "." for p in Path(folder).iterdir())
+    complete = paths.is_complete(folder)
+    return complete and any(p.is_dir() and p.name[0] != "." for p in Path(folder).iterdir())
 
 
 def _describe(folder: Path) -> str:
@@ -170,39 +154,28 @@ def _describe(folder: Path) -> str:
 def check_free_space(folder: str | os.PathLike, needed_bytes: int, purpose: str) -> None:
     """Raise :class:`DownloadError` (kind ``disk``) if ``folder``'s disk has less free space."""
     if (free := shutil.disk_usage(folder).free) < needed_bytes:
-        what = f"Not enough free disk space in {folder}: {purpose} needs about"
-        raise DownloadError(
-            f"{what} {_human(needed_bytes)} but only {_human(free)} is free", kind="disk"
+        what = (
+            f"Not enough free disk space in {folder}: {purpose} needs about {_human(needed_bytes)}"
         )
+        raise DownloadError(f"{what} but only {_human(free)} is free", kind="disk")
 
 
 def check_archive(path: str | os.PathLike, sha256: str | None = None, quiet: bool = False) -> None:
-    """Raise :class:`DownloadError` unless ``path`` starts like a ``.tar.gz`` of SHA-256 ``sha256``
-    (an HTML page in its place, as Drive's quota page: kind ``quota``; else ``corrupt``/``checksum``).
-    A truncated archive is caught only while unpacking."""
-    path = Path(path)
+    """Raise :class:`DownloadError` if ``path`` is an HTML page (as Drive's quota page: kind
+    ``quota``) or its SHA-256 is not ``sha256``; a bad gzip or tar shows when unpacking."""
     with open(path, "rb") as fh:
         head = fh.read(2048).lower()
     if b"<html" in head or b"<!doctype" in head:
-        what = f"{path.name} is an HTML web page, not the .tar.gz: Google Drive's page when the "
-        what += "download quota is exceeded or a virus scan needs confirming, or a link to a page"
+        what = f"{Path(path).name} is an HTML web page, not the .tar.gz: Google Drive's page when"
+        what += " the download quota is exceeded or a virus scan needs confirming, or a link to it"
         raise DownloadError(what, kind="quota")
-    try:
-        with tarfile.open(path, "r:gz") as tar:
-            if tar.next() is None:
-                raise tarfile.ReadError("an empty tar archive")
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:  # gzip.BadGzipFile too
-        raise DownloadError(f"{path} is not a readable .tar.gz ({exc})", kind="corrupt") from exc
     if sha256:
-        _say(f"Checking the SHA-256 of {path.name}...", quiet)
+        _say(f"Checking the SHA-256 of {Path(path).name}...", quiet)
         with open(path, "rb") as fh:
-            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            digest = file_digest(fh, "sha256").hexdigest()
         if digest != sha256.strip().lower():
             what = f"{path} has SHA-256 {digest}, not the expected {sha256.lower()}"
             raise DownloadError(what, kind="checksum")
-
-
-# --- downloads ------------------------------------------------------------------------------------
 
 
 def _network_error(url: str, exc: BaseException | None, timeout: float = 0) -> DownloadError | None:
@@ -212,34 +185,32 @@ def _network_error(url: str, exc: BaseException | None, timeout: float = 0) -> D
         reason = getattr(exc, "reason", "")
         text += f" {exc} {reason}" + (" timed out" if isinstance(exc, TimeoutError) else "")
         exc = exc.__cause__ or exc.__context__ or (reason if isinstance(reason, OSError) else None)
-    for pattern, (kind, what) in _NETWORK.items():
-        if pattern in text.lower():
+    for kind, (pattern, what) in _NETWORK.items():
+        if found := re.search(pattern, text.lower()):
             port = parts.port or (443 if parts.scheme == "https" else 80)
             after = f" after {timeout:g} s" if timeout else ""
-            what = what.format(
-                host=parts.hostname, port=port, text=pattern.capitalize(), after=after
+            text = found[0].capitalize()
+            return DownloadError(
+                what.format(host=parts.hostname, port=port, text=text, after=after), kind=kind
             )
-            return DownloadError(what, kind=kind)
     return None
 
 
-def _open(url: str, offset: int, timeout: float) -> http.client.HTTPResponse:
-    headers = {"User-Agent": "audio-course-data-download/2.0", "Accept-Encoding": "identity"}
-    if offset:
-        headers["Range"] = f"bytes={offset}-"
-    try:
-        return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        return exc  # type: ignore[return-value]  # a response too: the caller reads its status
-    except (OSError, http.client.HTTPException) as exc:  # URLError: DNS, refused, timeout...
-        what = f"could not reach {url} ({getattr(exc, 'reason', exc)})"
-        raise _network_error(url, exc, timeout) or DownloadError(what, kind="dns") from exc
-
-
-def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool, timeout: float) -> None:
+def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool) -> None:
     """Fetch ``url`` into ``part``, resuming from its size; kind ``interrupted`` if it stops."""
     offset = part.stat().st_size if part.is_file() else 0
-    with _open(url, offset, timeout) as response:
+    headers = {"User-Agent": "audio-course/2.0", "Accept-Encoding": "identity"}
+    request = urllib.request.Request(url, headers=headers)
+    if offset:
+        request.add_header("Range", f"bytes={offset}-")
+    try:
+        response = urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
+    except urllib.error.HTTPError as exc:
+        response = exc  # a response too: its status is read below
+    except (OSError, http.client.HTTPException) as exc:  # URLError: DNS, refused, timeout...
+        what = f"could not reach {url} ({getattr(exc, 'reason', exc)})"
+        raise _network_error(url, exc, TIMEOUT_SECONDS) or DownloadError(what, None, "dns") from exc
+    with response:
         status, header = response.status, (response.headers["Content-Range"] or "").strip()
         found = re.fullmatch(r"bytes (?:(\d+)-\d+|\*)/(?:(\d+)|\*)", header)
         start, total = (int(n) if n else None for n in (found.groups() if found else (None, None)))
@@ -251,11 +222,7 @@ def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool, timeou
                 403: "the file is not public, or the link expired",
                 404: "there is no file there",
             }
-            why = (
-                "the server is busy or failing"
-                if busy
-                else why.get(status, "it refused the request")
-            )
+            why = "the server is busy or failing" if busy else why.get(status, "it was refused")
             what = f"{url} answered HTTP {status} ({response.reason}): {why}"
             raise DownloadError(what, kind="busy" if busy else "http")
         if status in (206, 416) and start != offset:
@@ -269,11 +236,10 @@ def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool, timeou
         if total is not None:
             needed = total - offset + int(space_factor * total)
             check_free_space(part.parent, needed, "downloading and unpacking the data")
-        bar = dict(total=total, initial=offset, desc=part.stem, disable=quiet)
+        bar = {"total": total, "initial": offset, "desc": part.stem, "disable": quiet}
         try:
-            with open(part, "ab" if offset else "wb") as fh:
-                with tqdm.wrapattr(fh, "write", **bar) as out:
-                    shutil.copyfileobj(response, out, CHUNK_SIZE)
+            with open(part, "ab" if offset else "wb") as fh, tqdm.wrapattr(fh, "write", **bar) as o:
+                shutil.copyfileobj(response, o, CHUNK_SIZE)
         except (OSError, http.client.HTTPException) as exc:
             if isinstance(exc, OSError) and exc.filename == str(part):  # writing, not reading
                 raise DownloadError(f"Could not write {part} ({exc})", kind="local") from exc
@@ -284,29 +250,23 @@ def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool, timeou
 
 
 def download_http(
-    url: str,
-    dest_file: str | os.PathLike,
-    *,
-    retries: int | None = None,
-    extra_space_factor: float = 0.0,
-    quiet: bool = False,
-    timeout: float | None = None,
+    url: str, dest_file: str | os.PathLike, retries: int | None = None, quiet: bool = False
 ) -> Path:
     """Download ``url`` to ``dest_file`` through ``<dest_file>.part``, which an interrupted transfer
     leaves behind and an HTTP ``Range`` request resumes (``retries`` times in this call, default
-    :data:`DOWNLOAD_RETRIES`, and on the next call). ``extra_space_factor`` × size must also be
-    free; ``timeout`` in seconds. Raises :class:`DownloadError` of the kind that happened."""
-    dest_file = Path(dest_file)
-    part = dest_file.with_name(dest_file.name + ".part")
+    :data:`DOWNLOAD_RETRIES`, and on the next call), with room to unpack it. Raises
+    :class:`DownloadError` of the kind that happened."""
+    part = Path(dest_file).with_name(Path(dest_file).name + ".part")
     retries = DOWNLOAD_RETRIES if retries is None else retries
     for attempt in range(retries + 1):
         try:
-            _http_attempt(url, part, extra_space_factor, quiet, timeout or TIMEOUT_SECONDS)
+            _http_attempt(url, part, EXTRACT_SPACE_FACTOR, quiet)
             break
         except DownloadError as exc:
-            if exc.kind not in _RETRIED or (exc.kind == "busy" and attempt == retries):
+            last = attempt == retries
+            if exc.kind not in ("interrupted", "busy") or (last and exc.kind == "busy"):
                 raise
-            if attempt == retries:
+            if last:
                 kept = part.stat().st_size if part.is_file() else 0
                 where = f"The {_human(kept)} received so far are kept in {part}. " if kept else ""
                 step = where + NEXT_STEPS["interrupted"]
@@ -314,20 +274,18 @@ def download_http(
             wait = RETRY_WAIT_SECONDS * 2**attempt
             _say(f"{exc.summary}; resuming in {wait:.0f} s ({attempt + 1} of {retries}).", quiet)
             time.sleep(wait)
-    os.replace(part, dest_file)
-    return dest_file
+    return part.replace(dest_file)
 
 
 def download_drive(file_id: str, dest_file: str | os.PathLike, quiet: bool = False) -> Path:
     """Download a Google Drive file with ``gdown`` (resumable, through its own ``.part`` file);
     :class:`DownloadError` says what failed: Drive's quota (kind ``quota``), the network, gdown."""
-    dest_file = Path(dest_file)
     others = (
         f"use another source: `{download_command('--source', 'gcs')}`, a mirror (--url URL), or "
         f"download it in your browser from https://drive.google.com/file/d/{file_id}/view and "
-        f"pass `--archive path/to/{dest_file.name}`"
+        f"pass `--archive path/to/{Path(dest_file).name}`"
     )
-    output = dest_file.with_name(dest_file.name + ".drive.part")  # gdown's temp files start so
+    output = Path(f"{dest_file}.drive.part")  # gdown's temporary files start so
     try:
         import gdown
 
@@ -344,34 +302,11 @@ def download_drive(file_id: str, dest_file: str | os.PathLike, quiet: bool = Fal
         raise net or DownloadError(what, f"Retry later, or {others}") from exc
     if result is None or not output.is_file():
         raise DownloadError(f"gdown did not download Drive file {file_id}", f"Retry, or {others}")
-    os.replace(output, dest_file)
-    return dest_file
-
-
-# --- unpacking ------------------------------------------------------------------------------------
+    return output.replace(dest_file)
 
 
 def _parts(name: str) -> list[str]:
     return [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", ".")]
-
-
-def _check_member(member: tarfile.TarInfo, root: Path, archive: Path) -> None:
-    """Refuse absolute paths, ``..`` and links out of ``root``: the ``data`` filter strips a
-    leading ``/`` rather than refusing it, and never sees links, which are not extracted."""
-    name, link, problem = member.name, member.linkname, None
-    if name.startswith(("/", "\\")) or PureWindowsPath(name).drive:
-        problem = "an absolute path"
-    elif ".." in _parts(name):
-        problem = "a '..' path component"
-    elif member.issym() or member.islnk():
-        base = root / PurePosixPath(name).parent if member.issym() else root
-        target = os.path.normpath(os.path.join(base, link))
-        if link.startswith(("/", "\\")) or not target.startswith(str(root) + os.sep):
-            problem = f"a link pointing outside the folder ({link!r})"
-    if problem:
-        what = f"{archive} contains an unsafe member {name!r} ({problem}); nothing was unpacked"
-        step = "It is not the course data, or was tampered with: download it again from the source"
-        raise DownloadError(what, step, "corrupt")
 
 
 def _target_name(name: str) -> str | None:
@@ -394,14 +329,32 @@ def detect_layout(archive: str | os.PathLike) -> str:
     return "flat"
 
 
-def _unpack(archive: Path, root: Path, quiet: bool) -> None:
-    """Unpack ``archive``'s audio files into ``root/<speaker>/<file>``; on failure remove them."""
+def _unpack(archive: Path, root: Path, sha256: str | None, quiet: bool) -> None:
+    """Check ``archive`` and the free space, then unpack its audio files into
+    ``root/<speaker>/<file>``, refusing absolute paths, ``..`` and links out of ``root`` (the
+    ``data`` filter strips a leading ``/`` and never sees links); on failure remove them."""
+    check_archive(archive, sha256, quiet)
+    space = int(EXTRACT_SPACE_FACTOR * archive.stat().st_size)
+    check_free_space(root.parent, space, f"unpacking {archive.name}")
     safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python >= 3.11.4
     written: list[Path] = []
     try:
         with tarfile.open(archive, "r:gz") as tar:
             for member in tqdm(tar, desc=f"Unpacking {archive.name}", unit=" files", disable=quiet):
-                _check_member(member, root, archive)
+                name, link, problem = member.name, member.linkname, None
+                if name.startswith(("/", "\\")) or PureWindowsPath(name).drive:
+                    problem = "an absolute path"
+                elif ".." in _parts(name):
+                    problem = "a '..' path component"
+                elif member.issym() or member.islnk():
+                    base = root / PurePosixPath(name).parent if member.issym() else root
+                    target = os.path.normpath(os.path.join(base, link))
+                    if link.startswith(("/", "\\")) or not target.startswith(str(root) + os.sep):
+                        problem = f"a link pointing outside the folder ({link!r})"
+                if problem:
+                    what = f"{archive} contains an unsafe member {name!r} ({problem}); nothing was unpacked"
+                    step = "It is not the course data, or was tampered with: download it again from the source"
+                    raise DownloadError(what, step, "corrupt")
                 if member.isreg() and (target := _target_name(member.name)) is not None:
                     renamed = copy.copy(member)
                     renamed.name = target
@@ -412,95 +365,57 @@ def _unpack(archive: Path, root: Path, quiet: bool) -> None:
         if not written:
             what = f"{archive} holds no audio file in <speaker>/ folders: it is not the data"
             raise DownloadError(what, kind="corrupt")
-    except BaseException as exc:
+    except Exception as exc:
         for path in written:
             path.unlink(missing_ok=True)
-        if isinstance(exc, DownloadError) or not isinstance(exc, Exception):
+        if isinstance(exc, DownloadError):
             raise
-        if isinstance(exc, getattr(tarfile, "FilterError", ())):  # the "data" filter refused it
-            raise DownloadError(
-                f"{archive} contains an unsafe member ({exc})", kind="corrupt"
-            ) from exc
         if isinstance(exc, tarfile.TarError | EOFError | zlib.error | gzip.BadGzipFile):
-            what = f"{archive} is truncated or corrupt ({exc!r})"
+            what = f"{archive} is truncated or corrupt, or holds an unsafe member ({exc!r})"
             raise DownloadError(what, kind="corrupt") from exc
-        what = f"Unpacking {archive} failed ({exc}); nothing was kept"
-        raise DownloadError(what, kind="local") from exc
-
-
-def _check_and_unpack(archive: Path, root: Path, sha256: str | None, quiet: bool) -> None:
-    check_archive(archive, sha256, quiet)
-    space = int(EXTRACT_SPACE_FACTOR * archive.stat().st_size)
-    check_free_space(root.parent, space, f"unpacking {archive.name}")
-    _unpack(archive, root, quiet)
-
-
-# --- sources and tiers ----------------------------------------------------------------------------
+        raise DownloadError(f"Unpacking {archive} failed ({exc})", kind="local") from exc
 
 
 def _remember(url: str, why: str | None = None, *, read: bool = False) -> str | None:
-    """Record (or, with ``why=None``, forget) that ``url`` failed in this runtime; with ``read``,
-    return why it failed earlier instead."""
+    """Record (``why``) or forget (``None``) that ``url`` failed in this runtime; ``read``: why."""
     log = Path(tempfile.gettempdir()) / FAILURES_FILE
     try:
         failures = json.loads(log.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         failures = {}
-    if read:
-        return failures.get(url)
-    if failures.get(url) != why:
+    if not read and failures.get(url) != why:
         failures.pop(url, None) if why is None else failures.update({url: why})
         log.write_text(json.dumps(failures, indent=1), encoding="utf-8")
-    return None
+    return failures.get(url) if read else None
 
 
 def tier_sources(
-    tier: str,
-    *,
-    source: str = "auto",
-    url: str | None = None,
-    sha256: str | None = None,
-    with_test_clean: bool = False,
+    tier: str, source: str, url: str | None, sha256: str | None, test_clean: bool
 ) -> list[list[Source]]:
-    """The archives a tier needs, each as its list of :class:`Source` in the order tried.
-
-    ``url`` (default ``$AUDIO_COURSE_DATA_URL``) is a mirror put first: a file stands for the first
-    archive, checked against ``sha256`` (default ``$AUDIO_COURSE_DATA_SHA256``), else the official
-    checksum when it has the official name; a folder (ending in ``/``) holds every archive under its
-    official name. Without a mirror ``sha256`` applies to the first. Module constants are read now.
-    """
+    """The archives a tier needs, each as its list of :class:`Source` in the order tried, read
+    from the module's constants now. A mirror ``url`` (``$AUDIO_COURSE_DATA_URL``) comes first: a
+    file stands for the first archive, checked against ``sha256`` (``$AUDIO_COURSE_DATA_SHA256``)
+    or, under the official name, the official checksum; a folder (``.../``) holds every archive."""
     if source not in SOURCES:
         raise DownloadError(
             f"source must be one of {', '.join(SOURCES)}, not {source!r}", kind="usage"
         )
     if tier == "small":
-        plan = [
-            [Source("openslr", f"OpenSLR ({name})", link, f"{name}.tar.gz", digest)]
-            for name, link, digest in [
-                ("dev-clean", DEV_CLEAN_URL, DEV_CLEAN_SHA256),
-                ("test-clean", TEST_CLEAN_URL, TEST_CLEAN_SHA256),
-            ][: 1 + with_test_clean]
-        ]
+        dev = Source("openslr", "OpenSLR (dev-clean)", DEV_CLEAN_URL, "dev-clean.tar.gz")
+        test = Source("openslr", "OpenSLR (test-clean)", TEST_CLEAN_URL, "test-clean.tar.gz")
+        plan = [[dev._replace(sha256=DEV_CLEAN_SHA256)], [test._replace(sha256=TEST_CLEAN_SHA256)]]
+        plan = plan[: 1 + test_clean]
     elif tier == "full":
-        every = [
-            Source("drive", "Google Drive", f"drive:{DRIVE_FILE_ID}", ARCHIVE_NAME),
-            Source("gcs", "Cloud Storage", GCS_URL, ARCHIVE_NAME),
-            Source(
-                "openslr",
-                "OpenSLR (train-clean-100)",
-                OPENSLR_URL,
-                OPENSLR_ARCHIVE_NAME,
-                OPENSLR_SHA256,
-            ),
-        ]
+        drive = Source("drive", "Google Drive", f"drive:{DRIVE_FILE_ID}", ARCHIVE_NAME)
+        gcs = Source("gcs", "Cloud Storage", GCS_URL, ARCHIVE_NAME)
+        slr = Source("openslr", "OpenSLR (train-clean-100)", OPENSLR_URL, OPENSLR_ARCHIVE_NAME)
+        every = [drive, gcs, slr._replace(sha256=OPENSLR_SHA256)]
         plan = [[s for s in every if source in ("auto", s.label)]]
     else:
-        raise DownloadError(
-            f"tier must be one of small, full (downloaded), not {tier!r}", kind="usage"
-        )
+        raise DownloadError(f"tier must be small or full to download, not {tier!r}", kind="usage")
     url, sha256 = url or os.environ.get(MIRROR_ENV), sha256 or os.environ.get(SHA256_ENV)
     if not url:
-        plan[0] = [replace(s, sha256=sha256 or s.sha256) for s in plan[0]]
+        plan[0] = [s._replace(sha256=sha256 or s.sha256) for s in plan[0]]
         return plan
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise DownloadError(f"--url must be an http:// or https:// URL, not {url!r}", kind="usage")
@@ -508,7 +423,7 @@ def tier_sources(
         link = url + part[0].archive if url.endswith("/") else url
         same_name = PurePosixPath(urllib.parse.urlsplit(link).path).name == part[0].archive
         known = (sha256 if i == 0 else None) or (part[0].sha256 if same_name else None)
-        part.insert(0, replace(part[0], label="url", title="the mirror", url=link, sha256=known))
+        part.insert(0, part[0]._replace(label="url", title="the mirror", url=link, sha256=known))
     return plan
 
 
@@ -522,7 +437,7 @@ def _fetch_part(
         if (path := folder / src.archive).is_file():
             _say(f"Found {path}; checking it.", quiet)
             try:
-                _check_and_unpack(path, root, src.sha256, quiet)
+                _unpack(path, root, src.sha256, quiet)
                 return "earlier-download", path
             except DownloadError as exc:
                 if exc.kind not in ("corrupt", "checksum", "quota"):
@@ -541,16 +456,12 @@ def _fetch_part(
                 if src.url.startswith("drive:"):
                     download_drive(src.url.removeprefix("drive:"), path, quiet=quiet)
                 else:
-                    download_http(
-                        src.url, path, extra_space_factor=EXTRACT_SPACE_FACTOR, quiet=quiet
-                    )
-                _check_and_unpack(path, root, src.sha256, quiet)
+                    download_http(src.url, path, quiet=quiet)
+                _unpack(path, root, src.sha256, quiet)
             except DownloadError as exc:
                 if exc.kind not in _FINAL:
                     _remember(src.url, exc.summary if exc.kind in _REMEMBERED else None)
-                    path.unlink(
-                        missing_ok=True
-                    )  # a complete but bad file (a resumable .part stays)
+                    path.unlink(missing_ok=True)  # a whole but bad file (a resumable .part stays)
                 raise
             _remember(src.url, None)
             return src.label, path
@@ -558,9 +469,8 @@ def _fetch_part(
             if exc.kind in _FINAL:
                 raise
             verb = "skipped" if exc.kind == "remembered" else "failed"
-            failures.append(
-                DownloadError(f"{src.title} {verb}: {exc.summary}", exc.next_step, exc.kind)
-            )
+            summary = f"{src.title} {verb}: {exc.summary}"
+            failures.append(DownloadError(summary, exc.next_step, exc.kind))
             if i + 1 < len(part):
                 line = f"{failures[-1].summary}. Trying {part[i + 1].title} next."
                 print(line[0].upper() + line[1:], file=sys.stderr, flush=True)
@@ -573,62 +483,24 @@ def _fetch_part(
     raise DownloadError(f"Every source failed{why}:{listing}", steps)
 
 
-def _prepare(dest: Path, quiet: bool) -> None:
-    """Refuse a ``dest`` that is not ours to fill; make its parent; remove stale temporary folders."""
+def _prepare(dest: Path, quiet: bool) -> bool:
+    """Whether ``dest`` is complete already; else refuse it if it is not ours to fill, make its
+    parent and remove stale temporary folders."""
+    if has_dataset(dest):
+        _say(f"{dest} already holds a complete data set ({_describe(dest)}); nothing to do.", quiet)
+        return True
     if dest.exists() and not dest.is_dir():
-        raise DownloadError(
-            f"{dest} exists and is not a folder", "Remove it, or pass another --dest", "usage"
-        )
+        raise DownloadError(f"{dest} is not a folder", "Remove it, or pass another --dest", "usage")
     if dest.is_dir() and any(dest.iterdir()):
         marker = dest / paths.COMPLETE_MARKER
-        what = f"{dest} already exists but is not a complete data set (no {marker.name} marker, "
-        step = (
-            f"If you unpacked the data yourself and it is complete, create an empty file {marker}; "
-        )
-        raise DownloadError(
-            what + "or no speaker folder), so it is left untouched",
-            step + "else delete the folder and run again, or pass another --dest",
-            "local",
-        )
+        what = f"{dest} already exists but is not a complete data set (no {marker.name} marker or no speaker folder), so it is left untouched"
+        step = f"If you unpacked the data yourself and it is complete, create an empty file {marker}; else delete the folder and run again, or pass another --dest"
+        raise DownloadError(what, step, "local")
     dest.parent.mkdir(parents=True, exist_ok=True)
     for stale in dest.parent.glob(f".{dest.name}.partial-*"):
         _say(f"Removing {stale}, left over by an interrupted run.", quiet)
         shutil.rmtree(stale, ignore_errors=True)
-
-
-def _finish(tmp: Path, dest: Path, tier: str, results: list[tuple[str, Path]]) -> None:
-    """Mark ``tmp`` complete and rename it to ``dest``: the last step, atomic."""
-    speakers = [p for p in tmp.iterdir() if p.is_dir()]
-    files = sum(paths.is_audio_file(f) for p in speakers for f in p.iterdir())
-    labels, names = "+".join(r[0] for r in results), "+".join(r[1].name for r in results)
-    paths.mark_complete(
-        tmp, f"tier={tier} source={labels} speakers={len(speakers)} files={files} archive={names}\n"
-    )
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private
-    if dest.exists():
-        dest.rmdir()  # empty, checked by _prepare
-    tmp.rename(dest)
-
-
-def _advice(
-    tier: str, plan: list[list[Source]], dest: Path, url: str | None, test_clean: bool
-) -> str:
-    """What else to try once the sources failed, with commands that run from the current folder."""
-    options = ["--tier", tier, *(["--url", url] if url else []), "--retry"]
-    options += ["--dest", str(dest)] if dest != tier_folder(tier) else []
-    options += ["--with-test-clean"] if test_clean else []
-    official = next(s for s in plan[0] if s.label != "url")
-    where = DRIVE_VIEW_URL if tier == "full" else official.url
-    alone = (
-        f", or one source alone: `{download_command('--source', 'gcs')}`" if tier == "full" else ""
-    )
-    return (
-        f"You can also download {official.archive} in your browser from {where} and pass "
-        f"`--archive path/to/{official.archive}`{alone}. Sources that failed are skipped on a "
-        f"re-run in this runtime; to try them again: `{download_command(*options)}`."
-    )
+    return False
 
 
 def fetch_tier(
@@ -647,45 +519,59 @@ def fetch_tier(
 ) -> Path:
     """Make sure a tier's data is unpacked in ``dest`` (default :func:`tier_folder`); return it.
 
-    Nothing happens when ``dest`` is complete. Else each archive is taken from ``archive_dir``
-    (default: next to ``dest``; e.g. a Drive folder) if it verifies, else downloaded there, source
-    after source (:func:`tier_sources`: ``source``, the mirror ``url`` and its ``sha256``), or is
-    ``archive`` (a given ``.tar.gz``, never deleted); all are unpacked into a temporary folder
-    renamed to ``dest``. Downloads are deleted then, unless ``keep_archive`` or ``archive_dir``.
-    ``with_test_clean`` adds test-clean to ``small``; ``retry`` retries sources that failed in this
-    runtime; ``quiet`` drops the progress (not the stderr lines of failing sources). Raises
-    :class:`DownloadError` saying what happened and what to do (kind ``usage``: a wrong request).
+    Each archive is taken from ``archive_dir`` (default: next to ``dest``) if it verifies, else
+    downloaded there source after source (:func:`tier_sources`; one that failed in this runtime is
+    skipped unless ``retry``), or is ``archive`` (never deleted); downloads go to ``<name>.part``
+    (resumed with HTTP ``Range``) and are deleted after unpacking unless ``keep_archive`` or
+    ``archive_dir``. Archives are checked (HTML, SHA-256, free space, unsafe members) and unpacked
+    into a hidden folder renamed to ``dest``, with its ``.complete`` marker, once all worked.
+    Raises :class:`DownloadError` saying what happened and what to do (``usage``: a wrong request).
     """
     dest = Path(dest).expanduser().absolute() if dest is not None else tier_folder(tier)
     if tier == "synthetic":
         return make_synthetic(dest, quiet=quiet)
     if archive is not None and url:
         raise DownloadError("pass either --url or --archive, not both", kind="usage")
-    plan = tier_sources(
-        tier, source=source, url=url, sha256=sha256, with_test_clean=with_test_clean
-    )
+    plan = tier_sources(tier, source, url, sha256, with_test_clean)
     if archive is not None and not Path(archive).expanduser().is_file():
         raise DownloadError(f"--archive {archive}: no such file", kind="usage")
-    if has_dataset(dest):
-        _say(f"{dest} already holds a complete data set ({_describe(dest)}); nothing to do.", quiet)
+    if _prepare(dest, quiet):
         return dest
-    _prepare(dest, quiet)
     folder = Path(archive_dir or dest.parent).expanduser().absolute()
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
     try:
         if archive is not None:
-            given = Path(archive).expanduser().absolute()
-            _check_and_unpack(given, tmp, sha256, quiet)
-            results = [("archive", given)]
+            results = [("archive", Path(archive).expanduser().absolute())]
+            _unpack(results[0][1], tmp, sha256, quiet)
         else:
             results = [_fetch_part(part, tmp, folder, retry, quiet) for part in plan]
-        _finish(tmp, dest, tier, results)
+        speakers = [p for p in tmp.iterdir() if p.is_dir()]
+        files = sum(paths.is_audio_file(f) for p in speakers for f in p.iterdir())
+        labels, names = "+".join(r[0] for r in results), "+".join(r[1].name for r in results)
+        info = f"tier={tier} source={labels} speakers={len(speakers)} files={files} archive={names}"
+        paths.mark_complete(tmp, info + "\n")
+        tmp.chmod(dest.parent.stat().st_mode & 0o777)  # mkdtemp makes it private
+        if dest.exists():
+            dest.rmdir()  # empty, checked by _prepare
+        tmp.rename(dest)  # the last step, atomic
     except DownloadError as exc:
         if exc.kind in _FINAL or archive is not None:
             raise
-        steps = [exc.next_step.rstrip("."), _advice(tier, plan, dest, url, with_test_clean)]
-        raise DownloadError(exc.summary, ". ".join(filter(None, steps)), exc.kind) from exc
+        options = ["--tier", tier, *(["--url", url] if url else []), "--retry"]
+        options += ["--dest", str(dest)] if dest != tier_folder(tier) else []
+        options += ["--with-test-clean"] if with_test_clean else []
+        official = next(s for s in plan[0] if s.label != "url")
+        where = DRIVE_VIEW_URL if tier == "full" else official.url
+        alone = f", or one source alone: `{download_command('--source', 'gcs')}`"
+        alone = alone if tier == "full" else ""
+        advice = (
+            f"You can also download {official.archive} in your browser from {where} and pass "
+            f"`--archive path/to/{official.archive}`{alone}. Sources that failed are skipped on a "
+            f"re-run in this runtime; to try them again: `{download_command(*options)}`."
+        )
+        steps = ". ".join(filter(None, [exc.next_step.rstrip("."), advice]))
+        raise DownloadError(exc.summary, steps, exc.kind) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # gone already if renamed
     _say(f"Data set ready in {dest} ({_describe(dest)}).", quiet)
@@ -705,16 +591,14 @@ def make_synthetic(
     ``options`` (``None`` ignored) go to :func:`helpers.synthetic.make_synthetic_corpus`, over
     :data:`SYNTHETIC_OPTIONS`. Returns ``dest``."""
     dest = Path(dest).expanduser().absolute() if dest is not None else tier_folder("synthetic")
-    if has_dataset(dest):
-        _say(f"{dest} already holds a complete data set ({_describe(dest)}); nothing to do.", quiet)
+    if _prepare(dest, quiet):
         return dest
-    _prepare(dest, quiet)
     from .synthetic import make_synthetic_corpus  # numpy, scipy and soundfile: only when needed
 
-    given = {k: v for k, v in options.items() if v is not None}
+    options = SYNTHETIC_OPTIONS | {k: v for k, v in options.items() if v is not None}
     try:
-        path = make_synthetic_corpus(dest, **{**SYNTHETIC_OPTIONS, **given}, progress=not quiet)
+        path = Path(make_synthetic_corpus(dest, **options, progress=not quiet))
     except ValueError as exc:
         raise DownloadError(str(exc), kind="usage") from exc
-    _say(f"Synthetic corpus ready in {path} ({_describe(Path(path))}).", quiet)
-    return Path(path)
+    _say(f"Synthetic corpus ready in {path} ({_describe(path)}).", quiet)
+    return path
