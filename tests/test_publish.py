@@ -70,3 +70,32 @@ def test_setup_cell_is_a_folded_colab_form(path: Path) -> None:
     fields = [line.split("=")[0].strip() for line in lines if "# @param" in line]
     assert fields == ["data", "drive", "mirror"]
     assert 'os.environ["AUDIO_COURSE_DATA_URL"] = mirror.strip()' in cell.source
+
+
+def test_workflow_runs_ci_on_push_and_pull_request_with_a_pip_cache() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as True
+    assert {"push", "pull_request"} <= set(triggers)
+    (job,) = workflow["jobs"].values()
+    matrix = {row["job"]: row["python"] for row in job["strategy"]["matrix"]["include"]}
+    assert matrix == {"test": "3.11", "colab": "3.13"}
+    assert job["timeout-minutes"] <= 20
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert runs == ["bash .ci/run ${{ matrix.job }}"]
+    caches = [
+        s["with"]["path"] for s in job["steps"] if s.get("uses", "").startswith("actions/cache")
+    ]
+    assert "~/.cache/pip" in caches and "${{ env.COLAB_VENV }}" in caches
+    badge = f"(https://github.com/{SLUG}/actions/workflows/ci.yml/badge.svg)"
+    assert badge in (ROOT / "README.md").read_text()
+
+
+def test_ci_script_has_both_jobs() -> None:
+    script = (ROOT / ".ci" / "run").read_text()
+    assert subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")]).returncode == 0
+    assert "make test" in script and "pip install -q -r requirements-colab.txt" in script
+    assert '>"$site/audio-course.pth"' in script and "--nbval-lax --nbval-current-env" in script
+    usage = subprocess.run(["bash", str(ROOT / ".ci" / "run"), "nonsense"], capture_output=True)
+    assert usage.returncode == 2 and b"usage: bash .ci/run [all|test|colab]" in usage.stderr
