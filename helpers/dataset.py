@@ -7,6 +7,10 @@
 
 Nothing here loads the corpus into memory: an item reads just the crop it needs (or slices a
 memory-mapped ``FeatureCache``), so memory stays flat whatever the corpus size.
+
+Nothing is padded either: a file shorter than the crop gives the whole file, and ``collate_crops``
+(``make_loader``'s) cuts a batch to its shortest item, so normalisation and statistics pooling only
+ever see real frames; ``length_batches`` groups items of equal length, for evaluation.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, default_collate
 
 from .audio import SAMPLE_RATE, AudioError, fit_length, load_audio
 from .corpus import Utterance
@@ -45,7 +49,7 @@ class SpeakerDataset(Dataset):
         Applied to each crop. ``None`` returns the waveform crop ``(samples,)`` and leaves the features
         to be computed per batch on the GPU (see ``fit(..., batch_transform=...)``).
     crop_seconds : float
-        Crop length (s). Shorter files are zero-padded at the end.
+        Crop length (s). A shorter file gives all of itself, never padded (``crop_samples_of``).
     train : bool
         ``True``: a random crop, different every epoch (call ``set_epoch``), which is free data
         augmentation. ``False``: the centre crop, the same every time, so validation scores are stable.
@@ -62,7 +66,7 @@ class SpeakerDataset(Dataset):
     Items
     -----
     ``x`` of shape ``feature``'s output for ``crop_seconds`` of audio (e.g. ``(40, 301)`` for the default
-    MFCC and 3 s), ``label`` an ``int``.
+    MFCC and 3 s; fewer frames for a shorter file), ``label`` an ``int``.
     """
 
     def __init__(
@@ -109,6 +113,10 @@ class SpeakerDataset(Dataset):
         """Choose the random crops of ``epoch`` (``fit`` calls this before each epoch)."""
         self.epoch = epoch
 
+    def crop_samples_of(self, utterance: Utterance) -> int:
+        """Samples of ``utterance``'s crops at ``sample_rate``: ``crop_samples``, or the whole file."""
+        return min(self.crop_samples, round(utterance.seconds * self.sample_rate))
+
     def labels(self) -> list[int]:
         """Class index of every item, in order."""
         return [self.speaker_to_index[u.speaker] for u in self.utterances]
@@ -145,7 +153,7 @@ class SpeakerDataset(Dataset):
             label = self.speaker_to_index[utterance.speaker]
             position = self.crop_start(item)
             if self.cache is not None:
-                x = self.cache.crop(utterance, position, self.crop_seconds)
+                x = self.cache.crop(utterance, position, min(self.crop_seconds, utterance.seconds))
                 if self._feature_after_cache is not None:
                     x = self._feature_after_cache(x)
                 return x, label
@@ -158,18 +166,18 @@ class SpeakerDataset(Dataset):
         raise AudioError(f"none of the {len(self)} files of this dataset can be decoded")
 
     def read_crop(self, utterance: Utterance, position: float) -> torch.Tensor:
-        """Decode only the crop: ``(crop_samples,)`` at ``sample_rate``, zero-padded if short."""
-        frames = round(self.crop_seconds * utterance.sample_rate)
-        start = round(position * max(0, utterance.frames - frames))
+        """Decode only the crop: ``(crop_samples_of(utterance),)`` at ``sample_rate``."""
+        frames = min(utterance.frames, round(self.crop_seconds * utterance.sample_rate))
+        start = round(position * (utterance.frames - frames))
         waveform = load_audio(self.root / utterance.path, self.sample_rate, start, frames)
-        return fit_length(waveform, self.crop_samples)
+        return fit_length(waveform, self.crop_samples_of(utterance))  # a resampling's last sample
 
     def utterance_crops(self, index: int, max_crops: int = 10) -> torch.Tensor:
         """Crops that together cover the whole file, for utterance-level evaluation.
 
         A file of ``d`` seconds gives ``ceil(d / crop_seconds)`` crops (at most ``max_crops``), evenly
-        spread from its start to its end, overlapping when they do not tile it exactly. Averaging a
-        model's outputs over them scores the whole utterance, not one window of it.
+        spread from its start to its end, overlapping when they do not tile it exactly; a file shorter
+        than a crop gives itself. Averaging a model's outputs over them scores the whole utterance.
 
         Returns
         -------
@@ -179,18 +187,16 @@ class SpeakerDataset(Dataset):
         utterance = self.utterances[index]
         n_crops = min(max_crops, max(1, int(np.ceil(utterance.seconds / self.crop_seconds))))
         positions = np.linspace(0.0, 1.0, n_crops) if n_crops > 1 else [0.5]
+        seconds = min(self.crop_seconds, utterance.seconds)
         if self.cache is not None:
-            crops = torch.stack(
-                [self.cache.crop(utterance, p, self.crop_seconds) for p in positions]
-            )
+            crops = torch.stack([self.cache.crop(utterance, p, seconds) for p in positions])
             if self._feature_after_cache is not None:
                 crops = self._feature_after_cache(crops)
             return crops
         whole = load_audio(self.root / utterance.path, self.sample_rate)
-        room = max(0, whole.shape[-1] - self.crop_samples)
-        crops = torch.stack(
-            [fit_length(whole[round(p * room) :], self.crop_samples) for p in positions]
-        )
+        samples = self.crop_samples_of(utterance)
+        room = max(0, whole.shape[-1] - samples)
+        crops = torch.stack([fit_length(whole[round(p * room) :], samples) for p in positions])
         return self.feature(crops) if self.feature is not None else crops
 
     def whole_utterance(self, index: int) -> torch.Tensor:
@@ -241,6 +247,29 @@ class UtteranceCrops(Dataset):
         return self.dataset.utterance_crops(index, self.max_crops), self.labels[index]
 
 
+def collate_crops(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``default_collate`` after cutting every item's last axis to the batch's shortest: no padding.
+
+    Crops of files shorter than ``crop_seconds`` are shorter; a batch holding one is trained (or
+    scored) on that many frames of every item, so no statistic is ever taken over padding. Items
+    without a time axis (pooled features) are all the same size and pass unchanged.
+    """
+    length = min(x.shape[-1] for x, _ in batch)
+    return default_collate([(x[..., :length], y) for x, y in batch])
+
+
+def length_batches(dataset: SpeakerDataset, batch_size: int) -> list[list[int]]:
+    """Indices of ``dataset`` in batches whose crops are all the same length, for evaluation.
+
+    Pass as ``DataLoader(..., batch_sampler=)``; put results back in dataset order with the
+    concatenated batches (``np.argsort``). Files at least ``crop_seconds`` long share one group.
+    """
+    groups: dict[int, list[int]] = {}
+    for index, utterance in enumerate(dataset.utterances):
+        groups.setdefault(dataset.crop_samples_of(utterance), []).append(index)
+    return [g[k : k + batch_size] for g in groups.values() for k in range(0, len(g), batch_size)]
+
+
 def seed_worker(worker_id: int) -> None:
     """DataLoader ``worker_init_fn``: seed numpy and ``random`` in each worker from torch's seed."""
     worker_seed = torch.initial_seed() % 2**32
@@ -279,6 +308,7 @@ def make_loader(
     Notes
     -----
     ``pin_memory`` is on when CUDA is available, so batches reach the GPU with an asynchronous copy.
+    Batches are put together by ``collate_crops`` (a batch is as long as its shortest item).
     """
     if num_workers is None:
         num_workers = min(4, os.cpu_count() or 1) if torch.cuda.is_available() else 0
@@ -291,5 +321,6 @@ def make_loader(
         generator=torch.Generator().manual_seed(seed),
         pin_memory=torch.cuda.is_available(),
         drop_last=drop_last,
+        collate_fn=collate_crops,
         persistent_workers=False,  # fresh workers each epoch see the dataset's new epoch number
     )

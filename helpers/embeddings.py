@@ -21,7 +21,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from .checkpoints import load_checkpoint
-from .dataset import WholeUtterances
+from .dataset import WholeUtterances, collate_crops, length_batches
 from .training import get_device, to_device
 
 
@@ -105,10 +105,14 @@ def extract_embeddings(
         for x, _ in loader:
             out.append(embed(to_device(x.unsqueeze(0), device, batch_transform))[0].float().cpu())
         embeddings = torch.stack(out)
-    else:
-        for x, _ in DataLoader(dataset, batch_size=batch_size, num_workers=num_workers):
+    else:  # batches of crops of one length (files shorter than a crop give shorter crops)
+        batches = length_batches(dataset, batch_size)
+        loader = DataLoader(
+            dataset, batch_sampler=batches, num_workers=num_workers, collate_fn=collate_crops
+        )
+        for x, _ in loader:
             out.append(embed(to_device(x, device, batch_transform)).float().cpu())
-        embeddings = torch.cat(out)
+        embeddings = torch.cat(out)[np.argsort(np.concatenate(batches))]
     return embeddings.numpy(), np.asarray(dataset.labels())
 
 

@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from .audio import load_audio
 from .checkpoints import save_checkpoint
-from .dataset import SpeakerDataset, UtteranceCrops
+from .dataset import SpeakerDataset, UtteranceCrops, collate_crops, length_batches
 from .features import MFCC, AudioFeature
 from .models import logits_for_loss
 
@@ -482,12 +482,20 @@ def evaluate(
         arrays), ``n_crops`` (crops per utterance, ``(N,)``).
     """
     device = torch.device(device) if device is not None else get_device()
-    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers)
+    batches = length_batches(
+        dataset, batch_size
+    )  # files shorter than a crop: crops as long as they
+    loader = DataLoader(
+        dataset, batch_sampler=batches, num_workers=num_workers, collate_fn=collate_crops
+    )
     logits, labels = predict(model, loader, batch_transform, device)
+    order = np.argsort(np.concatenate(batches))  # back to the dataset's order
+    logits, labels = logits[order], labels[order]
 
+    batches = length_batches(dataset, max(1, batch_size // 4))
     utterances = DataLoader(
         UtteranceCrops(dataset, max_crops),
-        batch_size=max(1, batch_size // 4),
+        batch_sampler=batches,
         num_workers=num_workers,
         collate_fn=list,
     )
@@ -500,7 +508,8 @@ def evaluate(
         for piece in out.split([len(c) for c, _ in batch]):
             log_probs.append(piece.mean(0))
             n_crops.append(len(piece))
-    utterance_log_probs = torch.stack(log_probs)
+    order = np.argsort(np.concatenate(batches))
+    utterance_log_probs, n_crops = torch.stack(log_probs)[order], np.asarray(n_crops)[order]
     y_true = labels.numpy()
     y_pred = logits.argmax(1).numpy()
     utterance_y_pred = utterance_log_probs.argmax(1).numpy()
@@ -512,7 +521,7 @@ def evaluate(
         "utterance_y_pred": utterance_y_pred,
         "logits": logits.numpy(),
         "utterance_log_probs": utterance_log_probs.numpy(),
-        "n_crops": np.asarray(n_crops),
+        "n_crops": n_crops,
     }
 
 

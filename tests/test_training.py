@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from helpers.audio import fit_length, load_audio
 from helpers.checkpoints import feature_from_checkpoint, load_checkpoint, save_checkpoint
 from helpers.corpus import load_manifest, speaker_to_index
 from helpers.corpus import split_utterances as split
@@ -248,3 +249,29 @@ def test_empty_loader_is_an_error(split_corpus) -> None:
     empty = DataLoader(train_set, batch_size=1000, drop_last=True)
     with pytest.raises(ValueError, match="empty"):
         fit(make_model("dense", 40, 6), empty, epochs=1, progress=False)
+
+
+def test_short_clips_score_like_the_clip_alone_never_padded(split_corpus) -> None:
+    """A file shorter than the crop: evaluate scores the clip alone, never the clip plus padding,
+    at crop and utterance level, in a batch with longer files (issue 19)."""
+    root, labels, _, val = split_corpus
+    feature = make_feature("mfcc")
+    val_set = SpeakerDataset(val, labels, root, feature, crop_seconds=3.0, train=False)
+    short = [i for i, u in enumerate(val) if u.seconds < 3.0]
+    assert short and len(short) < len(val)  # short and long files in one evaluation
+    model = make_model("cnn1d", feature.n_bins, len(labels), seed=0, channels=16).eval()
+    result = evaluate(model, val_set, device="cpu", batch_size=64)
+    assert list(result["y_true"]) == val_set.labels()  # the dataset's order
+    for i in short:
+        clip = load_audio(root / val[i].path)
+        with torch.no_grad():
+            alone = model(feature(clip)[None])[0]
+            padded = model(feature(fit_length(clip, 48_000))[None])[0]
+        torch.testing.assert_close(torch.from_numpy(result["logits"][i]), alone)
+        alone_log_probs = torch.log_softmax(alone, 0)
+        torch.testing.assert_close(
+            torch.from_numpy(result["utterance_log_probs"][i]), alone_log_probs
+        )
+        assert not torch.allclose(alone, padded, atol=1e-3)  # padding would have changed the score
+    x, _ = next(iter(make_loader(val_set, batch_size=len(val_set), num_workers=0)))
+    assert x.shape[-1] == min(feature.frames(round(u.seconds * 16_000)) for u in val)
