@@ -52,6 +52,23 @@ def play_window_torch(waveform, sample_rate, start_seconds, seconds):
     return Audio(waveform[..., first : first + round(seconds * sample_rate)], rate=sample_rate)
 
 
+def read_window_int(path, start_seconds, seconds):
+    rate = audio_info(path).sample_rate  # int() truncates: one sample earlier than round()
+    return load_audio(path, start=int(start_seconds * rate), frames=int(seconds * rate))
+
+
+def play_window_int(waveform, sample_rate, start_seconds, seconds):
+    first = int(start_seconds * sample_rate)  # 1.75 s × 22050 Hz = 38587.5: one sample earlier
+    return Audio(
+        np.asarray(waveform[..., first : first + int(seconds * sample_rate)]), rate=sample_rate
+    )
+
+
+def play_window_end(waveform, sample_rate, start_seconds, seconds):
+    first, end = int(start_seconds * sample_rate), round((start_seconds + seconds) * sample_rate)
+    return Audio(np.asarray(waveform[..., first:end]), rate=sample_rate)  # one sample longer
+
+
 # --------------------------------------------------------------------------------------------------
 # Wrong answers
 
@@ -247,6 +264,7 @@ CASES: list[Case] = [
         "torchaudio_loading", "num_frames", lambda: (torchaudio_first_half_second,), "whole file"
     ),
     right("audio_window", "reference", lambda: (read_window,)),
+    right("audio_window", "int() instead of round()", lambda: (read_window_int,)),
     wrong(
         "audio_window",
         "seconds as samples",
@@ -266,6 +284,8 @@ CASES: list[Case] = [
     wrong("audio_window", "numpy", lambda: (window_numpy,), "1-D tensor"),
     right("audio_player", "reference", lambda: (play_window,)),
     right("audio_player", "a tensor given to the player", lambda: (play_window_torch,)),
+    right("audio_player", "int() instead of round()", lambda: (play_window_int,)),
+    right("audio_player", "end rounded on its own", lambda: (play_window_end,)),
     wrong("audio_player", "constant rate", lambda: (play_constant_rate,), "plays at 16000 Hz"),
     wrong("audio_player", "first axis", lambda: (play_first_axis,), "channel axis"),
     wrong("audio_player", "whole clip", lambda: (play_whole,), "whole 3-s clip"),

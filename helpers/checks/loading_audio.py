@@ -1,19 +1,19 @@
-"""Checks for notebook 01, loading audio: duration, ``librosa.load``, ``torchaudio.load``, a window.
+"""Checks for notebook 01, loading audio: duration, ``librosa.load``, ``torchaudio.load``, windows.
 
-The loading checks take the student's *function* and call it on small files they write themselves (a
-16 kHz mono FLAC, a 44.1 kHz or 8 kHz stereo WAV), so that a constant rate, a dropped channel or a
-window that never moves shows, whatever file the notebook happens to use.
+The loading checks call the student's *function* on small files they write themselves (a 16 kHz mono
+FLAC, a 44.1 kHz or 8 kHz stereo WAV), so that a constant rate, a dropped channel or a window that
+never moves shows, whatever file the notebook happens to use.
 """
 
 from __future__ import annotations
 
-import os
+import io
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from unittest import mock
 
 import numpy as np
 import soundfile as sf
@@ -22,14 +22,16 @@ import torch
 from ..audio import SAMPLE_RATE, audio_info, load_audio
 from .core import (
     ExerciseError,
+    Mistake,
+    Observed,
     as_number,
     call,
-    check,
-    diagnose,
-    expect,
-    fail,
+    exercise,
     passed,
     record_decodes,
+    returns_pair,
+    verdict,
+    watching,
 )
 
 __all__ = ["audio_player", "audio_window", "duration", "librosa_loading", "torchaudio_loading"]
@@ -39,97 +41,92 @@ LIBROSA_RATE = 22_050
 
 
 def _noise(seconds: float, rate: int, channels: int = 1, seed: int = 0) -> np.ndarray:
-    """Quiet noise with a slow sine on top, ``(frames,)`` or ``(frames, channels)``, in [-0.5, 0.5]."""
-    rng = np.random.default_rng(seed)
+    """Quiet noise on a 220 Hz sine, ``(frames,)`` or ``(frames, channels)``, in [-0.5, 0.5]."""
     frames = round(seconds * rate)
     t = np.arange(frames) / rate
-    data = 0.3 * np.sin(2 * np.pi * 220 * t)[:, None] + 0.1 * rng.uniform(-1, 1, (frames, channels))
+    noise = np.random.default_rng(seed).uniform(-1, 1, (frames, channels))
+    data = 0.3 * np.sin(2 * np.pi * 220 * t)[:, None] + 0.1 * noise
     data[:, 1:] *= 0.5  # the second channel differs from the first
     return (data[:, 0] if channels == 1 else data).astype(np.float32)
 
 
 @contextmanager
-def _test_files(specs: list[tuple[str, float, int, int]]) -> Iterator[list[Path]]:
-    """Write ``(name, seconds, rate, channels)`` test files into a temporary folder."""
+def _test_files(specs: list[tuple[str, float, int, int]], extra: object) -> Iterator[list[Path]]:
+    """Write ``(name, seconds, rate, channels)`` files into a temporary folder; add ``extra``."""
     with tempfile.TemporaryDirectory() as folder:
         paths = []
         for number, (name, seconds, rate, channels) in enumerate(specs):
-            path = Path(folder) / name
-            sf.write(path, _noise(seconds, rate, channels, seed=number), rate, subtype="PCM_16")
-            paths.append(path)
-        yield paths
+            paths.append(Path(folder) / name)
+            sf.write(paths[-1], _noise(seconds, rate, channels, number), rate, subtype="PCM_16")
+        yield paths + ([Path(extra)] if extra is not None else [])  # type: ignore[arg-type]
 
 
-def _describe(path: Path) -> str:
-    info = audio_info(path)
+def _loaded(result: object, file: Path, what: str) -> Observed:
+    """The observation of a loader's ``(waveform, rate)`` for ``file``."""
+    info = audio_info(file)
     layout = "mono" if info.channels == 1 else f"{info.channels}-channel"
-    return f"a {info.seconds:g}-s {layout} file at {info.sample_rate} Hz"
+    waveform, rate = returns_pair(result, what, "(waveform, sample_rate)")
+    return Observed(
+        waveform=waveform,
+        rate=rate,
+        info=info,
+        kind=type(waveform).__name__,
+        shape=tuple(np.shape(waveform)),
+        file=f"a {info.seconds:g}-s {layout} file at {info.sample_rate} Hz",
+    )
 
 
-def _pair(result: object, what: str) -> tuple[Any, Any]:
-    expect(
-        isinstance(result, tuple | list) and len(result) == 2,
-        f"{what} returned {type(result).__name__}; expected a pair (waveform, sample_rate).",
-        "return two things, the waveform first and the sample rate second.",
-    )
-    waveform, rate = result  # type: ignore[misc]
-    expect(
-        not (np.ndim(waveform) == 0 and np.ndim(rate) >= 1),
-        f"{what} returned (a number, an array): the pair is in the wrong order.",
-        "the waveform comes first, then the sample rate.",
-    )
-    return waveform, rate
+SWAPPED = Mistake(
+    lambda o: np.ndim(o.waveform) == 0 and np.ndim(o.rate) >= 1,
+    "{what} returned (a number, an array): the pair is in the wrong order, the waveform comes first.",
+)
 
 
 # --------------------------------------------------------------------------------------------------
 # Exercise: duration
 
+# fmt: off
+DURATION = [
+    Mistake(lambda o: np.isclose(o.got, o.samples),
+            "For {case} you returned {got:g}: that is the number of samples. Divide by the sample rate to get seconds."),
+    Mistake(lambda o: np.isclose(o.got, o.first / o.rate),
+            "For {case} you returned {got:g}: len() counted the first axis, the channels. The samples are on the last axis of the waveform."),
+    Mistake(lambda o: np.isclose(o.got, 1000 * o.expected),
+            "For {case} you returned {got:g}: milliseconds, not seconds."),
+    Mistake(lambda o: np.isclose(o.got, o.samples // o.rate),
+            "For {case} you returned {got:g}: integer division dropped the fraction; use true division (/), not floor division (//)."),
+    Mistake(lambda o: np.isclose(o.got, 1 / o.expected),
+            "For {case} you returned {got:g}: rate ÷ samples, upside down (samples ÷ rate)."),
+    Mistake(lambda o: True,
+            "For {case} you returned {got:g}; expected {expected:g} s: the number of samples on the last axis divided by the sample rate (Hz)."),
+]
+# fmt: on
 
-@check(
+
+@exercise(
     "A duration is a number of samples divided by how many samples there are per second.",
     "The waveform can be (samples,) or (channels, samples): which axis holds the samples in both?",
     "Take the length of the last axis (not len(), which counts the first axis), divide it by the "
     "rate in Hz with true division, and return seconds.",
 )
 def duration(duration_seconds: Callable[[object, int], float]) -> None:
-    """Check ``duration_seconds(waveform, sample_rate)``: samples on the last axis ÷ rate, in seconds."""
-    cases = [
-        (np.zeros(22_050, dtype=np.float32), 22_050, 1.0, "a (22050,) numpy waveform at 22050 Hz"),
-        (torch.zeros(1, 24_000), 16_000, 1.5, "a (1, 24000) torch waveform at 16000 Hz"),
-        (torch.zeros(2, 8_000), 16_000, 0.5, "a (2, 8000) stereo torch waveform at 16000 Hz"),
-        (np.zeros(3 * 44_100), 44_100, 3.0, "a (132300,) numpy waveform at 44100 Hz"),
-    ]
-    for waveform, rate, expected, described in cases:
+    """Check ``duration_seconds(waveform, sample_rate)``.
+
+    Requires: one number, in seconds, = samples on the last axis ÷ rate, for numpy ``(samples,)``
+    and torch ``(channels, samples)`` waveforms.
+    """
+    for waveform, rate in [
+        (np.zeros(22_050, dtype=np.float32), 22_050),
+        (torch.zeros(1, 24_000), 16_000),
+        (torch.zeros(2, 8_000), 16_000),
+        (np.zeros(3 * 44_100), 44_100),
+    ]:
+        case = f"a {tuple(waveform.shape)} {type(waveform).__module__.split('.')[0]} waveform at {rate} Hz"
         result = call(duration_seconds, waveform, rate, what="duration_seconds(waveform, rate)")
-        got = as_number(result, "duration_seconds(...)")
-        samples = waveform.shape[-1]
-        if np.isclose(got, expected):
-            continue
-        mistakes = [
-            (samples, "that is the number of samples", "divide by the sample rate to get seconds."),
-            (
-                len(waveform) / rate,
-                "len() counted the first axis, the channels",
-                "the samples are on the last axis of the waveform.",
-            ),
-            (1000 * expected, "milliseconds, not seconds", "return seconds."),
-            (
-                samples // rate,
-                "integer division dropped the fraction",
-                "use true division (/), not floor division (//).",
-            ),
-            (1 / expected, "rate ÷ samples, upside down", "samples ÷ rate."),
-        ]
-        for value, problem, where in mistakes:
-            expect(
-                not np.isclose(got, value),
-                f"For {described} you returned {got:g}: {problem}.",
-                where,
-            )
-        fail(
-            f"For {described} you returned {got:g}; expected {expected:g} s.",
-            "duration (s) = number of samples on the last axis / sample rate (Hz).",
-        )
+        got, expected = as_number(result, "duration_seconds(...)"), waveform.shape[-1] / rate
+        if not np.isclose(got, expected):
+            seen = dict(got=got, expected=expected, samples=waveform.shape[-1], first=len(waveform))
+            verdict(Observed(seen, rate=rate, case=case), DURATION)
     passed("duration = samples on the last axis / sample rate, in seconds")
 
 
@@ -137,7 +134,43 @@ def duration(duration_seconds: Callable[[object, int], float]) -> None:
 # Exercise: librosa.load
 
 
-@check(
+def _compare(waveform: np.ndarray, reference: np.ndarray) -> tuple[bool, float]:
+    """(close to librosa's samples?, the factor that best maps them onto the answer's, or 1)."""
+    n = min(len(waveform), len(reference))
+    mine, theirs = waveform[:n].astype(np.float64), reference[:n].astype(np.float64)
+    if np.allclose(mine, theirs, atol=2e-3) or np.corrcoef(mine, theirs)[0, 1] < 0.99:
+        return bool(np.allclose(mine, theirs, atol=2e-3)), 1.0
+    return False, float(mine @ theirs / max(theirs @ theirs, 1e-12))
+
+
+# fmt: off
+LIBROSA = [
+    SWAPPED,
+    Mistake(lambda o: isinstance(o.waveform, torch.Tensor),
+            "For {file} the waveform is a torch tensor: that is torchaudio's type; librosa returns a numpy array."),
+    Mistake(lambda o: not isinstance(o.waveform, np.ndarray),
+            "For {file} the waveform is a {kind}, not a numpy array: return the array librosa gives back."),
+    Mistake(lambda o: o.waveform.ndim != 1,
+            "For {file} the waveform has shape {shape}: librosa's default mixes the channels down to one axis (samples,); keep that default."),
+    Mistake(lambda o: o.rate == o.info.sample_rate and abs(len(o.waveform) - o.info.frames) <= 2,
+            "For {file} you return its own rate, {rate} Hz, and its samples: librosa's default would resample it to 22050 Hz (no sr= argument)."),
+    Mistake(lambda o: abs(len(o.waveform) - o.info.frames) <= 2 and o.info.sample_rate != LIBROSA_RATE,
+            "For {file} the waveform has the file's {info.frames} samples but you say {rate} Hz: the rate and the samples do not belong together."),
+    Mistake(lambda o: o.rate != LIBROSA_RATE and abs(len(o.waveform) - o.length) <= 2,
+            "For {file} the samples are at 22050 Hz but you return a rate of {rate!r}: a constant, or another call's rate? Return the rate librosa.load gives back."),
+    Mistake(lambda o: o.rate != LIBROSA_RATE,
+            "For {file} the sample rate is {rate!r}; librosa.load's default is 22050 Hz: return the rate it gives back."),
+    Mistake(lambda o: abs(len(o.waveform) - o.length) > 2,
+            "For {file} the waveform holds {shape[0]} samples; the whole file at 22050 Hz holds about {length:.0f}: load the whole file, no offset= or duration=."),
+    Mistake(lambda o: abs(o.scaled - 1) >= 0.02,
+            "For {file} your waveform is librosa's scaled by {scaled:.3g}: return the samples as loaded, without normalising their loudness."),
+    Mistake(lambda o: not o.close,
+            "For {file} the samples differ from what librosa.load gives with its defaults: no res_type=, offset or processing."),
+]
+# fmt: on
+
+
+@exercise(
     "librosa.load has defaults for the rate and the channels: this exercise wants them all.",
     "With its defaults librosa mixes the channels down to one and resamples to 22 050 Hz; the "
     "rate you return must be the one librosa gives back with the samples.",
@@ -145,151 +178,84 @@ def duration(duration_seconds: Callable[[object, int], float]) -> None:
     "return both unchanged, the waveform first.",
 )
 def librosa_loading(load_with_librosa: Callable[[object], tuple], path: object = None) -> None:
-    """Check ``load_with_librosa(path)``: librosa's defaults, a mono numpy array at 22 050 Hz.
+    """Check ``load_with_librosa(path) -> (waveform, sample_rate)``.
 
-    Tried on a 16 kHz mono FLAC and a 44.1 kHz stereo WAV written for the check, then on ``path``.
+    Requires, for a 16 kHz mono FLAC, a 44.1 kHz stereo WAV and ``path``: librosa's defaults, i.e.
+    a 1-D numpy array of the whole file mixed to mono at 22 050 Hz, unscaled, and the rate 22 050
+    returned with it, the waveform first.
     """
     import librosa
 
     specs = [("mono.flac", 1.5, 16_000, 1), ("stereo.wav", 1.0, 44_100, 2)]
-    with _test_files(specs) as files:
-        for file in [*files, *([Path(path)] if path is not None else [])]:
-            described = _describe(file)
-            what = f"load_with_librosa(path) on {described}"
-            waveform, rate = _pair(call(load_with_librosa, file, what=what), what)
-            reference, _ = librosa.load(file)
-            _check_librosa_answer(waveform, rate, reference, audio_info(file), described)
+    with _test_files(specs, path) as files:
+        for file in files:
+            what = f"load_with_librosa(path) on {file.name}"
+            seen = _loaded(call(load_with_librosa, file, what=what), file, what)
+            seen.update(what=what, length=seen.info.seconds * LIBROSA_RATE, close=False, scaled=1.0)
+            if isinstance(seen.waveform, np.ndarray) and seen.waveform.ndim == 1:
+                seen.close, seen.scaled = _compare(seen.waveform, librosa.load(file)[0])
+            verdict(seen, LIBROSA)
     passed(
-        f"librosa's defaults: mono numpy waveforms at {LIBROSA_RATE} Hz, whatever the file's "
-        "rate and channels"
+        "librosa's defaults: mono numpy waveforms at 22050 Hz, whatever the file's rate and channels"
     )
-
-
-def _check_librosa_answer(
-    waveform: object, rate: object, reference: np.ndarray, info: Any, described: str
-) -> None:
-    expect(
-        not isinstance(waveform, torch.Tensor),
-        f"For {described} the waveform is a torch tensor: that is torchaudio's type.",
-        "this exercise uses librosa, which returns a numpy array.",
-    )
-    expect(
-        isinstance(waveform, np.ndarray),
-        f"For {described} the waveform is a {type(waveform).__name__}, not a numpy array.",
-        "return the array librosa gives back.",
-    )
-    assert isinstance(waveform, np.ndarray)
-    expect(
-        waveform.ndim == 1,
-        f"For {described} the waveform has shape {waveform.shape}: librosa's default mixes the "
-        "channels down to one axis (samples,).",
-        "keep librosa's default for the channels (mono).",
-    )
-    file_rate_samples = abs(len(waveform) - info.frames) <= 2
-    expect(
-        not (rate == info.sample_rate and file_rate_samples),
-        f"For {described} you return its own rate, {rate} Hz, and its samples: librosa's default "
-        "would resample it.",
-        f"this exercise uses librosa's default rate ({LIBROSA_RATE} Hz): no sr= argument.",
-    )
-    expect(
-        not file_rate_samples or info.sample_rate == LIBROSA_RATE,
-        f"For {described} the waveform has the file's {info.frames} samples but you say "
-        f"{rate} Hz: the rate and the samples do not belong together.",
-        "return the rate librosa gives back together with the samples.",
-    )
-    expected = info.seconds * LIBROSA_RATE
-    right_length = abs(len(waveform) - expected) <= 2
-    expect(
-        not (right_length and rate != LIBROSA_RATE),
-        f"For {described} the samples are at {LIBROSA_RATE} Hz but you return a rate of {rate!r}: "
-        "a constant, or another call's rate?",
-        "return the rate librosa.load gives back, unchanged.",
-    )
-    expect(
-        rate == LIBROSA_RATE,
-        f"For {described} the sample rate is {rate!r}; librosa.load's default is {LIBROSA_RATE} Hz.",
-        "use librosa's default rate and return the rate it gives back.",
-    )
-    expect(
-        right_length,
-        f"For {described} the waveform holds {len(waveform)} samples; the whole file at "
-        f"{LIBROSA_RATE} Hz holds about {expected:.0f}.",
-        "load the whole file: no offset= or duration=.",
-    )
-    _check_librosa_samples(waveform, reference, described)
-
-
-def _check_librosa_samples(waveform: np.ndarray, reference: np.ndarray, described: str) -> None:
-    n = min(len(waveform), len(reference))
-    mine, theirs = waveform[:n].astype(np.float64), reference[:n].astype(np.float64)
-    if not np.allclose(mine, theirs, atol=2e-3):
-        scale = float(mine @ theirs / max(theirs @ theirs, 1e-12))
-        expect(
-            abs(scale - 1) < 0.02 or np.corrcoef(mine, theirs)[0, 1] < 0.99,
-            f"For {described} your waveform is librosa's scaled by {scale:.3g}.",
-            "return the samples as loaded, without normalising their loudness.",
-        )
-        fail(
-            f"For {described} the samples differ from what librosa.load gives with its defaults.",
-            "no resampling option (res_type=), offset or processing: return librosa's output.",
-        )
 
 
 # --------------------------------------------------------------------------------------------------
 # Exercise: torchaudio.load
 
+# fmt: off
+TORCHAUDIO = [
+    Mistake(lambda o: o.calls == 0,
+            "{what} never called torchaudio.load: the waveform came from somewhere else (soundfile? librosa?); this exercise is about torchaudio.load itself."),
+    SWAPPED,
+    Mistake(lambda o: not isinstance(o.waveform, torch.Tensor),
+            "For {file} the waveform is a {kind}; torchaudio.load returns a torch.Tensor: return it as it is."),
+    Mistake(lambda o: o.rate == LIBROSA_RATE != o.info.sample_rate,
+            "For {file} you return 22050 Hz: librosa's default, not the file's rate. torchaudio.load does not resample."),
+    Mistake(lambda o: o.rate == SAMPLE_RATE != o.info.sample_rate,
+            "For {file} you return 16000 Hz: the course's rate, not this file's. Return the rate torchaudio.load reads from the file, not a constant."),
+    Mistake(lambda o: o.rate != o.info.sample_rate,
+            "For {file} the sample rate is {rate!r}: return the rate torchaudio.load gives back, unchanged."),
+    Mistake(lambda o: o.waveform.ndim != 2,
+            "For {file} the waveform has shape {shape}: torchaudio gives (channels, samples), two axes even for mono. No squeeze, no channel picked or averaged here."),
+    Mistake(lambda o: o.shape == (o.info.frames, o.info.channels) != o.shape[::-1],
+            "For {file} the waveform has shape {shape}: (samples, channels), transposed. Keep torchaudio's default order: no channels_first=, no transpose."),
+    Mistake(lambda o: o.shape != (o.info.channels, o.info.frames),
+            "For {file} the waveform has shape {shape}; the file holds {info.channels} channel(s) × {info.frames} samples: load the whole file, no frame_offset= or num_frames=."),
+    Mistake(lambda o: not np.allclose(o.waveform.detach().float().numpy(), o.reference, atol=1e-4),
+            "For {file} the samples differ from the file's content: return the float waveform in [-1, 1] as loaded, without scaling or processing it."),
+]
+# fmt: on
 
-def _soundfile_load(
-    uri: object,
-    frame_offset: int = 0,
-    num_frames: int = -1,
-    normalize: bool = True,
-    channels_first: bool = True,
-    format: str | None = None,
-    buffer_size: int = 4096,
-    backend: str | None = None,
-) -> tuple[torch.Tensor, int]:
-    """What ``torchaudio.load`` returns, decoded by soundfile (when torchcodec/FFmpeg are missing)."""
-    data, rate = sf.read(
-        os.fspath(uri),  # type: ignore[arg-type]
-        start=frame_offset,
-        frames=num_frames,
-        dtype="float32",
-        always_2d=True,
-    )
-    waveform = torch.from_numpy(np.ascontiguousarray(data.T if channels_first else data))
-    return waveform, rate
+
+MISSPELT = (
+    "That is a misspelt or missing name in your code, not a missing FFmpeg: the notebook's "
+    "fallback cell catches every error, this check does not. Compare each name with the "
+    "documentation of torchaudio.load."
+)
 
 
-@contextmanager
-def _spy_torchaudio_load() -> Iterator[dict[str, Any]]:
-    """Replace ``torchaudio.load`` by a spy that counts calls and stands in when it cannot decode."""
-    import torchaudio
+def _stand_in(real: Callable, fell_back: list[str]) -> Callable:
+    """``torchaudio.load``, with soundfile standing in where torchcodec or FFmpeg cannot decode."""
 
-    seen: dict[str, Any] = {"calls": 0, "stand_in": None}
-    real = torchaudio.load
-
-    def spy(uri: Any, *args: Any, **kwargs: Any) -> tuple[torch.Tensor, int]:
-        seen["calls"] += 1
+    def load(uri: object, frame_offset: int = 0, num_frames: int = -1, *args, **kwargs):  # type: ignore[no-untyped-def]
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return real(uri, *args, **kwargs)
+                return real(uri, frame_offset, num_frames, *args, **kwargs)
         except TypeError:
             raise
         except Exception as error:  # torchcodec or FFmpeg missing or broken on this machine
-            seen["stand_in"] = f"{type(error).__name__}: {error}"
-            return _soundfile_load(uri, *args, **kwargs)
+            fell_back.append(f"{type(error).__name__}: {error}")
+            options = {"frames": num_frames, "start": frame_offset, "always_2d": True}
+            data, rate = sf.read(str(uri), dtype="float32", **options)
+            data = data if kwargs.get("channels_first", True) is False else data.T
+            return torch.from_numpy(np.ascontiguousarray(data)), rate
 
-    torchaudio.load = spy
-    try:
-        yield seen
-    finally:
-        torchaudio.load = real
+    return load
 
 
-@check(
+@exercise(
     "torchaudio.load returns two things, and its waveform has a channel axis even for mono files.",
     "Return the tensor and the rate exactly as torchaudio.load gives them: no squeeze, no "
     "transpose, no constant rate (the check tries files at 8 kHz and 16 kHz).",
@@ -300,104 +266,74 @@ def _spy_torchaudio_load() -> Iterator[dict[str, Any]]:
 def torchaudio_loading(
     load_with_torchaudio: Callable[[object], tuple], path: object = None
 ) -> None:
-    """Check ``load_with_torchaudio(path)``: ``torchaudio.load``'s ``(channels, samples)`` tensor and rate.
+    """Check ``load_with_torchaudio(path) -> (waveform, sample_rate)``.
 
-    The check calls the function itself on an 8 kHz stereo WAV and a 16 kHz mono FLAC (then on
-    ``path``), with ``torchaudio.load`` watched: a misspelt name raises here even though the notebook's
-    fallback cell swallows it, and an answer that never calls ``torchaudio.load`` is caught. Where
-    torchaudio cannot decode (torchcodec or FFmpeg missing), soundfile stands in for it, same output.
+    Requires, for an 8 kHz stereo WAV, a 16 kHz mono FLAC and ``path``: a call of
+    ``torchaudio.load`` (watched), its ``(channels, samples)`` float tensor of the whole file,
+    unscaled, and the file's own rate. A misspelt name raises here although the notebook's fallback
+    cell swallows it. Where torchaudio cannot decode, soundfile stands in for it, same output.
     """
+    import torchaudio
+
+    fell_back: list[str] = []
     specs = [("stereo.wav", 0.5, 8_000, 2), ("mono.flac", 1.0, 16_000, 1)]
-    with _test_files(specs) as files, _spy_torchaudio_load() as seen:
-        for file in [*files, *([Path(path)] if path is not None else [])]:
-            described = _describe(file)
-            what = f"load_with_torchaudio(path) on {described}"
-            calls = seen["calls"]
+    load = _stand_in(torchaudio.load, fell_back)
+    with (
+        _test_files(specs, path) as files,
+        mock.patch.object(torchaudio, "load", wraps=load) as spy,
+    ):
+        for file in files:
+            what, before = f"load_with_torchaudio(path) on {file.name}", spy.call_count
             try:
-                result = load_with_torchaudio(file)
-            except NotImplementedError:
+                result = call(load_with_torchaudio, file, what=what)
+            except ExerciseError as error:
+                if isinstance(error.__cause__, NameError | AttributeError):
+                    raise ExerciseError(f"{error}\n{MISSPELT}") from error.__cause__
                 raise
-            except (NameError, AttributeError) as error:
-                raise ExerciseError(
-                    f"{what} raised {type(error).__name__}: {error}.\nThat is a misspelt or "
-                    "missing name in your code, not a missing FFmpeg: the notebook's fallback cell "
-                    "catches every error, this check does not.\nHint: compare each name in your "
-                    "function with the documentation of torchaudio.load."
-                ) from error
-            except Exception as error:  # the student's code may raise anything
-                raise diagnose(error, what) from error
-            expect(
-                seen["calls"] > calls,
-                f"{what} never called torchaudio.load: the waveform came from somewhere else "
-                "(soundfile? librosa?).",
-                "this exercise is about torchaudio.load itself.",
-            )
-            waveform, rate = _pair(result, what)
-            _check_torchaudio_answer(waveform, rate, file, described)
-    note = (
-        f" (torchaudio could not decode here, {seen['stand_in']}; soundfile stood in for it)"
-        if seen["stand_in"]
-        else ""
-    )
-    passed(f"torchaudio keeps each file's own rate and gives (channels, samples){note}")
-
-
-def _check_torchaudio_answer(waveform: object, rate: object, file: Path, described: str) -> None:
-    info = audio_info(file)
-    expect(
-        isinstance(waveform, torch.Tensor),
-        f"For {described} the waveform is a {type(waveform).__name__}; torchaudio.load returns a "
-        "torch.Tensor.",
-        "return torchaudio's tensor as it is.",
-    )
-    assert isinstance(waveform, torch.Tensor)
-    expect(
-        rate != LIBROSA_RATE or info.sample_rate == LIBROSA_RATE,
-        f"For {described} you return {LIBROSA_RATE} Hz: librosa's default, not the file's rate.",
-        "torchaudio.load does not resample: return the rate it gives back.",
-    )
-    expect(
-        not (rate == SAMPLE_RATE and info.sample_rate != SAMPLE_RATE),
-        f"For {described} you return {SAMPLE_RATE} Hz: the course's rate, not this file's.",
-        "return the rate torchaudio.load reads from the file, not a constant.",
-    )
-    expect(
-        rate == info.sample_rate,
-        f"For {described} the sample rate is {rate!r}.",
-        "return the rate torchaudio.load gives back, unchanged.",
-    )
-    shape = tuple(waveform.shape)
-    expect(
-        waveform.ndim == 2,
-        f"For {described} the waveform has shape {shape}: torchaudio gives (channels, samples), "
-        "two axes even for mono.",
-        "return torchaudio's tensor as it is: no squeeze, no channel picked or averaged here.",
-    )
-    expect(
-        shape != (info.frames, info.channels) or info.frames == info.channels,
-        f"For {described} the waveform has shape {shape}: (samples, channels), transposed.",
-        "torchaudio's default order is (channels, samples) (soundfile's is the transpose): keep "
-        "the default, no channels_first= and no transpose.",
-    )
-    expect(
-        shape == (info.channels, info.frames),
-        f"For {described} the waveform has shape {shape}; the file holds {info.channels} "
-        f"channel(s) × {info.frames} samples.",
-        "load the whole file at its own rate: no frame_offset= or num_frames=.",
-    )
-    reference, _ = sf.read(file, dtype="float32", always_2d=True)
-    expect(
-        np.allclose(waveform.detach().cpu().float().numpy(), reference.T, atol=1e-4),
-        f"For {described} the samples differ from the file's content.",
-        "return the float waveform in [-1, 1] as loaded, without scaling or processing it.",
+            seen = _loaded(result, file, what)
+            seen.update(what=what, calls=spy.call_count - before)
+            seen.reference = sf.read(file, dtype="float32", always_2d=True)[0].T
+            verdict(seen, TORCHAUDIO)
+    note = [
+        f" (torchaudio could not decode here, {why}; soundfile stood in for it)"
+        for why in fell_back
+    ]
+    passed(
+        f"torchaudio keeps each file's own rate and gives (channels, samples){''.join(note[:1])}"
     )
 
 
 # --------------------------------------------------------------------------------------------------
 # Exercise: a window
 
+# fmt: off
+WINDOW = [
+    Mistake(lambda o: not (isinstance(o.got, torch.Tensor) and o.got.ndim == 1),
+            "For {case} read_window returned {kind} of shape {shape}; expected a 1-D tensor (samples,): return what helpers.audio.load_audio returns."),
+    Mistake(lambda o: o.decoded > o.returned + o.rate // 100,
+            "For {case} {decoded} samples were decoded to return {shape[0]}: the whole file was read, then cut. Pass the window to load_audio (start=, frames=) so that only it is decoded."),
+    Mistake(lambda o: len(o.got) == round(o.seconds),
+            "For {case} you returned {shape[0]} sample(s): seconds were used as samples. start= and frames= count samples at the file's rate."),
+    Mistake(lambda o: o.rate != SAMPLE_RATE and abs(len(o.got) - o.seconds * SAMPLE_RATE**2 / o.rate) <= 2,
+            "For {case} you returned {shape[0]} samples: the seconds were turned into samples at 16000 Hz, but this file is at {rate} Hz. Use the rate of the file itself, from its header (audio_info), not a constant."),
+    Mistake(lambda o: abs(len(o.got) - o.length) > o.step,
+            "For {case} you returned {shape[0]} samples; expected {length} ({seconds:g} s at 16000 Hz, after load_audio's resampling): the length in samples is counted at the file's rate."),
+    Mistake(lambda o: not any(len(w) == len(o.got) and np.allclose(o.got, w, atol=1e-4) for w in _windows(o)),
+            "For {case} you returned other samples than the file holds there: the window does not start where it should ({start:g} s × the file's rate, in samples)."),
+]
+# fmt: on
 
-@check(
+
+def _windows(o: Observed) -> Iterator[torch.Tensor]:
+    """``load_audio``'s windows that start and last within one sample of the rounded ones."""
+    first, frames = round(o.start * o.rate), round(o.seconds * o.rate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # load_audio's note about resampling
+        for start, length in [(first + s, frames + f) for s in (0, -1, 1) for f in (0, -1, 1)]:
+            yield load_audio(o.path, start=start, frames=length)
+
+
+@exercise(
     "load_audio counts start= and frames= in samples at the file's own rate, not in seconds.",
     "Convert both times with the rate of *this* file (read its header with audio_info); the check "
     "tries a 16 kHz and an 8 kHz file, and watches how much of each file is decoded.",
@@ -405,128 +341,73 @@ def _check_torchaudio_answer(waveform: object, rate: object, file: Path, describ
     "load_audio so that only the window is decoded, and return its tensor unchanged.",
 )
 def audio_window(read_window: Callable[..., object]) -> None:
-    """Check ``read_window(path, start_seconds, seconds)``: just that window, as a 1-D tensor.
+    """Check ``read_window(path, start_seconds, seconds)``.
 
-    Tried on 3-s files at 16 kHz and 8 kHz written for the check (``load_audio`` resamples the second
-    to 16 kHz), with soundfile watched, so that decoding the whole file to slice it is caught.
+    Requires, for 3-s files at 16 kHz and 8 kHz: ``load_audio``'s 1-D tensor of just that window
+    (only the window decoded, soundfile watched), its start and length in samples at the file's
+    own rate, within one sample of rounding (``int()`` is fine).
     """
     with tempfile.TemporaryDirectory() as folder:
         for rate in (SAMPLE_RATE, 8_000):
             path = Path(folder) / f"test-{rate}.flac"
             sf.write(path, _noise(3.0, rate), rate)
-            for start_s, seconds in [(0.5, 1.0), (2.0, 0.75)]:
-                _check_window(read_window, path, rate, start_s, seconds)
+            for start_s, seconds in [(0.5, 1.0), (2.00005, 0.75)]:
+                case = f"the {seconds:g} s starting at {start_s:g} s of a 3-s file at {rate} Hz"
+                what = f"read_window for {case}"
+                with record_decodes() as decodes, warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # load_audio's note about resampling
+                    got = call(read_window, path, start_s, seconds, what=what)
+                seen = Observed(got=got, kind=type(got).__name__, shape=tuple(np.shape(got)))
+                seen.update(case=case, path=path, rate=rate, start=start_s, seconds=seconds)
+                seen.update(decoded=max((d.frames for d in decodes), default=0))
+                seen.update(length=round(seconds * SAMPLE_RATE), step=SAMPLE_RATE // rate)
+                seen.returned = round(len(got) * rate / SAMPLE_RATE) if seen.shape else 0
+                verdict(seen, WINDOW)
     passed("reads just the window asked for, placed in samples at each file's own rate")
-
-
-def _check_window(
-    read_window: Callable[..., object], path: Path, rate: int, start_s: float, seconds: float
-) -> None:
-    start, frames = round(start_s * rate), round(seconds * rate)
-    case = f"the {seconds:g} s starting at {start_s:g} s of a 3-s file at {rate} Hz"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # load_audio's note about resampling the 8 kHz file
-        with record_decodes() as decodes:
-            got = call(read_window, path, start_s, seconds, what=f"read_window for {case}")
-        wanted = load_audio(path, start=start, frames=frames)
-    expect(
-        isinstance(got, torch.Tensor) and got.ndim == 1,
-        f"For {case} read_window returned {type(got).__name__} of shape {tuple(np.shape(got))}; "
-        "expected a 1-D tensor (samples,).",
-        "return what helpers.audio.load_audio returns.",
-    )
-    assert isinstance(got, torch.Tensor)
-    decoded = max((d.frames for d in decodes), default=0)
-    returned = round(len(got) * rate / SAMPLE_RATE)  # in samples at the file's rate
-    expect(
-        decoded <= returned + rate // 100,
-        f"For {case} {decoded} samples were decoded to return {len(got)}: the whole file was read, "
-        "then cut.",
-        "pass the window to load_audio (start=, frames=) so that only it is decoded.",
-    )
-    out_rate = SAMPLE_RATE  # load_audio resamples to 16 kHz
-    expect(
-        len(got) != round(seconds),
-        f"For {case} you returned {len(got)} sample(s): seconds were used as samples.",
-        "start= and frames= count samples: multiply the seconds by the file's sample rate.",
-    )
-    if rate != SAMPLE_RATE and len(got) == round(seconds * SAMPLE_RATE * SAMPLE_RATE / rate):
-        fail(
-            f"For {case} you returned {len(got) / out_rate:g} s of audio: the seconds were turned "
-            f"into samples at {SAMPLE_RATE} Hz, but this file is at {rate} Hz.",
-            "use the rate of the file itself, from its header (audio_info), not a constant.",
-        )
-    expect(
-        len(got) == len(wanted),
-        f"For {case} you returned {len(got)} samples; expected {len(wanted)} "
-        f"({seconds:g} s at {out_rate} Hz, after load_audio's resampling).",
-        "frames = round(seconds × the file's rate), counted at the file's rate.",
-    )
-    expect(
-        np.allclose(got.numpy(), wanted.numpy(), atol=1e-4),
-        f"For {case} you returned other samples than the file holds there: the window does not "
-        "start where it should.",
-        "start = round(start_seconds × the file's rate), in samples.",
-    )
 
 
 # --------------------------------------------------------------------------------------------------
 # Exercise: a player for a window
 
-
-def _played(player: object, case: str) -> tuple[np.ndarray, int]:
-    """The samples ``(channels, samples)`` and the rate an ``IPython.display.Audio`` will play."""
-    import io
-
-    from IPython.display import Audio
-
-    expect(
-        player is not None,
-        f"For {case} the function returned None: a player shown with display() inside the "
-        "function cannot be checked (or reused).",
-        "return the player object; the notebook cell displays it.",
-    )
-    expect(
-        isinstance(player, Audio),
-        f"For {case} the function returned a {type(player).__name__}, not an IPython.display.Audio "
-        "player.",
-        "build the player with IPython.display.Audio, giving it the samples and their rate.",
-    )
-    data, rate = sf.read(io.BytesIO(player.data), dtype="float32", always_2d=True)
-    return data.T, int(rate)
-
-
-@contextmanager
-def _spy_audio() -> Iterator[list[tuple[int, ...]]]:
-    """Record the shape of the data given to every ``IPython.display.Audio`` built in the block."""
-    from IPython.display import Audio
-
-    shapes: list[tuple[int, ...]] = []
-    original = Audio.__init__
-
-    def spy(self: Audio, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        if data is not None and not isinstance(data, str | bytes):
-            shapes.append(tuple(np.shape(data)))
-        original(self, data, *args, **kwargs)
-
-    Audio.__init__ = spy  # type: ignore[method-assign]
-    try:
-        yield shapes
-    finally:
-        Audio.__init__ = original  # type: ignore[method-assign]
+# fmt: off
+PLAYER = [
+    Mistake(lambda o: any(len(o.shape) == 2 == len(s) and s[-1] == o.shape[-1] for s in o.given),
+            "For {case} the player was given an array of shape {given[0]}: the window was cut on the first axis, which is the channel axis of a (1, samples) tensor. Cut it on the last axis."),
+    Mistake(lambda o: o.player is None,
+            "For {case} the function returned None: a player shown with display() inside the function cannot be checked (or reused). Return the player object; the notebook cell displays it."),
+    Mistake(lambda o: o.samples is None,
+            "For {case} the function returned a {kind}, not an IPython.display.Audio player: build one from the samples and their rate."),
+    Mistake(lambda o: o.played_rate != o.rate,
+            "For {case} the player plays at {played_rate} Hz: it would sound {sounds} than the recording. Give the player the rate of this waveform (the sample_rate argument), not a constant."),
+    Mistake(lambda o: o.samples.shape[0] != 1,
+            "For {case} the player has {samples.shape[0]} channels: it was given a 2-D slice whose first axis is not the channel axis. Slice the last axis (the samples)."),
+    Mistake(lambda o: o.samples.shape[1] == len(o.signal),
+            "For {case} the player plays the whole {whole:g}-s clip: cut the window before building the player."),
+    Mistake(lambda o: o.samples.shape[1] == round(o.seconds),
+            "For {case} the player plays {samples.shape[1]} sample(s): seconds were used as samples. Convert the length from seconds to samples with the rate."),
+    Mistake(lambda o: abs(o.samples.shape[1] - o.seconds * o.rate) > 1,
+            "For {case} the player plays {samples.shape[1]} samples; expected {seconds:g} s × {rate} Hz."),
+    Mistake(lambda o: not any(_plays(o, first) for first in (o.first - 1, o.first, o.first + 1)),
+            "For {case} the player plays other samples than the window: it does not start at {start:g} s (sample {first} at {rate} Hz, give or take one)."),
+]
+# fmt: on
 
 
-def _check_sliced_axis(given: list[tuple[int, ...]], shape: tuple[int, ...], case: str) -> None:
-    for data_shape in given:
-        expect(
-            not (len(shape) == 2 and len(data_shape) == 2 and data_shape[-1] == shape[-1]),
-            f"For {case} the player was given an array of shape {data_shape}: the window was cut "
-            "on the first axis, which is the channel axis of a (1, samples) tensor.",
-            "cut the window on the last axis, the one that holds the samples.",
-        )
+def _plays(o: Observed, first: int) -> bool:
+    """True when the player's samples are the signal's from ``first`` on (up to IPython's scaling)."""
+    played = o.samples[0]
+    wanted = o.signal[max(first, 0) : max(first, 0) + len(played)]
+    scale = np.abs(wanted).max() / max(np.abs(played).max(), 1e-9)
+    return len(wanted) == len(played) and np.allclose(played * scale, wanted, atol=2e-3)
 
 
-@check(
+def _given(init: mock.MagicMock) -> list[tuple[int, ...]]:
+    """The shapes of the arrays given to the players built while ``Audio.__init__`` was watched."""
+    data = [c.args[1] if len(c.args) > 1 else c.kwargs.get("data") for c in init.call_args_list]
+    return [tuple(np.shape(d)) for d in data if d is not None and not isinstance(d, str | bytes)]
+
+
+@exercise(
     "A player needs two things: the samples to play and the rate they were recorded at.",
     "Cut the window on the axis that holds the samples (the last one: torchaudio adds a channel "
     "axis in front), with its start and length converted from seconds with the waveform's own rate; "
@@ -536,89 +417,37 @@ def _check_sliced_axis(given: list[tuple[int, ...]], shape: tuple[int, ...], cas
     "axis from the first sample on, and give the player the same rate as the waveform.",
 )
 def audio_player(play_window: Callable[..., object]) -> None:
-    """Check ``play_window(waveform, sample_rate, start_seconds, seconds)``: an ``Audio`` player.
+    """Check ``play_window(waveform, sample_rate, start_seconds, seconds) -> IPython.display.Audio``.
 
-    The player's WAV bytes are decoded: their rate must be the waveform's and their samples (IPython
-    scales them to the loudest) the window's, for a numpy ``(samples,)`` array at 22 050 Hz and a
-    torch ``(1, samples)`` tensor at 16 kHz.
+    Requires, for a numpy ``(samples,)`` array at 22 050 Hz and a torch ``(1, samples)`` tensor at
+    16 kHz: a returned player whose WAV holds one channel at the waveform's rate and just the
+    window (IPython scales it to the loudest), start and length within one sample of rounding.
     """
-    signals = [
+    from IPython.display import Audio
+
+    tensor = torch.from_numpy(_noise(3.0, SAMPLE_RATE, seed=2))[None]
+    for waveform, rate, kind in [
         (_noise(3.0, LIBROSA_RATE, seed=1), LIBROSA_RATE, "a (samples,) numpy array"),
-        (
-            torch.from_numpy(_noise(3.0, SAMPLE_RATE, seed=2))[None],
-            SAMPLE_RATE,
-            "a (1, samples) tensor",
-        ),
-    ]
-    for waveform, rate, kind in signals:
+        (tensor, SAMPLE_RATE, "a (1, samples) tensor"),
+    ]:
         for start_s, seconds in [(0.5, 1.0), (1.75, 0.5)]:
             case = f"{seconds:g} s from {start_s:g} s of {kind} at {rate} Hz"
-            with _spy_audio() as given:
+            seen = Observed(case=case, shape=tuple(waveform.shape), rate=rate, start=start_s)
+            seen.update(seconds=seconds, first=round(start_s * rate), samples=None)
+            seen.update(signal=np.asarray(waveform).reshape(-1), whole=3.0, played_rate=None)
+            with watching(Audio, "__init__") as init:
                 try:
-                    player = call(
-                        play_window,
-                        waveform,
-                        rate,
-                        start_s,
-                        seconds,
-                        what=f"play_window for {case}",
-                    )
-                except ExerciseError:
-                    _check_sliced_axis(given, waveform.shape, case)
-                    raise
-            _check_sliced_axis(given, waveform.shape, case)
-            samples, played_rate = _played(player, case)
-            _check_played(
-                samples, played_rate, np.asarray(waveform).reshape(-1), rate, start_s, seconds, case
-            )
+                    what = f"play_window for {case}"
+                    seen.player = call(play_window, waveform, rate, start_s, seconds, what=what)
+                finally:
+                    seen.given = _given(init)
+                    verdict(seen, PLAYER[:1])
+            seen.kind = type(seen.player).__name__
+            if isinstance(seen.player, Audio):
+                data, played = sf.read(
+                    io.BytesIO(seen.player.data), dtype="float32", always_2d=True
+                )
+                seen.update(samples=data.T, played_rate=int(played))
+                seen.sounds = "higher and faster" if played > rate else "lower and slower"
+            verdict(seen, PLAYER)
     passed("the player plays just the window, at the waveform's own rate, for arrays and tensors")
-
-
-def _check_played(
-    got: np.ndarray,
-    got_rate: int,
-    signal: np.ndarray,
-    rate: int,
-    start_s: float,
-    seconds: float,
-    case: str,
-) -> None:
-    expect(
-        got_rate == rate,
-        f"For {case} the player plays at {got_rate} Hz: it would sound "
-        f"{'higher and faster' if got_rate > rate else 'lower and slower'} than the recording.",
-        "give the player the rate of this waveform (the function's sample_rate argument), not a constant.",
-    )
-    first, n = round(start_s * rate), round(seconds * rate)
-    expect(
-        got.shape[0] == 1,
-        f"For {case} the player has {got.shape[0]} channels: it was given a 2-D slice whose first "
-        "axis is not the channel axis.",
-        "slice the last axis (the samples), and keep the channel axis in front or drop it.",
-    )
-    played = got[0]
-    if len(played) == len(signal):
-        fail(
-            f"For {case} the player plays the whole {len(signal) / rate:g}-s clip.",
-            "cut the window before building the player.",
-        )
-    expect(
-        len(played) != round(seconds),
-        f"For {case} the player plays {len(played)} sample(s): seconds were used as samples.",
-        "convert the length from seconds to samples with the rate.",
-    )
-    expect(
-        len(played) == n,
-        f"For {case} the player plays {len(played)} samples ({len(played) / rate:.3f} s); expected {n}.",
-        "number of samples = seconds × rate, for the window's length.",
-    )
-    wanted = signal[first : first + n]
-    scale = np.abs(wanted).max() / max(
-        np.abs(played).max(), 1e-9
-    )  # IPython normalises the loudness
-    expect(
-        np.allclose(played * scale, wanted, atol=2e-3),
-        f"For {case} the player plays other samples than the window: it does not start at "
-        f"{start_s:g} s.",
-        "the first sample of the window is the start in seconds times the rate.",
-    )
