@@ -166,7 +166,7 @@ def test_corrected_statements_stay_corrected(notebook: str, wrong: str) -> None:
         ("05", r"1 − ε \+ ε/K"),
         ("07", r"P\(impostor \| accept\)"),
         ("03", r"without a GPU, 0"),
-        ("03", r"From notebook 05 on, the kit uses"),
+        ("03", r"kit's `RECOMMENDED\[\"n_mfcc\"\]` coefficients"),
         ("05", r"80 MFCCs from here on"),
     ],
 )
