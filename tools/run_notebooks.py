@@ -10,9 +10,20 @@ inline backend (figures are kept in the outputs); its ``headline(...)`` value is
 
 Usage::
 
-    python tools/run_notebooks.py [--quick] [--out build] [--no-html] [NAME_FILTER ...]
+    python tools/run_notebooks.py [--quick] [--out build] [--no-html] [--timeout S]
+                                  [--train-timeout S] [NAME_FILTER ...]
 
-Exit status 1 if any notebook fails (its error is printed and its partial output still saved).
+Exit status 1 if any notebook fails or a cell runs past its timeout (the error, or the notebook and
+cell that timed out, is printed, and the partial output still saved). A cell that trains or embeds
+(it calls a function whose name contains ``fit``, ``train`` or ``embed``) may run ``--train-timeout``
+seconds (default 3,600: the notebooks' training budgets are at most 10 minutes per model); any other
+cell ``--timeout`` seconds (default 600).
+
+No widget frontend: the runner does not stand in for ipywidgets' ``Output`` widget, so what a widget
+draws (02's ``n_fft``/``hop_length`` explorer: its default figure) lands in the cell's outputs. (nbclient's
+stand-in sent each captured output back to the kernel on the shell channel while it waited on that
+channel for the cell's reply; on a busy machine the reply was then missed until the cell's timeout ran
+out: 3 of 10 runs of the explorer cell here, none of 10 without the stand-in.)
 
 The HTML pages work offline: plotly figures (sent as ``application/vnd.plotly.v1+json``, which
 nbconvert does not draw) get an HTML form, and plotly.js is embedded once per page, in its first
@@ -25,13 +36,14 @@ import argparse
 import copy
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 ROOT = Path(__file__).resolve().parents[1]
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
@@ -68,26 +80,54 @@ def export_html(nb: nbformat.NotebookNode) -> str:
     return body
 
 
-def run_notebook(path: Path, out: Path, html: bool, timeout: int) -> tuple[float, str, str]:
+LONG_CELL = re.compile(r"\b\w*(?:fit|train|embed)\w*\s*\(")
+"""A cell that calls a function whose name contains fit, train or embed gets the long timeout."""
+
+
+def cell_timeout(source: str, timeout: int, train_timeout: int) -> int:
+    """Seconds that a cell with this ``source`` may run."""
+    return train_timeout if LONG_CELL.search(source) else timeout
+
+
+def execute(nb: nbformat.NotebookNode, folder: Path, timeout: int, train_timeout: int) -> str:
+    """Execute ``nb`` in place, in ``folder``, headless; return ``"ok"`` or what went wrong."""
+    client = NotebookClient(
+        nb,
+        timeout_func=lambda cell: cell_timeout(cell.source, timeout, train_timeout),
+        kernel_name="python3",
+        resources={"metadata": {"path": str(folder)}},
+    )
+    client.comm_open_handlers = {}  # no widget frontend (see the module's docstring)
+    running: dict[str, int] = {}
+    client.on_cell_start = lambda cell, cell_index: running.update(index=cell_index)
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        return f"failed:\n{str(error)[-3000:]}"
+    except CellTimeoutError:
+        index = running["index"]
+        limit = cell_timeout(nb.cells[index].source, timeout, train_timeout)
+        first = nb.cells[index].source.strip().split("\n")[0]
+        return f"timed out: cell {index} ({first!r}) ran past its {limit} s"
+    except DeadKernelError:
+        return f"failed: the kernel died in cell {running.get('index')}"
+    return "ok"
+
+
+def run_notebook(
+    path: Path, out: Path, html: bool, timeout: int, train_timeout: int = 3600
+) -> tuple[float, str, str]:
     """Execute ``path`` into ``out``; return ``(seconds, status, headline)``."""
     headline_file = (out / "headlines" / f"{path.stem}.json").resolve()
     headline_file.unlink(missing_ok=True)
     os.environ["AUDIO_COURSE_HEADLINE"] = str(headline_file)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
     start = time.perf_counter()
-    status = "ok"
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        status = "FAILED"
-        print(f"\n{path.name} failed:\n{str(error)[-3000:]}", file=sys.stderr)
+    outcome = execute(nb, path.parent, timeout, train_timeout)
     seconds = time.perf_counter() - start
+    status = "ok" if outcome == "ok" else outcome.split(":")[0].upper()
+    if outcome != "ok":
+        print(f"\n{path.name} {outcome}", file=sys.stderr)
     nbformat.write(nb, out / path.name)
     if html:
         (out / f"{path.stem}.html").write_text(export_html(nb), encoding="utf-8")
@@ -107,7 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="AUDIO_COURSE_QUICK=1: tiny data")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     parser.add_argument("--no-html", dest="html", action="store_false")
-    parser.add_argument("--timeout", type=int, default=3600, help="per cell (s)")
+    parser.add_argument("--timeout", type=int, default=600, help="per cell (s)")
+    parser.add_argument(
+        "--train-timeout", type=int, default=3600, help="per cell that trains or embeds (s)"
+    )
     args = parser.parse_args(argv)
     # Figures go into the executed notebooks and the HTML: the inline backend, explicitly (with
     # MPLBACKEND=Agg, as in `make test`, plt.show() would draw nothing).
@@ -125,12 +168,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for path in notebooks:
         print(f"running {path.name} ...", flush=True)
-        rows.append((path.name, *run_notebook(path, args.out, args.html, args.timeout)))
+        rows.append(
+            (path.name, *run_notebook(path, args.out, args.html, args.timeout, args.train_timeout))
+        )
 
     width = max(len(r[0]) for r in rows)
-    print(f"\n{'notebook':<{width}}  {'seconds':>7}  {'status':<6}  headline")
+    print(f"\n{'notebook':<{width}}  {'seconds':>7}  {'status':<9}  headline")
     for name, seconds, status, headline in rows:
-        print(f"{name:<{width}}  {seconds:7.1f}  {status:<6}  {headline}")
+        print(f"{name:<{width}}  {seconds:7.1f}  {status:<9}  {headline}")
     total = sum(r[1] for r in rows)
     print(f"{'total':<{width}}  {total:7.1f}  outputs in {args.out}")
     return 1 if any(r[2] != "ok" for r in rows) else 0
