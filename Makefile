@@ -1,7 +1,8 @@
 # audio-course — two commands do everything on a fresh machine:
 #   make run    venv + dependencies + a dataset, then execute every solution notebook into build/
 #   make test   venv + dependencies, then ruff, the unit tests and the notebooks (nbval) on tiny data
-# Also: make lab (JupyterLab on notebooks/), make notebooks (regenerate the student notebooks),
+# Also: make lab (JupyterLab on notebooks/), make notebooks (regenerate the student notebooks and
+#       stamp every Colab link, README.md's included, from [project.urls] Repository in pyproject.toml),
 #       make outputs (record the reference output of # NBVAL_CHECK_OUTPUT cells and the expected
 #       figures of # EXPECTED_OUTPUT cells, notebooks/expected/), make clean.
 # make run DATA=small|full  uses (and if needed downloads) that data tier; DATA=synthetic forces the
@@ -19,7 +20,8 @@ DATA   ?= auto
 
 install: $(STAMP)
 
-# Re-install only when the requirements or the package metadata change.
+# Re-install only when the requirements or the package metadata change. The kit goes in with --no-deps:
+# requirements.txt has already installed its dependencies, and pip never touches the venv's torch.
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
