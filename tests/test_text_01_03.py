@@ -106,7 +106,7 @@ def test_think_3_3_says_what_worker_seeding_really_does() -> None:
         ("01", "Exercise 1.3", r"only\s+the window is decoded"),
         ("01", "Exercise 1.4", r"round\(start_seconds × sample_rate\)"),
         ("02", "Exercise 2.3", r"0 dB"),
-        ("02", "Exercise 2.6", r"numpy arrays and for\s+torch tensors"),
+        ("02", "Exercise 2.6", r"numpy\s+arrays, as `mel_and_mfcc` returns them"),
         ("03", "Exercise 3.3", r"input list comes in another\s+order"),
         ("03", "Exercise 3.4", r"\(self\.seed, self\.epoch,\s+index\)"),
     ],
