@@ -1,142 +1,118 @@
-"""Your model classes, carried from notebook 04 to notebook 05 as a Python file next to the checkpoints.
+"""Your model classes, carried from notebook 04 to notebook 05 in ``checkpoint_dir() / "my_models.py"``.
 
-In Colab every notebook runs in a fresh runtime, so the classes you write in 04 are gone when 05
-starts. Notebook 04 therefore ends by writing their source code, as you wrote it, into one file in
-:func:`helpers.checkpoints.checkpoint_dir` (on Google Drive when the setup cell mounted it)::
-
-    save_model_code([stats_pool, ResidualBlock1d, CNN1d])   # 04: writes .../my_models.py
-    yours = load_model_code()                               # 05: imports it, says from where
-
-The file is plain Python that you can open and read; 05 imports it (and prints its path) only if it
-is there, and otherwise says how to make it.
+Each Colab notebook runs in a fresh runtime. 04 ends with :func:`save_model_code`: the top-level
+imports, functions, classes and literal constants of the cells run so far (IPython's history ``In``,
+the last version of each name winning) go to the file, which is then imported on its own and each
+class built and run on a batch, so a name it lacks shows at once in 04. 05 calls :func:`load_model_code`.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
-import inspect
-import linecache
 import os
-import textwrap
-from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
+
+import torch
 
 from .checkpoints import checkpoint_dir
 from .paths import atomic_write_text
 
-__all__ = ["MODEL_CODE_FILE", "load_model_code", "model_code_path", "save_model_code", "source_of"]
+__all__ = ["load_model_code", "model_code_path", "save_model_code"]
 
-MODEL_CODE_FILE = "my_models.py"
-"""The file notebook 04 writes and notebook 05 imports, in ``checkpoint_dir()``."""
-
-HEADER = '''\
-"""Model code written by notebook 04 ({when}) from your cells: {names}.
-
-Notebook 05 imports this file to train your models. Edit the cells of 04 and run them again
-rather than this file: 04 rewrites it.
-"""
-
-import torch
-import torch.nn.functional as F
-from torch import nn
-'''
+HEADER = (
+    '"""Written by notebook 04 from your cells: edit 04 and run it again, not this file."""\n\n'
+)
 
 
 def model_code_path() -> Path:
-    """Where the model code lives: ``checkpoint_dir() / "my_models.py"`` (Drive when mounted)."""
-    return checkpoint_dir() / MODEL_CODE_FILE
+    """``checkpoint_dir() / "my_models.py"`` (on Drive when mounted)."""
+    return checkpoint_dir() / "my_models.py"
 
 
-def source_of(obj: object) -> str:
-    """The source code of a function or class defined in a notebook cell (or in a file).
-
-    ``inspect.getsource`` finds functions defined in a Jupyter cell (IPython keeps each cell's text
-    in ``linecache``) but not classes, whose module ``__main__`` has no file: a class is found
-    through the cell of one of its methods, parsed with ``ast``.
-
-    Raises
-    ------
-    ValueError
-        If the source cannot be found (e.g. a class without any method, or a built-in).
-    """
-    try:
-        return textwrap.dedent(inspect.getsource(obj))  # type: ignore[arg-type]
-    except (OSError, TypeError):
-        if not inspect.isclass(obj):
-            raise ValueError(f"cannot find the source code of {obj!r}") from None
-    for member in vars(obj).values():
-        code = getattr(inspect.unwrap(getattr(member, "__func__", member)), "__code__", None)
-        if code is None:
+def _top_level_code(cells: list[str]) -> str:
+    """Imports first, then functions, classes and literal constants, each name's last version."""
+    imports, definitions = {}, {}
+    for cell in cells:
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError:
             continue
-        lines = linecache.getlines(code.co_filename)
-        for node in ast.walk(ast.parse("".join(lines))):
-            if isinstance(node, ast.ClassDef) and node.name == obj.__name__:
-                if node.lineno <= code.co_firstlineno <= (node.end_lineno or 0):
-                    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-                    return textwrap.dedent("".join(lines[first - 1 : node.end_lineno]))
-    raise ValueError(
-        f"cannot find the source code of the class {obj.__name__}: define it in a cell of its own, "
-        "with at least one method, and run that cell again"
-    )
+        lines = cell.splitlines()
+        for node in tree.body:
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            text = "\n".join(lines[first - 1 : node.end_lineno])
+            if isinstance(node, ast.Import | ast.ImportFrom) and "__future__" not in text:
+                imports[text] = text
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                definitions[node.name] = text
+            elif isinstance(node, ast.Assign):
+                try:
+                    ast.literal_eval(node.value)
+                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    continue
+                definitions[ast.unparse(node.targets)] = text
+    return HEADER + "\n".join(imports.values()) + "\n\n\n" + "\n\n\n".join(definitions.values())
 
 
-def save_model_code(objects: Sequence[object], path: str | os.PathLike | None = None) -> Path:
-    """Write the source of ``objects`` (functions and classes, in order) into one Python file.
+def save_model_code(
+    examples: dict[str, torch.Tensor],
+    path: str | os.PathLike | None = None,
+    cells: list[str] | None = None,
+) -> Path:
+    """Write the top-level code of the cells run so far, then build and run each class from it alone.
 
-    Write them in the order they depend on each other (``stats_pool`` before the ``CNN1d`` that
-    calls it). The file starts with the imports ``torch``, ``torch.nn.functional as F`` and
-    ``from torch import nn``, and is imported back at once, so that a mistake shows here rather than
-    in notebook 05.
+    ``examples`` maps a class name to a batch it takes, ``(B, n_features[, T])``: the class is built
+    as ``cls(n_features, 5)`` from the file and must return ``(B, 5)`` in ``eval()`` mode. Those that
+    do are listed in the file's ``READY`` (05 trains them); one not defined or still raising
+    ``NotImplementedError`` (an exercise not done) is left out with a message. ``cells`` defaults to
+    the notebook's history; ``path`` to :func:`model_code_path`.
 
-    Parameters
-    ----------
-    objects : sequence of functions and classes
-        What to write.
-    path : path, optional
-        Default: :func:`model_code_path`.
-
-    Returns
-    -------
-    Path
-        The file written.
+    Raises ``RuntimeError`` naming each class that fails from the file alone (e.g. a helper it calls
+    was defined inside an ``if`` rather than at the top level of a cell).
     """
+    if cells is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is None or "In" not in shell.user_ns:
+            raise RuntimeError("save_model_code reads the notebook's cells: call it in a notebook")
+        cells = list(shell.user_ns["In"])
     path = Path(path) if path is not None else model_code_path()
-    names = [obj.__name__ for obj in objects]  # type: ignore[attr-defined]
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    parts = [HEADER.format(when=when, names=", ".join(names))]
-    parts += [source_of(obj).rstrip() + "\n" for obj in objects]
+    code = _top_level_code(cells)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, "\n\n".join(parts))
-    module = _import(path)
-    missing = [name for name in names if not hasattr(module, name)]
-    if missing:
-        raise ValueError(f"{path} does not define {missing} after writing it")
-    print(
-        f"Saved your code ({', '.join(names)}) to {path}: notebook 05 trains your models from it."
-    )
+    atomic_write_text(path, code)
+    module, ready, failed = _import(path), [], []
+    for name, x in examples.items():
+        try:
+            model = getattr(module, name)(x.shape[1], 5).eval() if hasattr(module, name) else None
+            if model is None:
+                raise NotImplementedError
+            with torch.no_grad():
+                shape = tuple(model(x).shape)
+            if shape != (len(x), 5):
+                raise ValueError(f"returns {shape}, not {(len(x), 5)}")
+            ready.append(name)
+        except NotImplementedError:
+            print(f"{name}: not written yet, so 05 trains only the reference model")
+        except Exception as error:  # the student's code may raise anything
+            failed.append(f"{name}: {type(error).__name__}: {error}")
+    atomic_write_text(path, code + f"\n\n\nREADY = {ready!r}  # the classes 05 trains\n")
+    if failed:
+        raise RuntimeError(
+            f"Rebuilt from {path} alone, as 05 will:\n  " + "\n  ".join(failed) + "\nEvery name a "
+            "class uses must be defined at the top level of a cell of this notebook (an import, a "
+            "function, a class or a literal constant). Fix it and run this cell again."
+        )
+    print(f"Saved your code to {path}; rebuilt from it alone, these run: {', '.join(ready)}")
     return path
 
 
 def load_model_code(
     path: str | os.PathLike | None = None, verbose: bool = True
 ) -> ModuleType | None:
-    """Import the model code notebook 04 wrote, saying which file it runs; ``None`` if there is none.
-
-    Parameters
-    ----------
-    path : path, optional
-        Default: :func:`model_code_path`.
-    verbose : bool
-        Print which file is imported, and what it defines (or why there is none).
-
-    Raises
-    ------
-    ImportError
-        If the file exists but does not run; the message names the file and the fix.
-    """
+    """Import the file 04 wrote, saying which; ``None`` (and how to make it) if there is none."""
     path = Path(path) if path is not None else model_code_path()
     if not path.is_file():
         if verbose:
@@ -148,19 +124,13 @@ def load_model_code(
         return None
     module = _import(path)
     if verbose:
-        defined = [
-            n
-            for n, v in vars(module).items()
-            if inspect.isclass(v) and v.__module__ == module.__name__
-        ]
-        print(
-            f"Importing your model code from {path} (written by notebook 04): {', '.join(defined)}"
-        )
+        ready = ", ".join(getattr(module, "READY", [])) or "none"
+        print(f"Importing your model code from {path} (written by notebook 04): {ready}")
     return module
 
 
 def _import(path: Path) -> ModuleType:
-    """Run the file ``path`` as the module ``my_models``; a failure names the file and the fix."""
+    """Run the file as a module; ``ImportError`` naming the file and the fix if it fails."""
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -168,7 +138,7 @@ def _import(path: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as error:  # the student's code may raise anything
         raise ImportError(
-            f"{path} fails to run: {type(error).__name__}: {error}. It holds your classes of notebook "
-            "04: fix them there and run 04 to its end again (it rewrites the file)."
+            f"{path} fails to run: {type(error).__name__}: {error}. It holds your code of notebook "
+            "04: fix it there and run 04 to its end again (it rewrites the file)."
         ) from error
     return module

@@ -107,7 +107,7 @@ def test_05_to_07_on_the_gpu_path_with_05s_checkpoint_on_drive(fresh: Course) ->
     assert run.error is None, run.all_text[-3000:]
     assert run.archive_requests == []
     assert f"using {drive_dir(runtime) / 'checkpoints' / 'best.pt'}" in run.all_text
-    assert "training the default" not in run.all_text
+    assert "recommended model here instead" not in run.all_text
     runtime = fresh.runtime(**gpu_path)
     verified = runtime.run(ROOT / "solutions" / "07_speaker_verification.ipynb")
     assert verified.error is None, verified.all_text[-3000:]
@@ -128,7 +128,9 @@ def test_05_in_a_fresh_runtime_trains_the_models_written_in_04(fresh: Course) ->
     assert wrote.error is None, wrote.all_text[-3000:]
     saved = fresh.drive / "MyDrive" / "audio-course" / "checkpoints" / "my_models.py"
     assert saved.is_file(), "04 did not write the student's model code on Drive"
-    assert "class CNN1d(nn.Module):" in saved.read_text()
+    code = saved.read_text()
+    assert "class CNN1d(nn.Module):" in code and "def stats_pool(" in code, "a helper was dropped"
+    assert "READY = ['DenseClassifier', 'CNN1d', 'CNN2d']" in code
     runtime = fresh.runtime(AUDIO_COURSE_DRIVE="1")
     trained = runtime.run(ROOT / "solutions" / "05_training.ipynb")
     assert trained.error is None, trained.all_text[-3000:]
