@@ -472,7 +472,7 @@ CASES: list[Case] = [
         "speaker_split",
         "seed ignored",
         lambda: (split_seed_ignored, utterances()),
-        "seed changes nothing",
+        "argument 'seed' changes",
     ),
     wrong(
         "speaker_split",
@@ -499,7 +499,7 @@ CASES: list[Case] = [
     wrong(
         "crop_dataset", "stored generator", lambda: (StoredGenerator,), "twice in the same epoch"
     ),
-    wrong("crop_dataset", "seed ignored", lambda: (SeedIgnored,), "seed changes nothing"),
+    wrong("crop_dataset", "seed ignored", lambda: (SeedIgnored,), "argument 'seed' changes"),
     wrong("crop_dataset", "past the end", lambda: (PastTheEnd,), "no room to move"),
     right("batch_loader", "reference", lambda: (make_batches,)),
     right(
@@ -511,7 +511,7 @@ CASES: list[Case] = [
     wrong("batch_loader", "global generator", lambda: (batches_global_rng,), "torch's global"),
     wrong("batch_loader", "batch size ignored", lambda: (batches_size_ignored,), r"\[1, 1, 1"),
     wrong(
-        "batch_loader", "constant seed", lambda: (batches_constant_seed,), "seed argument is not"
+        "batch_loader", "constant seed", lambda: (batches_constant_seed,), "argument 'seed' changes"
     ),
     wrong(
         "batch_loader", "reseeded every epoch", lambda: (ReseededEveryEpoch,), "repeats the first"
@@ -561,3 +561,12 @@ def test_crop_dataset_check_restores_what_it_patches() -> None:
     with pytest.raises(checks.ExerciseError):
         checks.crop_dataset(FeaturePerItem)
     assert sf.SoundFile.read is read and torch.nn.Module.__init__ is init
+
+
+def test_split_order_message_states_the_requirement() -> None:
+    """Issue 18: a split that depends on the input order is rejected, and the message says that the
+    exercise asks for the same split whatever the order of the input list (as its text states)."""
+    message = rejects(
+        wrong("speaker_split", "order", lambda: (split_input_order, utterances()), "reverse order")
+    )
+    assert "whatever the order of the input list" in message

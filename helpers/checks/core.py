@@ -39,7 +39,12 @@ class ExerciseError(AssertionError):
 
 
 class Observed(dict):
-    """What a check saw: ``Observed(got=..., expected=...)``; ``o.got`` reads ``o["got"]``."""
+    """What a check saw: ``Observed(got=..., expected=...)``; ``o.got`` is ``o["got"]``.
+
+    (A key named like a dict method, ``items`` or ``keys``, is read as ``o["items"]`` only.)
+    """
+
+    __setattr__ = dict.__setitem__
 
     def __getattr__(self, name: str) -> Any:
         try:
