@@ -82,12 +82,13 @@ def test_workflow_runs_ci_on_push_and_pull_request_with_a_pip_cache() -> None:
     matrix = {row["job"]: row["python"] for row in job["strategy"]["matrix"]["include"]}
     assert matrix == {"test": "3.11", "colab": "3.13"}
     assert job["timeout-minutes"] <= 20
+    assert job["container"] == "python:${{ matrix.python }}-bookworm"
     runs = [step["run"] for step in job["steps"] if "run" in step]
     assert runs == ["bash .ci/run ${{ matrix.job }}"]
     caches = [
         s["with"]["path"] for s in job["steps"] if s.get("uses", "").startswith("actions/cache")
     ]
-    assert "~/.cache/pip" in caches and "${{ env.COLAB_VENV }}" in caches
+    assert "~/.cache/pip" in caches and "~/.cache/audio-course/colab-venv" in caches
     badge = f"(https://github.com/{SLUG}/actions/workflows/ci.yml/badge.svg)"
     assert badge in (ROOT / "README.md").read_text()
 
