@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -18,13 +19,10 @@ from helpers.corpus import (
     Utterance,
     describe_split,
     find_audio_files,
-    load_label_map,
     load_manifest,
     parse_name,
-    save_label_map,
     speaker_to_index,
     split_utterances,
-    utterances_to_json,
 )
 from helpers.dataset import SpeakerDataset
 
@@ -203,9 +201,8 @@ def test_speaker_to_index_is_sorted_and_survives_json(tmp_path: Path) -> None:
     labels = speaker_to_index(utterances)
     assert labels == {"19": 0, "103": 1, "8975": 2, "zed": 3}
     assert speaker_to_index(list(reversed(utterances))) == labels
-    save_label_map(labels, tmp_path / "labels.json")
+    (tmp_path / "labels.json").write_text(json.dumps(labels))
     assert json.loads((tmp_path / "labels.json").read_text()) == labels
-    assert load_label_map(tmp_path / "labels.json") == labels
 
 
 # --------------------------------------------------------------------------------------------------
@@ -275,6 +272,6 @@ def test_describe_split_and_json(manifest: Manifest) -> None:
     summary = describe_split(train, val)
     assert (summary["train_files"], summary["val_files"]) == (len(train), len(val))
     assert summary["train_speakers"] == summary["val_speakers"] == N_SPEAKERS
-    rows = utterances_to_json(val)
+    rows = [dataclasses.asdict(u) for u in val]
     assert json.loads(json.dumps(rows))[0]["path"] == val[0].path
     assert [Utterance(**row) for row in rows] == val
