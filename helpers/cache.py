@@ -20,51 +20,17 @@ from .paths import CACHE_DIR_NAME, atomic_write_text
 
 
 class FeatureCache:
-    """Log features (or int16 waveforms) of whole files in one memory-mapped file next to the data.
-
-    Built once (one pass over the corpus, with a progress bar); afterwards an item is a slice of a
-    memory-mapped array: no decoding, no FFT for cached features, and the operating system keeps the
-    hot part in RAM. Random crops still move every epoch: they are cut from the whole file's features.
-
-    Parameters
-    ----------
-    root : path
-        Corpus folder; the cache goes to ``root/.cache/`` (``cache_dir`` to put it elsewhere).
-    utterances : sequence of Utterance
-        Files to cache (the whole manifest, so train and validation share one cache).
-    feature : AudioFeature or None
-        Cache ``feature.extract`` of each file, as float16 ``(frames, n_bins)`` rows; ``crop`` then
-        applies ``feature.finish``. ``None`` caches the waveform as int16 and ``crop`` returns waveforms.
-    sample_rate : int
-        Rate the files are decoded at (Hz).
-    cache_dir : path or None
-        Folder of the cache files (default ``root/.cache``).
-    progress : bool
-        Show a progress bar while building.
-
-    Attributes
-    ----------
-    path : pathlib.Path
-        The ``.npy`` array; its index (file → first row, rows) is the ``.json`` beside it. The name holds
-        a hash of the feature's settings and of the files (path, length, rate): a changed setting or
-        file gets a new cache, an unchanged one is reused without reading any audio.
-
-    Notes
-    -----
-    Disk use for the real corpus (about 100 h): int16 waveforms take 32 kB per second of audio
-    (11.5 GB for 100 h); 40 float16 MFCCs 8 kB/s (2.9 GB); a 201-bin spectrogram 40 kB/s (14.5 GB).
-    Features are stored frame by frame (one row per frame), so a crop is one contiguous block of the
-    file: one read, whatever the number of bins.
-
-    Waveforms are stored as ``round(x * 32768)``, so a 16-bit file's samples come back exactly. A crop
-    of cached features equals the features of the decoded crop but for the float16 rounding (about
-    1e-3 relative) and in the first and last ``n_fft / (2 hop_length)`` frames, 2 with the defaults
-    (the STFT pads the edges of the whole file, not of the crop); normalised kinds differ a little
-    more, through the mean and deviation. A crop starts on the frame nearest to the decoded crop's
-    start, at most half a hop (5 ms) away.
-
-    A cache pickles without its array (workers of a DataLoader started with "spawn", as on macOS and
-    Windows, reopen the memory map instead of copying the cache into every worker).
+    """Log features (float16 ``(frames, n_bins)`` rows of ``feature.extract``) or int16 waveforms
+    (``feature=None``) of whole files in one memory-mapped ``.npy`` under ``root/.cache/``
+    (``cache_dir``), built once with a progress bar: an item is then a slice, no decoding, no FFT,
+    and random crops still move every epoch. The file name hashes the feature's settings and the
+    files (path, length, rate), so a change makes a new cache; ``path`` is the array, its index
+    (file -> first row, rows) the ``.json`` beside it. Disk use: 32 kB per second of audio for
+    waveforms, 8 kB/s for 40 MFCCs, 40 kB/s for a 201-bin spectrogram (100 h: 11.5, 2.9, 14.5 GB).
+    Waveforms come back exactly (16-bit); cached features equal the decoded crop's but for the
+    float16 rounding (~1e-3) and the first and last ``n_fft / (2 hop_length)`` frames (the STFT
+    pads the file's edges, not the crop's); a crop starts on the nearest frame (≤ 5 ms away). A
+    cache pickles without its array (DataLoader workers started with "spawn" reopen the map).
     """
 
     VERSION = 2  # bump when the layout of the files changes
@@ -110,15 +76,12 @@ class FeatureCache:
         self.array = np.load(self.path, mmap_mode="r")
 
     def _build(self, utterances: list[Utterance], progress: bool) -> None:
-        """Decode every file once and write the array, then the index (written last, atomically).
-
-        The array is a ``.npy`` file made by ``np.lib.format.open_memmap`` under a temporary name,
-        filled file after file and renamed when complete. Its pages belong to the file, not to this
-        process: the kernel writes them back as they fill and may drop them, so a cache bigger
-        than the RAM builds fine. A file that fails to decode is reported with a warning and cached
-        as silence, so that one bad file does not throw away the whole pass.
-        """
-        lengths = [self._length(u) for u in utterances]
+        """Decode every file once into a memory-mapped ``.npy`` under a temporary name (its pages
+        are the file's, so a cache bigger than the RAM builds), renamed when whole, then write the
+        index, last. A file that fails to decode is cached as silence, with a warning."""
+        lengths = [self._samples(u) for u in utterances]
+        if self.feature is not None:  # rows: samples (waveforms) or frames (features)
+            lengths = [self.feature.frames(n) for n in lengths]
         rows = () if self.feature is None else (self.feature.n_bins,)
         dtype = np.int16 if self.feature is None else np.float16
         tmp = self.path.with_name(f"{self.path.stem}.partial-{os.getpid()}.npy")
@@ -156,32 +119,10 @@ class FeatureCache:
         """Length of ``utterance`` at the cache's rate (samples)."""
         return round(utterance.frames * self.sample_rate / utterance.sample_rate)
 
-    def _length(self, utterance: Utterance) -> int:
-        """Rows ``utterance`` takes in the array: samples (waveforms) or frames (features)."""
-        samples = self._samples(utterance)
-        return samples if self.feature is None else self.feature.frames(samples)
-
     def crop(self, utterance: Utterance, position: float, crop_seconds: float) -> torch.Tensor:
-        """The crop of ``utterance`` starting at ``position`` (0–1 of the room left), ready to use.
-
-        The start is placed in samples exactly as ``SpeakerDataset.read_crop`` places it, then rounded
-        to the nearest frame, so cached and decoded crops cover the same audio.
-
-        Parameters
-        ----------
-        utterance : Utterance
-            A file the cache was built with.
-        position : float
-            0 for the start of the file, 1 for the last possible start.
-        crop_seconds : float
-            Crop length (s); a shorter file is padded with silence.
-
-        Returns
-        -------
-        torch.Tensor
-            float32: the waveform ``(crop_samples,)``, or ``feature.finish`` of the cached features,
-            e.g. ``(n_bins, frames)`` or ``(n_bins,)``.
-        """
+        """The ``crop_seconds`` crop of ``utterance`` starting at ``position`` (0–1 of the room
+        left, placed as ``SpeakerDataset.read_crop`` places it; a short file padded with silence):
+        float32 waveform ``(crop_samples,)`` or ``feature.finish`` of the cached features."""
         offset, length = self.index[utterance.path]
         samples = self._samples(utterance)
         crop_samples = round(crop_seconds * self.sample_rate)
