@@ -289,3 +289,95 @@ def test_checks_import_no_private_name_of_another_module() -> None:
                     assert node.value.id in ("self", "cls"), (
                         f"{path.name}: {node.value.id}.{node.attr}"
                     )
+
+
+# --------------------------------------------------------------------------------------------------
+# The engine: verdict, the shared probes
+
+
+def test_verdict_raises_the_first_row_seen_with_its_fields_filled(capsys) -> None:
+    from helpers.checks.core import Mistake, Observed, verdict
+
+    rows = [
+        Mistake(lambda o: o.got == 0, "never"),
+        Mistake(lambda o: o.got > o.expected, "{got} is more than {expected}"),
+        Mistake(lambda o: True, "not reached"),
+    ]
+    with pytest.raises(ExerciseError, match=r"^3 is more than 2$"):
+        verdict(Observed(got=3, expected=2), rows)
+    verdict(Observed(got=2, expected=2), rows[:2], ok="fine")
+    verdict(Observed(got=2, expected=2), rows[:2])
+    assert capsys.readouterr().out == "✓ fine\n"
+
+
+def test_exercise_adds_more_help_and_registers_hints() -> None:
+    from helpers.checks.core import exercise
+
+    @exercise("first hint, the most general one of all", "second", "third")
+    def example_check() -> None:
+        raise ExerciseError("wrong")
+
+    try:
+        with pytest.raises(
+            ExerciseError, match=re.escape("wrong\nMore help: checks.hint('example_check')")
+        ):
+            example_check()
+        assert HINTS["example_check"][0].startswith("first hint")
+    finally:
+        HINTS.pop("example_check")
+
+
+def test_shared_probes() -> None:
+    import numpy as np
+
+    from helpers.checks import core
+
+    assert core.returns_pair([1, 2], "f()", "(a, b)") == (1, 2)
+    with pytest.raises(ExerciseError, match=r"f\(\) returned int; expected a pair \(a, b\)"):
+        core.returns_pair(3, "f()", "(a, b)")
+
+    def scaled(x, factor):
+        return x * factor
+
+    def constant(x, factor):
+        return x * 2
+
+    core.uses_argument(scaled, (np.ones(3), 2), 1, 3, what="scaled(x, 2)")
+    with pytest.raises(
+        ExerciseError, match="argument 'factor' changes \\(2 → 3\\): that argument is ignored"
+    ):
+        core.uses_argument(constant, (np.ones(3), 2), 1, 3, what="constant(x, 2)")
+
+    def seeded(seed):
+        return np.random.default_rng(seed).normal(size=3)
+
+    assert core.same(core.repeatable(seeded, 0, what="seeded(0)"), seeded(0))
+    with pytest.raises(ExerciseError, match="not reproducible"):
+        core.repeatable(lambda seed: np.random.default_rng().normal(size=3), 0, what="g(0)")
+
+    with pytest.raises(ExerciseError, match=r"drew from numpy's global np\.random"):
+        with core.leaves_global_rngs("h()"):
+            np.random.rand()
+    with pytest.raises(KeyError), core.leaves_global_rngs("h()"):  # the block's own error passes
+        raise KeyError("x")
+    with core.leaves_global_rngs("h()"):
+        np.random.default_rng(0).random()
+
+
+def test_watching_keeps_behaviour_records_calls_and_restores(tmp_path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from helpers.checks import core
+
+    original = sf.SoundFile.read
+    sf.write(tmp_path / "a.flac", np.zeros(16_000), 16_000)
+    with core.watching(sf.SoundFile, "read") as read, core.watching(np, "mean") as mean:
+        data, _ = sf.read(tmp_path / "a.flac", frames=100)
+        assert np.mean([1.0, 3.0]) == 2.0
+    assert len(data) == 100 and read.call_count == 1 and mean.call_count == 1
+    assert isinstance(read.call_args.args[0], sf.SoundFile)  # a method is called with self
+    assert sf.SoundFile.read is original
+    with core.record_decodes() as decodes:
+        sf.read(tmp_path / "a.flac", start=100, frames=50)
+    assert [(d.start, d.frames, d.total) for d in decodes] == [(100, 50, 16_000)]

@@ -20,7 +20,7 @@ import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NamedTuple, NoReturn, TypeVar
 from unittest import mock
 
 import numpy as np
@@ -146,9 +146,9 @@ def hint(name: str, level: int | None = None) -> None:
 def call(function: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Any:
     """Run the student's ``function(*args, **kwargs)``; turn an unexpected error into a diagnosis.
 
-    ``NotImplementedError`` (an unsolved FIXME) and ``ExerciseError`` pass through unchanged. Any
-    other exception becomes an ``ExerciseError`` naming ``what`` raised it, chained to it so that
-    the traceback still shows the failing line of the student's code.
+    ``NotImplementedError`` (an unsolved FIXME) and ``ExerciseError`` pass through. Any other
+    exception becomes an ``ExerciseError`` naming ``what`` raised it, chained to it so that the
+    traceback still shows the failing line of the student's code.
     """
     __tracebackhide__ = True
     try:
@@ -156,22 +156,14 @@ def call(function: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> 
     except (NotImplementedError, ExerciseError):
         raise
     except Exception as error:  # the student's code may raise anything
-        raise diagnose(error, what) from error
-
-
-def diagnose(error: Exception, what: str) -> ExerciseError:
-    """The ``ExerciseError`` for an exception raised by the student's ``what`` (e.g. ``"f(x)"``)."""
-    if isinstance(error, NameError | AttributeError):
         where = (
             "A name that does not exist: check the spelling of every function and attribute in "
             "your cell, and that the imports cell ran (the traceback above shows the line)."
-        )
-    else:
-        where = (
-            "Read the traceback above: it ends at the line of your code that failed. Compare "
+            if isinstance(error, NameError | AttributeError)
+            else "Read the traceback above: it ends at the line of your code that failed. Compare "
             "the shapes and types you pass there with what the exercise describes."
         )
-    return ExerciseError(f"{what} raised {type(error).__name__}: {error}\n{where}")
+        raise ExerciseError(f"{what} raised {type(error).__name__}: {error}\n{where}") from error
 
 
 def as_array(value: object, what: str) -> np.ndarray:
@@ -328,8 +320,7 @@ def watching(owner: object, attribute: str) -> Iterator[mock.MagicMock]:
         yield watched
 
 
-@dataclass(frozen=True)
-class Decode:
+class Decode(NamedTuple):
     """One read of an audio file seen by ``record_decodes``: ``start`` and ``frames`` in samples."""
 
     path: str
@@ -364,15 +355,6 @@ def record_decodes() -> Iterator[list[Decode]]:
             left = file.frames - start
             frames = left if asked < 0 else min(asked, left)
             decodes.append(Decode(file.name, start, frames, file.frames))
-
-
-def write_test_audio(path: Any, data: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Write ``data`` ``(frames,)`` or ``(frames, channels)`` as 16-bit audio; return what it holds."""
-    import soundfile as sf
-
-    sf.write(path, data, sample_rate, subtype="PCM_16")
-    stored, _ = sf.read(path, dtype="float32", always_2d=True)
-    return stored
 
 
 # --------------------------------------------------------------------------------------------------

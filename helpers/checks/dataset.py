@@ -23,14 +23,7 @@ from ..features import FEATURE_KINDS, make_feature
 from . import core
 from .core import Mistake, Observed, as_number, call, exercise, record_decodes, returns_pair
 
-__all__ = [
-    "batch_figure",
-    "batch_loader",
-    "corpus_stats",
-    "crop_dataset",
-    "label_map",
-    "speaker_split",
-]
+__all__ = ["batch_figure", "batch_loader", "corpus_stats", "crop_dataset", "label_map", "speaker_split"]  # fmt: skip
 
 
 def _fake_corpus(counts: dict[str, int], rates: dict[str, int] | None = None) -> list[Utterance]:
@@ -53,7 +46,6 @@ def _corpora(test: list[Utterance], utterances: Sequence[Utterance] | None) -> l
     return [("a test corpus", test), *given]
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: corpus statistics
 
 # fmt: off
@@ -80,12 +72,9 @@ STATS = [
 
 
 @exercise(
-    "Three numbers about the list you are given: how many files, how many different speakers, and "
-    "how long they last together, in hours.",
-    "Each Utterance is one file; several files share a speaker, so count the *distinct* speakers. "
-    "An Utterance knows its own duration in seconds (its files are not all at 16 kHz).",
-    'Return a dict with the keys "files" (the length of the list), "speakers" (the size of the set '
-    'of speaker ids) and "hours" (the sum of every duration in seconds, divided by 3600).',
+    "Three numbers about the list you are given: how many files, how many different speakers, and how long they last together, in hours.",
+    "Each Utterance is one file; several files share a speaker, so count the *distinct* speakers. An Utterance knows its own duration in seconds (its files are not all at 16 kHz).",
+    'Return a dict with the keys "files" (the length of the list), "speakers" (the size of the set of speaker ids) and "hours" (the sum of every duration in seconds, divided by 3600).',
 )
 def corpus_stats(
     compute: Callable[[Sequence[Utterance]], object], utterances: Sequence[Utterance] | None = None
@@ -113,7 +102,6 @@ def corpus_stats(
     core.passed(f"{seen.files} files, {seen.speakers} speakers, {seen.seconds / 3600:.2f} h")
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: the label map
 
 # fmt: off
@@ -140,10 +128,8 @@ LABELS = [
 
 @exercise(
     "A classifier needs classes numbered 0, 1, 2, … with no gaps, and the same numbers in every run.",
-    "The raw speaker ids ('19', '8975') are not class indices; and numbering speakers in the order "
-    "their files come gives another map whenever the files come in another order.",
-    "Put the distinct speaker ids of the utterances in sorted order, then give each its position in "
-    "that sorted list (enumerate), keyed by the id string exactly as the manifest spells it.",
+    "The raw speaker ids ('19', '8975') are not class indices; and numbering speakers in the order their files come gives another map whenever the files come in another order.",
+    "Put the distinct speaker ids of the utterances in sorted order, then give each its position in that sorted list (enumerate), keyed by the id string exactly as the manifest spells it.",
 )
 def label_map(
     make_map: Callable[[Sequence[Utterance]], dict], utterances: Sequence[Utterance] | None = None
@@ -181,7 +167,6 @@ def label_map(
     )
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: the split
 
 # fmt: off
@@ -214,12 +199,8 @@ def _paths(files: Sequence[Utterance]) -> list[str]:
 
 @exercise(
     "Split each speaker's files, not the corpus: every speaker on both sides, in the same proportion.",
-    "Your own generator made from the seed (numpy's default_rng) gives the same split on every run "
-    "and leaves the global random state alone; sort the files first so that their order does not "
-    "matter. Round the held-out count, but keep at least one file on each side.",
-    "Group the files (sorted by path) by speaker; for each speaker in sorted order, permute its files "
-    "with one generator made from the seed, hold out about val_fraction of them (at least 1, at most "
-    "all but 1) for validation and keep the rest for training.",
+    "Your own generator made from the seed (numpy's default_rng) gives the same split on every run and leaves the global random state alone; sort the files first so that their order does not matter. Round the held-out count, but keep at least one file on each side.",
+    "Group the files (sorted by path) by speaker; for each speaker in sorted order, permute its files with one generator made from the seed, hold out about val_fraction of them (at least 1, at most all but 1) for validation and keep the rest for training.",
 )
 def speaker_split(
     split: Callable[..., tuple[Sequence[Utterance], Sequence[Utterance]]],
@@ -267,7 +248,6 @@ def speaker_split(
     )
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: the crop Dataset
 
 # fmt: off
@@ -350,15 +330,9 @@ def _crop_start(dataset: object, index: int, total: int) -> int:
 
 
 @exercise(
-    "An item is (the features of one crop_seconds window of the file, the speaker's class index); "
-    "a short file is padded at the end; the feature module is built once.",
-    "Place the window in samples at the file's rate and let load_audio decode only it; draw its "
-    "start from a generator made from (seed, epoch, index), so it moves when self.epoch changes but "
-    "not from one read to the next; pad to crop_seconds at 16 kHz.",
-    "In __init__ keep the feature module for the kind. In __getitem__: the crop length in samples at "
-    "the file's rate; the room = file length − crop length (at least 0); a start drawn in "
-    "[0, room] by a generator seeded with the seed, the epoch and the index; load_audio of that "
-    "window; fit_length to the crop at 16 kHz; return (features, label_map[speaker]).",
+    "An item is (the features of one crop_seconds window of the file, the speaker's class index); a short file is padded at the end; the feature module is built once.",
+    "Place the window in samples at the file's rate and let load_audio decode only it; draw its start from a generator made from (seed, epoch, index), so it moves when self.epoch changes but not from one read to the next; pad to crop_seconds at 16 kHz.",
+    "In __init__ keep the feature module for the kind. In __getitem__: the crop length in samples at the file's rate; the room = file length − crop length (at least 0); a start drawn in [0, room] by a generator seeded with the seed, the epoch and the index; load_audio of that window; fit_length to the crop at 16 kHz; return (features, label_map[speaker]).",
 )
 def crop_dataset(dataset_class: type) -> None:
     """Check ``dataset_class(utterances, label_map, root, kind, crop_seconds=3.0, seed=0)``.
@@ -425,7 +399,6 @@ def crop_dataset(dataset_class: type) -> None:
     )
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: the DataLoader
 
 
@@ -476,13 +449,9 @@ def _epoch_order(loader: object, what: str) -> list[list[int]]:
 
 
 @exercise(
-    "A training loader hands out every item once per epoch, in batches of the size asked for, in "
-    "an order that is shuffled, but the same for the same seed.",
-    "torch.utils.data.DataLoader does the batching and the shuffling; without a generator of its "
-    "own it shuffles with torch's global generator, so the order depends on what every other cell "
-    "drew before.",
-    "Make a torch.Generator, seed it with the seed argument (manual_seed), and pass it to the "
-    "DataLoader together with the batch size and shuffling switched on.",
+    "A training loader hands out every item once per epoch, in batches of the size asked for, in an order that is shuffled, but the same for the same seed.",
+    "torch.utils.data.DataLoader does the batching and the shuffling; without a generator of its own it shuffles with torch's global generator, so the order depends on what every other cell drew before.",
+    "Make a torch.Generator, seed it with the seed argument (manual_seed), and pass it to the DataLoader together with the batch size and shuffling switched on.",
 )
 def batch_loader(make_batches: Callable[..., object]) -> None:
     """Check ``make_batches(dataset, batch_size, seed)``.
@@ -512,7 +481,6 @@ def batch_loader(make_batches: Callable[..., object]) -> None:
     )
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: a batch on screen
 
 
@@ -550,12 +518,9 @@ PANEL = [
 
 
 @exercise(
-    "One panel per item: each shows the features of one item of the batch, as an image of "
-    "coefficients (up) against time (across), titled with that item's label.",
-    "Index the batch on its first axis to get one item (n_mfcc, frames); plot_features draws it "
-    "with axis labels; give each panel its own item, not the same one or the batch's mean.",
-    "Make a figure with n axes (plt.subplots), and for i in range(n) draw item i with "
-    "plot_features(..., ax=axes[i]) and a title holding label i; return the figure.",
+    "One panel per item: each shows the features of one item of the batch, as an image of coefficients (up) against time (across), titled with that item's label.",
+    "Index the batch on its first axis to get one item (n_mfcc, frames); plot_features draws it with axis labels; give each panel its own item, not the same one or the batch's mean.",
+    "Make a figure with n axes (plt.subplots), and for i in range(n) draw item i with plot_features(..., ax=axes[i]) and a title holding label i; return the figure.",
 )
 def batch_figure(show_batch: Callable[..., object]) -> None:
     """Check ``show_batch(x, y, kind, n) -> Figure`` for a batch of 5 MFCCs, ``n=3``.

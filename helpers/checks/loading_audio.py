@@ -82,7 +82,6 @@ SWAPPED = Mistake(
 )
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: duration
 
 # fmt: off
@@ -106,8 +105,7 @@ DURATION = [
 @exercise(
     "A duration is a number of samples divided by how many samples there are per second.",
     "The waveform can be (samples,) or (channels, samples): which axis holds the samples in both?",
-    "Take the length of the last axis (not len(), which counts the first axis), divide it by the "
-    "rate in Hz with true division, and return seconds.",
+    "Take the length of the last axis (not len(), which counts the first axis), divide it by the rate in Hz with true division, and return seconds.",
 )
 def duration(duration_seconds: Callable[[object, int], float]) -> None:
     """Check ``duration_seconds(waveform, sample_rate)``.
@@ -130,7 +128,6 @@ def duration(duration_seconds: Callable[[object, int], float]) -> None:
     passed("duration = samples on the last axis / sample rate, in seconds")
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: librosa.load
 
 
@@ -172,10 +169,8 @@ LIBROSA = [
 
 @exercise(
     "librosa.load has defaults for the rate and the channels: this exercise wants them all.",
-    "With its defaults librosa mixes the channels down to one and resamples to 22 050 Hz; the "
-    "rate you return must be the one librosa gives back with the samples.",
-    "Call librosa.load on the path with no other argument, unpack the two things it returns, and "
-    "return both unchanged, the waveform first.",
+    "With its defaults librosa mixes the channels down to one and resamples to 22 050 Hz; the rate you return must be the one librosa gives back with the samples.",
+    "Call librosa.load on the path with no other argument, unpack the two things it returns, and return both unchanged, the waveform first.",
 )
 def librosa_loading(load_with_librosa: Callable[[object], tuple], path: object = None) -> None:
     """Check ``load_with_librosa(path) -> (waveform, sample_rate)``.
@@ -200,7 +195,6 @@ def librosa_loading(load_with_librosa: Callable[[object], tuple], path: object =
     )
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: torchaudio.load
 
 # fmt: off
@@ -257,11 +251,8 @@ def _stand_in(real: Callable, fell_back: list[str]) -> Callable:
 
 @exercise(
     "torchaudio.load returns two things, and its waveform has a channel axis even for mono files.",
-    "Return the tensor and the rate exactly as torchaudio.load gives them: no squeeze, no "
-    "transpose, no constant rate (the check tries files at 8 kHz and 16 kHz).",
-    "Call torchaudio.load on the path with its defaults, unpack the tensor (channels, samples) and "
-    "the file's own rate, and return both. If the check reports an AttributeError or NameError, "
-    "look for a misspelt name: the notebook's fallback cell catches every error.",
+    "Return the tensor and the rate exactly as torchaudio.load gives them: no squeeze, no transpose, no constant rate (the check tries files at 8 kHz and 16 kHz).",
+    "Call torchaudio.load on the path with its defaults, unpack the tensor (channels, samples) and the file's own rate, and return both. If the check reports an AttributeError or NameError, look for a misspelt name: the notebook's fallback cell catches every error.",
 )
 def torchaudio_loading(
     load_with_torchaudio: Callable[[object], tuple], path: object = None
@@ -303,7 +294,6 @@ def torchaudio_loading(
     )
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: a window
 
 # fmt: off
@@ -335,10 +325,8 @@ def _windows(o: Observed) -> Iterator[torch.Tensor]:
 
 @exercise(
     "load_audio counts start= and frames= in samples at the file's own rate, not in seconds.",
-    "Convert both times with the rate of *this* file (read its header with audio_info); the check "
-    "tries a 16 kHz and an 8 kHz file, and watches how much of each file is decoded.",
-    "Samples = round(seconds × the file's rate), for the start and for the length; pass both to "
-    "load_audio so that only the window is decoded, and return its tensor unchanged.",
+    "Convert both times with the rate of *this* file (read its header with audio_info); the check tries a 16 kHz and an 8 kHz file, and watches how much of each file is decoded.",
+    "Samples = round(seconds × the file's rate), for the start and for the length; pass both to load_audio so that only the window is decoded, and return its tensor unchanged.",
 )
 def audio_window(read_window: Callable[..., object]) -> None:
     """Check ``read_window(path, start_seconds, seconds)``.
@@ -366,7 +354,6 @@ def audio_window(read_window: Callable[..., object]) -> None:
     passed("reads just the window asked for, placed in samples at each file's own rate")
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: a player for a window
 
 # fmt: off
@@ -409,12 +396,8 @@ def _given(init: mock.MagicMock) -> list[tuple[int, ...]]:
 
 @exercise(
     "A player needs two things: the samples to play and the rate they were recorded at.",
-    "Cut the window on the axis that holds the samples (the last one: torchaudio adds a channel "
-    "axis in front), with its start and length converted from seconds with the waveform's own rate; "
-    "the check tries a librosa-like (samples,) array at 22 050 Hz and a torchaudio-like "
-    "(1, samples) tensor at 16 kHz.",
-    "first sample = round(start × rate), number of samples = round(seconds × rate), slice the last "
-    "axis from the first sample on, and give the player the same rate as the waveform.",
+    "Cut the window on the axis that holds the samples (the last one: torchaudio adds a channel axis in front), with its start and length converted from seconds with the waveform's own rate; the check tries a librosa-like (samples,) array at 22 050 Hz and a torchaudio-like (1, samples) tensor at 16 kHz.",
+    "first sample = round(start × rate), number of samples = round(seconds × rate), slice the last axis from the first sample on, and give the player the same rate as the waveform.",
 )
 def audio_player(play_window: Callable[..., object]) -> None:
     """Check ``play_window(waveform, sample_rate, start_seconds, seconds) -> IPython.display.Audio``.

@@ -14,14 +14,7 @@ import numpy as np
 from . import core
 from .core import Mistake, Observed, as_array, as_number, call, exercise, returns_pair
 
-__all__ = [
-    "dominant_frequency",
-    "magnitude_spectrum",
-    "mel_and_mfcc",
-    "pool_over_time",
-    "stft_db",
-    "stft_resolution",
-]
+__all__ = ["dominant_frequency", "magnitude_spectrum", "mel_and_mfcc", "pool_over_time", "stft_db", "stft_resolution"]  # fmt: skip
 
 
 def _frames(n: int, n_fft: int, hop: int, center: bool = True) -> int:
@@ -36,7 +29,6 @@ def _close_db(got: np.ndarray, reference: np.ndarray) -> bool:
     )
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: the magnitude spectrum
 
 # fmt: off
@@ -77,10 +69,8 @@ def _ratio(o: Observed) -> float:
 
 @exercise(
     "A real signal's spectrum has n // 2 + 1 bins, from 0 Hz up to half the sample rate.",
-    "numpy has an FFT made for real signals, with a companion that gives each bin's frequency; that "
-    "companion needs the time between two samples, in seconds, to answer in Hz.",
-    "Frequencies: the real-FFT bin frequencies for len(signal) samples spaced 1 / sample_rate "
-    "seconds apart. Magnitudes: the absolute value of the real FFT of the signal (no square, no dB).",
+    "numpy has an FFT made for real signals, with a companion that gives each bin's frequency; that companion needs the time between two samples, in seconds, to answer in Hz.",
+    "Frequencies: the real-FFT bin frequencies for len(signal) samples spaced 1 / sample_rate seconds apart. Magnitudes: the absolute value of the real FFT of the signal (no square, no dB).",
 )
 def magnitude_spectrum(spectrum: Callable[[np.ndarray, int], tuple[object, object]]) -> None:
     """Check ``spectrum(signal, sample_rate) -> (frequencies in Hz, magnitudes)``.
@@ -102,7 +92,6 @@ def magnitude_spectrum(spectrum: Callable[[np.ndarray, int], tuple[object, objec
     core.passed("n // 2 + 1 bins from 0 Hz to the Nyquist frequency; the peak is at 440 Hz")
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: the dominant frequency
 
 # fmt: off
@@ -123,11 +112,8 @@ DOMINANT = [
 
 @exercise(
     "Search only the bins whose frequency lies inside the band, and answer in Hz.",
-    "Build a mask of the bins between fmin and fmax (from the arguments, not from constants), find "
-    "the loudest bin inside it, then look up that bin's frequency.",
-    "With the frequencies and magnitudes of your magnitude_spectrum: keep the entries whose "
-    "frequency is within [fmin, fmax], take the position of the largest kept magnitude, and return "
-    "the kept frequency at that position as a float.",
+    "Build a mask of the bins between fmin and fmax (from the arguments, not from constants), find the loudest bin inside it, then look up that bin's frequency.",
+    "With the frequencies and magnitudes of your magnitude_spectrum: keep the entries whose frequency is within [fmin, fmax], take the position of the largest kept magnitude, and return the kept frequency at that position as a float.",
 )
 def dominant_frequency(find: Callable[..., object]) -> None:
     """Check ``find(signal, sample_rate, fmin, fmax)``.
@@ -152,7 +138,6 @@ def dominant_frequency(find: Callable[..., object]) -> None:
     core.passed("finds the strongest frequency inside the band it is given, in Hz")
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: the STFT in dB
 
 # fmt: off
@@ -195,10 +180,8 @@ STFT_VALUES = [
 
 @exercise(
     "Three steps: the STFT with the settings passed in, its magnitude, then decibels.",
-    "Pass n_fft, hop_length and window on to librosa.stft (its defaults differ), keep librosa's "
-    "(frequency bins, frames) order and its default centred frames, and convert *amplitudes* to dB.",
-    "librosa.stft(...) with all three settings → absolute value → librosa's amplitude-to-dB "
-    "conversion with the maximum as reference, so that the loudest bin is 0 dB.",
+    "Pass n_fft, hop_length and window on to librosa.stft (its defaults differ), keep librosa's (frequency bins, frames) order and its default centred frames, and convert *amplitudes* to dB.",
+    "librosa.stft(...) with all three settings → absolute value → librosa's amplitude-to-dB conversion with the maximum as reference, so that the loudest bin is 0 dB.",
 )
 def stft_db(compute: Callable[..., object]) -> None:
     """Check ``compute(y, n_fft, hop_length, window)``: the STFT magnitude in dB.
@@ -234,7 +217,6 @@ def stft_db(compute: Callable[..., object]) -> None:
     )
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: time and frequency resolution
 
 # fmt: off
@@ -257,10 +239,8 @@ RESOLUTION = [
 
 @exercise(
     "The window lasts n_fft samples; the bins share the band from 0 Hz to the sample rate.",
-    "A sample lasts 1 / sample_rate seconds (then convert to milliseconds); the FFT of n_fft "
-    "samples splits the sample rate into n_fft equal steps (only those up to Nyquist are kept).",
-    "Window length in ms: n_fft samples times the length of one sample, times 1000. Bin spacing: "
-    "the sample rate divided into as many steps as there are samples in the window.",
+    "A sample lasts 1 / sample_rate seconds (then convert to milliseconds); the FFT of n_fft samples splits the sample rate into n_fft equal steps (only those up to Nyquist are kept).",
+    "Window length in ms: n_fft samples times the length of one sample, times 1000. Bin spacing: the sample rate divided into as many steps as there are samples in the window.",
 )
 def stft_resolution(resolution: Callable[[int, int], tuple[object, object]]) -> None:
     """Check ``resolution(n_fft, sample_rate) -> (window length in ms, bin spacing in Hz)``.
@@ -276,7 +256,6 @@ def stft_resolution(resolution: Callable[[int, int], tuple[object, object]]) -> 
     core.passed("n_fft=400 at 16 kHz: 25 ms windows, bins 40 Hz apart")
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: mel spectrogram and MFCC
 
 # fmt: off
@@ -320,14 +299,9 @@ MFCC = [
 
 
 @exercise(
-    "Mel first (power, then dB), then the MFCC of *that* log-mel spectrogram, with every setting "
-    "passed in.",
-    "librosa's mel spectrogram returns power: it needs the power-to-dB conversion. Its defaults "
-    "(hop 512, 128 mel bands, 20 coefficients) differ from the check's: pass every argument on. "
-    "Both outputs keep librosa's order (bands or coefficients, frames).",
-    "Mel power with the sample rate, n_fft, hop_length and n_mels → power to dB with the maximum as "
-    "reference → the MFCC function given that dB spectrogram (S=) and n_mfcc, so both outputs share "
-    "one framing.",
+    "Mel first (power, then dB), then the MFCC of *that* log-mel spectrogram, with every setting passed in.",
+    "librosa's mel spectrogram returns power: it needs the power-to-dB conversion. Its defaults (hop 512, 128 mel bands, 20 coefficients) differ from the check's: pass every argument on. Both outputs keep librosa's order (bands or coefficients, frames).",
+    "Mel power with the sample rate, n_fft, hop_length and n_mels → power to dB with the maximum as reference → the MFCC function given that dB spectrogram (S=) and n_mfcc, so both outputs share one framing.",
 )
 def mel_and_mfcc(compute: Callable[..., tuple[object, object]]) -> None:
     """Check ``compute(y, sample_rate, n_fft, hop_length, n_mels, n_mfcc) -> (mel in dB, MFCC)``.
@@ -361,7 +335,6 @@ def mel_and_mfcc(compute: Callable[..., tuple[object, object]]) -> None:
     )
 
 
-# --------------------------------------------------------------------------------------------------
 # Exercise: pooling over time
 
 # fmt: off
@@ -384,10 +357,8 @@ POOLED = [
 
 @exercise(
     "Pooling over time turns (…, bins, frames) into (…, bins): one average per bin.",
-    "Time is the *last* axis, whatever comes before it (one clip or a batch). Average, do not add: "
-    "a sum grows with the clip's length.",
-    "Take the mean along the last axis only (axis -1), without keeping that axis. The features "
-    "are numpy arrays, as mel_and_mfcc returns them.",
+    "Time is the *last* axis, whatever comes before it (one clip or a batch). Average, do not add: a sum grows with the clip's length.",
+    "Take the mean along the last axis only (axis -1), without keeping that axis. The features are numpy arrays, as mel_and_mfcc returns them.",
 )
 def pool_over_time(pool: Callable[[object], object]) -> None:
     """Check ``pool(features)`` on numpy arrays, the type the notebook passes (librosa's MFCC).
