@@ -1,12 +1,13 @@
-"""Reading audio files: the whole file or just a window of it, as a mono float tensor at a known rate.
+"""Reading audio files: the whole file or a window of it, as a mono float tensor at a known rate.
 
-Why not ``torchaudio.load``? It decodes the *whole* file (through torchcodec and FFmpeg) even when we
-only want 3 seconds of it. ``soundfile`` can seek inside a FLAC/WAV/OGG file and decode only the window
-asked for, so cutting a 3-s crop costs the same for a 6-s file as for a 35-s one.
+Not ``torchaudio.load``, which decodes the *whole* file even for 3 seconds of it: ``soundfile`` seeks
+inside a FLAC/WAV/OGG file and decodes only the window asked for, so a 3-s crop costs the same for a
+6-s file as for a 35-s one.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from dataclasses import dataclass
@@ -18,11 +19,9 @@ import torchaudio
 
 from .paths import download_command
 
-SAMPLE_RATE = 16_000
-"""The rate every waveform in the course is brought to (Hz): the rate of the dataset itself."""
+SAMPLE_RATE = 16_000  # Hz: every waveform in the course is brought to the dataset's rate
 
 _warned_rates: set[tuple[int, int]] = set()
-_resamplers: dict[tuple[int, int], torchaudio.transforms.Resample] = {}
 
 
 class AudioError(RuntimeError):
@@ -45,29 +44,27 @@ class AudioInfo:
 
 def _fail(path: str | os.PathLike, problem: str) -> AudioError:
     return AudioError(
-        f"{os.fspath(path)}: {problem}. Delete or replace this file "
-        f"(to restore a downloaded tier, delete its folder and run "
-        f"`{download_command('--tier', 'small')}`, or `--tier full`)."
+        f"{os.fspath(path)}: {problem}. Delete or replace this file (to restore a downloaded tier, "
+        f"delete its folder and run `{download_command('--tier', 'small')}`, or `--tier full`)."
     )
 
 
 def audio_info(path: str | os.PathLike) -> AudioInfo:
-    """Read the header of an audio file (FLAC, WAV, OGG, ...): length, rate and channel count.
-
-    Raises
-    ------
-    AudioError
-        If the file is not readable audio or holds no samples.
-    """
+    """Length, rate and channels from an audio file's header; :class:`AudioError` if it is not
+    readable audio or holds no samples."""
     try:
         info = sf.info(os.fspath(path))
     except Exception as error:  # soundfile raises several types for unreadable files
         raise _fail(path, f"not a readable audio file ({error})") from None
     if info.frames <= 0:
         raise _fail(path, "the file holds no audio (0 samples)")
-    return AudioInfo(
-        frames=int(info.frames), sample_rate=int(info.samplerate), channels=info.channels
-    )
+    return AudioInfo(int(info.frames), int(info.samplerate), info.channels)
+
+
+@functools.cache
+def _resampler(rate: int, new_rate: int) -> torchaudio.transforms.Resample:
+    """torchaudio's windowed-sinc resampler, built once per pair of rates (as costly as using it)."""
+    return torchaudio.transforms.Resample(rate, new_rate)
 
 
 def load_audio(
@@ -76,31 +73,10 @@ def load_audio(
     start: int = 0,
     frames: int = -1,
 ) -> torch.Tensor:
-    """Load a file, or a window of it, as a mono waveform.
-
-    Parameters
-    ----------
-    path : path
-        Audio file in any format soundfile reads (FLAC, WAV, OGG, ...).
-    sample_rate : int or None
-        Rate to return (Hz). A file at another rate is resampled (and a note says so, once per pair of
-        rates). ``None`` keeps the file's own rate.
-    start : int
-        First sample to read, counted at the *file's* rate.
-    frames : int
-        Number of samples to read at the file's rate; ``-1`` reads to the end. Only this window is
-        decoded.
-
-    Returns
-    -------
-    torch.Tensor
-        Shape ``(samples,)``, float32 in [-1, 1]. Several channels are averaged to one.
-
-    Notes
-    -----
-    One ``soundfile.read(path, start=start, frames=frames, dtype="float32")``: soundfile seeks to
-    ``start`` and decodes only ``frames`` samples, so a 3-s crop costs the same for any file length.
-    """
+    """A file, or only its window of ``frames`` samples (``-1``: to the end) from sample ``start``
+    (both at the file's rate), as a mono float32 waveform ``(samples,)`` in [-1, 1] (channels
+    averaged), resampled to ``sample_rate`` Hz (``None``: the file's rate; a note says so once per
+    pair of rates)."""
     try:
         data, file_rate = sf.read(
             os.fspath(path), frames=frames, start=max(start, 0), dtype="float32", always_2d=True
@@ -112,34 +88,17 @@ def load_audio(
     # (frames, 1) is contiguous, so column 0 is a free view; several channels are averaged to one.
     mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
     waveform = torch.from_numpy(np.ascontiguousarray(mono))
-    if sample_rate is not None and file_rate != sample_rate:
-        if (file_rate, sample_rate) not in _warned_rates:
-            _warned_rates.add((file_rate, sample_rate))
-            warnings.warn(
-                f"{os.fspath(path)} is at {file_rate} Hz: resampling to {sample_rate} Hz "
-                f"(said once for every {file_rate} Hz file)",
-                stacklevel=2,
-            )
-        waveform = _resample(waveform, file_rate, sample_rate)
-    return waveform
-
-
-def _resample(waveform: torch.Tensor, rate: int, new_rate: int) -> torch.Tensor:
-    """Resample ``(samples,)`` from ``rate`` to ``new_rate`` (Hz) with torchaudio's windowed sinc.
-
-    The filter bank of each pair of rates is built once and kept (building it costs as much as
-    applying it to a 3-s clip).
-    """
-    if (rate, new_rate) not in _resamplers:
-        _resamplers[rate, new_rate] = torchaudio.transforms.Resample(rate, new_rate)
-    return _resamplers[rate, new_rate](waveform)
+    if sample_rate is None or file_rate == sample_rate:
+        return waveform
+    if (file_rate, sample_rate) not in _warned_rates:
+        _warned_rates.add((file_rate, sample_rate))
+        what = f"{os.fspath(path)} is at {file_rate} Hz: resampling to {sample_rate} Hz"
+        warnings.warn(f"{what} (said once for every {file_rate} Hz file)", stacklevel=2)
+    return _resampler(file_rate, sample_rate)(waveform)
 
 
 def fit_length(waveform: torch.Tensor, samples: int) -> torch.Tensor:
-    """Cut or zero-pad the last axis of ``waveform`` to exactly ``samples`` samples.
-
-    Padding adds silence at the end: the model sees a short clip followed by quiet, as it would hear it.
-    """
+    """Cut or zero-pad (silence at the end) the last axis of ``waveform`` to ``samples`` samples."""
     length = waveform.shape[-1]
     if length >= samples:
         return waveform[..., :samples]
