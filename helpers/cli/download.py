@@ -1,4 +1,4 @@
-"""``python data_download.py``: fetch a data tier (argparse + ``main`` over :mod:`helpers.download`).
+"""``python data_download.py``: fetch a data tier (argparse over :mod:`helpers.download`).
 
 Exit codes: 0 success, 1 download/check/unpack failure, 2 usage error, 130 interrupted.
 """
@@ -11,12 +11,9 @@ import sys
 from pathlib import Path
 
 from .. import download
-from ..download import DownloadError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def _sha256_arg(text: str) -> str:
+def _sha256(text: str) -> str:
     if not re.fullmatch(r"[0-9a-fA-F]{64}", text.strip()):
         raise argparse.ArgumentTypeError(f"not a SHA-256 hex digest (64 hex digits): {text!r}")
     return text.strip().lower()
@@ -41,82 +38,58 @@ def build_parser() -> argparse.ArgumentParser:
         "--source",
         choices=download.SOURCES,
         default="auto",
-        help="full tier: where from; auto = "
-        "Google Drive, then Cloud Storage, then OpenSLR train-clean-100 (default)",
+        help="full tier: where from; auto "
+        "= Google Drive, then Cloud Storage, then OpenSLR train-clean-100 (default)",
     )
-    what = parser.add_mutually_exclusive_group()
-    what.add_argument("--url", help="a mirror (a file, or a folder ending in /), tried first")
-    what.add_argument("--archive", type=Path, metavar="FILE", help="unpack this .tar.gz instead")
-    what.add_argument("--synthetic", action="store_true", help="the same as --tier synthetic")
+    one = parser.add_mutually_exclusive_group().add_argument
+    one("--url", help="a mirror (a file, or a folder ending in /), tried first")
+    one("--archive", type=Path, metavar="FILE", help="unpack this .tar.gz instead")
+    one("--synthetic", action="store_true", help="the same as --tier synthetic")
     add("--with-test-clean", action="store_true", help="small tier: add test-clean (80 speakers)")
-    add("--sha256", type=_sha256_arg, metavar="HEX", help="expected SHA-256 of the archive")
+    add("--sha256", type=_sha256, metavar="HEX", help="expected SHA-256 of the archive")
     add("--keep-archive", action="store_true", help="keep downloaded archives after unpacking")
     add("--retry", action="store_true", help="retry sources that failed earlier in this runtime")
     add("--quiet", action="store_true", help="no progress bars or messages")
-    synthetic = parser.add_argument_group("synthetic corpus (with --tier synthetic)")
-    synthetic.add_argument("--speakers", type=int, metavar="N", help="number of speakers")
-    synthetic.add_argument("--files", type=int, metavar="N", help="files per speaker")
-    synthetic.add_argument("--seed", type=int, metavar="S", help="random seed")
+    synthetic = parser.add_argument_group("synthetic corpus (with --tier synthetic)").add_argument
+    synthetic("--speakers", type=int, metavar="N", help="number of speakers")
+    synthetic("--files", type=int, metavar="N", help="files per speaker")
+    synthetic("--seed", type=int, metavar="S", help="random seed")
     return parser
 
 
-def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    args = parser.parse_args(argv)
-    if args.synthetic and args.tier not in (None, "synthetic"):
-        parser.error("--synthetic is --tier synthetic: pass only one")
-    args.tier = "synthetic" if args.synthetic else args.tier or "full"
-    synthetic_only = (args.speakers, args.files, args.seed)
-    if args.tier != "synthetic" and any(v is not None for v in synthetic_only):
-        parser.error("--speakers, --files and --seed only go with --tier synthetic")
-    if args.tier == "synthetic" and (args.sha256 or args.url or args.archive):
-        parser.error("--sha256, --url and --archive do not go with --tier synthetic")
-    return args
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Run ``data_download.py``; an error is printed to stderr as one paragraph, no traceback.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Arguments (default ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        0 success, 1 download/check/unpack failure, 2 usage error, 130 interrupted.
-    """
+    """Run ``data_download.py`` (``argv`` default ``sys.argv[1:]``); an error is one paragraph on
+    stderr, no traceback. Returns the exit code."""
     parser = build_parser()
     try:
-        args = _parse(parser, argv)
+        args = parser.parse_args(argv)
+        if args.synthetic and args.tier not in (None, "synthetic"):
+            parser.error("--synthetic is --tier synthetic: pass only one")
+        args.tier = "synthetic" if args.synthetic else args.tier or "full"
+        if args.tier != "synthetic" and {args.speakers, args.files, args.seed} != {None}:
+            parser.error("--speakers, --files and --seed only go with --tier synthetic")
+        if args.tier == "synthetic" and (args.sha256 or args.url or args.archive):
+            parser.error("--sha256, --url and --archive do not go with --tier synthetic")
     except SystemExit as exc:  # argparse: --help or a usage error
-        return exc.code if isinstance(exc.code, int) else EXIT_OK
+        return exc.code if isinstance(exc.code, int) else 0
     try:
         if args.tier == "synthetic":
             options = {"n_speakers": args.speakers, "files_per_speaker": args.files}
             download.make_synthetic(args.dest, quiet=args.quiet, seed=args.seed, **options)
         else:
+            options = {k: getattr(args, k) for k in ("archive_dir", "url", "quiet", "source")}
+            options |= {k: getattr(args, k) for k in ("archive", "sha256", "keep_archive", "retry")}
             download.fetch_tier(
-                args.tier,
-                args.dest,
-                archive_dir=args.archive_dir,
-                url=args.url,
-                with_test_clean=args.with_test_clean,
-                quiet=args.quiet,
-                source=args.source,
-                archive=args.archive,
-                sha256=args.sha256,
-                keep_archive=args.keep_archive,
-                retry=args.retry,
+                args.tier, args.dest, with_test_clean=args.with_test_clean, **options
             )
-    except DownloadError as exc:
+    except download.DownloadError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE if exc.kind == "usage" else EXIT_FAILED
+        return 2 if exc.kind == "usage" else 1
     except KeyboardInterrupt:
         again = download.download_command(*(argv if argv is not None else sys.argv[1:]))
         print(f"\n{parser.prog}: interrupted. Run `{again}` again: it resumes.", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return EXIT_OK
+        return 130
+    return 0
 
 
 if __name__ == "__main__":
