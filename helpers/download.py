@@ -23,9 +23,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
+from collections import namedtuple
 from hashlib import file_digest
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import NamedTuple
 
 from tqdm.auto import tqdm
 
@@ -61,7 +61,7 @@ NEXT_STEPS = {  # what to do, by kind of failure
     "timeout": "The server is down or overloaded, or the network slow: retry later, or another source",
     "http": "Check the URL (a mirror must be a direct public link to the .tar.gz), or another source",
     "busy": "Try again later (the server's fault, not yours), or use another source",
-    "quota": "Retry in a few hours, or another source: a direct link (--url URL), or --archive FILE",
+    "quota": "Retry in a few hours, or another source: --source gcs, --url URL, or --archive FILE",
     "corrupt": "Delete it and download it again, or pass the right file with --archive",
     "checksum": "It is corrupt or not the file meant: download it again, or check --sha256",
     "interrupted": "Check your connection and run the same command again to resume",
@@ -95,14 +95,9 @@ class DownloadError(RuntimeError):
         self.summary, self.next_step, self.kind = summary, next_step, kind
 
 
-class Source(NamedTuple):
-    """Where one archive (file name ``archive``) comes from; ``url`` ``drive:<id>`` is Drive."""
-
-    label: str  # recorded in the .complete marker: drive, gcs, openslr, url
-    title: str
-    url: str
-    archive: str
-    sha256: str | None = None
+# Where one archive (file name ``archive``) comes from: ``label`` goes to the .complete marker
+# (drive, gcs, openslr, url); a ``url`` ``drive:<id>`` is a Google Drive file.
+Source = namedtuple("Source", "label title url archive sha256", defaults=[None])
 
 
 def _say(message: str, quiet: bool = False) -> None:
@@ -280,11 +275,6 @@ def download_http(
 def download_drive(file_id: str, dest_file: str | os.PathLike, quiet: bool = False) -> Path:
     """Download a Google Drive file with ``gdown`` (resumable, through its own ``.part`` file);
     :class:`DownloadError` says what failed: Drive's quota (kind ``quota``), the network, gdown."""
-    others = (
-        f"use another source: `{download_command('--source', 'gcs')}`, a mirror (--url URL), or "
-        f"download it in your browser from https://drive.google.com/file/d/{file_id}/view and "
-        f"pass `--archive path/to/{Path(dest_file).name}`"
-    )
     output = Path(f"{dest_file}.drive.part")  # gdown's temporary files start so
     try:
         import gdown
@@ -295,13 +285,14 @@ def download_drive(file_id: str, dest_file: str | os.PathLike, quiet: bool = Fal
         if any(s in text.lower() for s in ("too many users", "quota", "many accesses")):
             what = "Google Drive refuses: the file's download quota is exceeded ('Too many users"
             what += " have viewed or downloaded this file recently')"
-            step = f"It lifts within hours; retry later, or {others}"
-            raise DownloadError(what, step, "quota") from exc
+            raise DownloadError(what, kind="quota") from exc
         net = _network_error(f"https://drive.google.com/uc?id={file_id}", exc)
         what = f"Google Drive file {file_id}: gdown failed ({text[:300]})"
-        raise net or DownloadError(what, f"Retry later, or {others}") from exc
+        raise net or DownloadError(what, "Retry later, or use another source") from exc
     if result is None or not output.is_file():
-        raise DownloadError(f"gdown did not download Drive file {file_id}", f"Retry, or {others}")
+        raise DownloadError(
+            f"gdown did not download Drive file {file_id}", "Retry, or another source"
+        )
     return output.replace(dest_file)
 
 
