@@ -207,7 +207,7 @@ CASES: list[Case] = [
     wrong("speaker_choice", "global np.random", lambda: (choose_global,), "numpy's global"),
     wrong("speaker_choice", "random.seed", lambda: (choose_global_seeded,), "Python's random"),
     wrong("speaker_choice", "unsorted", lambda: (choose_unsorted,), "order of the input"),
-    wrong("speaker_choice", "first n", lambda: (choose_first,), "Another seed"),
+    wrong("speaker_choice", "first n", lambda: (choose_first,), "argument 'seed' changes"),
     wrong("speaker_choice", "with replacement", lambda: (choose_with_replacement,), "duplicates"),
     wrong("speaker_choice", "n ignored", lambda: (choose_twenty,), "With n=5"),
     wrong("speaker_choice", "more than there are", lambda: (choose_no_min,), "expected all 8"),
@@ -224,6 +224,12 @@ CASES: list[Case] = [
         "variances, not the ratios",
     ),
     wrong("pca_projection", "transposed", lambda: (project_transposed,), "not transposed"),
+    wrong(
+        "pca_projection",
+        "ratios as a list",
+        lambda: (lambda e: (project_3d(e)[0], list(project_3d(e)[1])),),
+        "call ratio.sum\\(\\)",
+    ),
     right("embedding_scatter", "reference", lambda: scatter_case(scatter_3d)),
     wrong(
         "embedding_scatter", "no figure", lambda: scatter_case(lambda p, s: None), "plotly Figure"

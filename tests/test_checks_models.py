@@ -22,6 +22,8 @@ def stats_pool(x: torch.Tensor) -> torch.Tensor:
 
 
 class DenseClassifier(nn.Module):
+    """Two hidden layers, the second the embedding layer (Linear → BatchNorm: no ReLU after it)."""
+
     def __init__(self, n_features: int, n_classes: int, hidden: int = 32, dropout: float = 0.3):
         super().__init__()
         self.body = nn.Sequential(
@@ -31,9 +33,8 @@ class DenseClassifier(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(hidden, hidden),
             nn.BatchNorm1d(hidden),
-            nn.ReLU(),
-            nn.Dropout(dropout),
         )
+        self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, n_classes)
         self.embedding_dim = hidden
 
@@ -41,7 +42,7 @@ class DenseClassifier(nn.Module):
         return self.body(x)
 
     def forward(self, x):
-        return self.head(self.embed(x))
+        return self.head(self.dropout(self.embed(x)))
 
 
 class ResidualBlock1d(nn.Module):
@@ -196,7 +197,8 @@ class BatchNormalisedScores(DenseClassifier):
 class OneHiddenLayer(DenseClassifier):
     def __init__(self, n_features, n_classes):
         super().__init__(n_features, n_classes)
-        self.body = self.body[:4]
+        self.body = self.body[4:]
+        self.body[0] = nn.Linear(n_features, 32)
 
 
 class DenseNoBatchNorm(DenseClassifier):
@@ -209,6 +211,25 @@ class DenseNoDropout(DenseClassifier):
     def __init__(self, n_features, n_classes):
         super().__init__(n_features, n_classes)
         self.body = nn.Sequential(*(m for m in self.body if not isinstance(m, nn.Dropout)))
+        self.dropout = nn.Identity()
+
+
+class DenseReluEmbedding(DenseClassifier):
+    """Exercise 4.1 as it was: the embedding ends in ReLU → Dropout (no signs for cosine scoring)."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__(n_features, n_classes)
+        self.body.extend([nn.ReLU(), nn.Dropout(0.3)])
+
+
+class CNN1dReluEmbedding(CNN1d):
+    """A ReLU (and Dropout) after the embedding layer: the embedding loses its signs."""
+
+    def __init__(self, n_features, n_classes, dropout=False):
+        super().__init__(n_features, n_classes)
+        self.project.append(nn.ReLU())
+        if dropout:
+            self.project.append(nn.Dropout(0.3))
 
 
 def mean_pool(x):
@@ -307,6 +328,24 @@ CASES: list[Case] = [
         "dense no Dropout",
         lambda: (DenseNoDropout(40, N), 40, N, "dense"),
         "No Dropout",
+    ),
+    wrong(
+        "classifier",
+        "dense ReLU→Dropout embedding",
+        lambda: (DenseReluEmbedding(40, N), 40, N, "dense"),
+        "embedding goes through a ReLU",
+    ),
+    wrong(
+        "classifier",
+        "cnn1d ReLU embedding",
+        lambda: (CNN1dReluEmbedding(40, N), 40, N, "cnn1d"),
+        "needs signed embeddings",
+    ),
+    wrong(
+        "classifier",
+        "cnn1d ReLU→Dropout embedding",
+        lambda: (CNN1dReluEmbedding(40, N, dropout=True), 40, N, "cnn1d"),
+        "≥ 0.*ReLU",
     ),
     wrong(
         "classifier",

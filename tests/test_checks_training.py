@@ -78,6 +78,20 @@ def train_ascent(model, loader, optimizer, loss_fn, device):
     return total / len(loader)
 
 
+def train_per_dataset_item(model, loader, optimizer, loss_fn, device):
+    """Right on a DataLoader, but notebook 05's ablation cell passes a generator (no .dataset)."""
+    model.train()
+    total = 0.0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(y)
+    return total / len(loader.dataset)
+
+
 TRAIN_WRONG = {
     "no train mode": ({"no_train_mode": True}, "evaluation mode during training"),
     "batch never moved": ({"not_moved": True}, "without being moved to the device"),
@@ -138,9 +152,31 @@ def changed_rows(index: int, **changes):
     return table
 
 
-def models_of(table):
-    """Models whose parameter counts are those of the rows (a Linear with n weights, no bias)."""
-    return {row["model"]: {"model": nn.Linear(row["parameters"], 1, bias=False)} for row in table}
+class History:
+    def __init__(self, epochs):
+        self.epoch = list(range(1, epochs + 1))
+
+
+def models_of(table, **changes):
+    """Runs as train_and_evaluate returns them: models whose parameter counts are those of the rows
+    (a Linear with n weights, no bias), histories of the rows' epochs, and the other keys."""
+    runs = {}
+    for row in table:
+        run = {
+            "model": nn.Linear(row["parameters"], 1, bias=False),
+            "feature": row["feature"],
+            "history": History(row["epochs"]),
+            "result": {},
+            "val_set": [],
+            "transform": None,
+        }
+        for key, value in changes.items():
+            if value is None:
+                del run[key]
+            else:
+                run[key] = value
+        runs[row["model"]] = run
+    return runs
 
 
 # --------------------------------------------------------------------------------------------------
@@ -168,6 +204,12 @@ def scores_variant(
 def top_speakers(logits, names, k=3):
     probabilities = torch.softmax(torch.as_tensor(logits, dtype=torch.float32), dim=-1)
     values, indices = torch.topk(probabilities, k)
+    return [(names[int(i)], float(p)) for p, i in zip(values, indices)]
+
+
+def top_tensors_only(logits, names, k=3):
+    """Right on a tensor; the cell after the exercise passes evaluate's numpy logits."""
+    values, indices = torch.topk(torch.softmax(logits, dim=-1), k)
     return [(names[int(i)], float(p)) for p, i in zip(values, indices)]
 
 
@@ -369,6 +411,12 @@ CASES: list[Case] = [
         for label, (c, match) in TRAIN_WRONG.items()
     ),
     wrong("train_one_epoch", "gradient ascent", lambda: (train_ascent,), "loss went from"),
+    wrong(
+        "train_one_epoch",
+        "len(loader.dataset)",
+        lambda: (train_per_dataset_item,),
+        "fails on a generator of batches.*no .dataset",
+    ),
     right("model_comparison", "reference", lambda: (rows(),)),
     right("model_comparison", "with the models", lambda: (rows(), models_of(rows()))),
     wrong("model_comparison", "two rows", lambda: (rows()[:2],), "at least 3 rows"),
@@ -401,6 +449,18 @@ CASES: list[Case] = [
         "another model's count",
         lambda: (changed_rows(2, parameters=20), models_of(rows())),
         "the trained cnn2d model has 30",
+    ),
+    wrong(
+        "model_comparison",
+        "run without its history",
+        lambda: (rows(), models_of(rows(), history=None)),
+        "lacks \\['history'\\]",
+    ),
+    wrong(
+        "model_comparison",
+        "epochs not the history's",
+        lambda: (rows(), models_of(rows(), history=History(7))),
+        "its history has 7 epochs",
     ),
     wrong("model_comparison", "a row per epoch", lambda: (rows() + rows()[:1],), "several rows"),
     wrong(
@@ -451,6 +511,12 @@ CASES: list[Case] = [
     ),
     right("top_predictions", "reference", lambda: (top_speakers,)),
     wrong("top_predictions", "logits", lambda: (top_logits,), "logits, not probabilities"),
+    wrong(
+        "top_predictions",
+        "tensors only",
+        lambda: (top_tensors_only,),
+        "fails on a numpy array",
+    ),
     wrong(
         "top_predictions",
         "ascending",

@@ -115,6 +115,16 @@ def trials_shuffled_labels(emb, labels):
     return scores, np.random.default_rng(0).permutation(same)
 
 
+def trials_lists(emb, labels):
+    scores, same = make_trials(emb, labels)
+    return scores.tolist(), same.tolist()
+
+
+def trials_same_as_int(emb, labels):
+    scores, same = make_trials(emb, labels)
+    return scores, same.astype(int)
+
+
 def trials_dot_products(emb, labels):
     i, j = np.triu_indices(len(emb), k=1)
     labels = np.asarray(labels)
@@ -167,7 +177,12 @@ CASES: list[Case] = [
         "unseen_speakers", "torch.manual_seed", lambda: (holdout_torch_seeded,), "torch's global"
     ),
     wrong("unseen_speakers", "pair swapped", lambda: (holdout_swapped,), "wrong order"),
-    wrong("unseen_speakers", "first in sorted order", lambda: (holdout_first,), "Another seed"),
+    wrong(
+        "unseen_speakers",
+        "first in sorted order",
+        lambda: (holdout_first,),
+        "argument 'seed' changes",
+    ),
     wrong("unseen_speakers", "n_unseen ignored", lambda: (holdout_five,), "n_unseen=3"),
     right("cosine_matrix", "reference", lambda: (cosine,)),
     right("cosine_matrix", "torch", lambda: (cosine_torch,)),
@@ -192,6 +207,8 @@ CASES: list[Case] = [
     wrong("trial_pairs", "with self-pairs", lambda: (trials_with_self,), "i == j"),
     wrong("trial_pairs", "shuffled labels", lambda: (trials_shuffled_labels,), "do not go with"),
     wrong("trial_pairs", "dot products", lambda: (trials_dot_products,), "dot products"),
+    wrong("trial_pairs", "lists", lambda: (trials_lists,), "return two numpy arrays"),
+    wrong("trial_pairs", "same as 0/1", lambda: (trials_same_as_int,), "dtype int64, not bool"),
     wrong(
         "trial_pairs",
         "label of one side",
@@ -221,7 +238,12 @@ CASES: list[Case] = [
         lambda: (lambda s, t: (eer(s, t)[0], 0.0),),
         "at your threshold",
     ),
-    wrong("eer_and_threshold", "one number", lambda: (lambda s, t: eer(s, t)[0],), "two numbers"),
+    wrong(
+        "eer_and_threshold",
+        "one number",
+        lambda: (lambda s, t: eer(s, t)[0],),
+        "expected a pair \\(eer, threshold\\)",
+    ),
 ]
 
 
