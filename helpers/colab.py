@@ -31,14 +31,8 @@ DRIVE_MOUNT = CONTENT_DIR / "drive"  # where Google Drive is mounted; the studen
 DRIVE_DIR = DRIVE_MOUNT / "MyDrive" / "audio-course"  # the kit's archives/ and checkpoints/
 TIERS = ("small", "full", "synthetic")  # as helpers.download.TIERS (which needs tqdm)
 PROTECTED = ("torch", "torchaudio", "numpy", "ipywidgets", "plotly")  # never installed/upgraded
-KIT_PACKAGES = {  # import name -> pip distribution the kit needs beyond PROTECTED
-    "soundfile": "soundfile",
-    "librosa": "librosa",
-    "matplotlib": "matplotlib",
-    "sklearn": "scikit-learn",
-    "tqdm": "tqdm",
-    "gdown": "gdown",
-    "torchcodec": "torchcodec",
+KIT_PACKAGES = {"sklearn": "scikit-learn"} | {  # import name -> pip distribution, beyond PROTECTED
+    name: name for name in ("soundfile", "librosa", "matplotlib", "tqdm", "gdown", "torchcodec")
 }
 PTH_NAME = "audio-course.pth"  # in site-packages: puts the kit on every process's path
 _WARNING = f"""

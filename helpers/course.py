@@ -43,21 +43,9 @@ TIER_FOLDERS = {"small": SMALL_DATA, "full": FULL_DATA}  # where the downloaded 
 QUICK = os.environ.get("AUDIO_COURSE_QUICK", "") not in ("", "0")  # tiny data, short training
 SEED = 0  # split, crops, initialisation and batches all follow from it
 DEVICE = get_device()  # the GPU if there is one (Colab: Runtime → Change runtime type), else CPU
-RECOMMENDED = {
-    "model": "cnn1d",
-    "feature": "mfcc",
-    "n_mfcc": 40,
-    "epochs": 30,
-    "batch_size": 32,
-    "lr": 3e-3,
-    "label_smoothing": 0.1,
-    "crop_seconds": 3.0,
-    "augment": "reverb,noise,eq",
-    "augment_p": 0.5,
-    "head": "aam",
-    "margin": 0.2,
-    "scale": 30.0,
-}
+RECOMMENDED = dict(model="cnn1d", feature="mfcc", n_mfcc=40, epochs=30, batch_size=32, lr=3e-3)
+RECOMMENDED |= dict(label_smoothing=0.1, crop_seconds=3.0, augment="reverb,noise,eq", augment_p=0.5)
+RECOMMENDED |= dict(head="aam", margin=0.2, scale=30.0)
 """What ``python -m helpers.cli.train --data DIR`` trains, chosen by measurement on the harder corpus
 (docs/model.md): waveform augmentation, the additive-angular-margin head, 40 MFCCs, 3-s crops."""
 
