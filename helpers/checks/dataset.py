@@ -493,7 +493,7 @@ def _shown_arrays(ax: object) -> list[np.ndarray]:
 
 # fmt: off
 FIGURE = [
-    Mistake(lambda o: o.kind != "Figure",
+    Mistake(lambda o: not o.is_figure,
             "show_batch returned {kind}, not a matplotlib Figure: return the figure (plt.subplots gives it to you); the notebook cell shows it."),
     Mistake(lambda o: o.count != 3,
             "The figure shows {count} feature image(s) of the right size; expected 3, one per item: draw n panels, one item of the batch in each."),
@@ -541,7 +541,8 @@ def batch_figure(show_batch: Callable[..., object]) -> None:
             for ax in figure.axes:
                 arrays = [a for a in _shown_arrays(ax) if a.shape in ((40, 301), (301, 40))]
                 panels += [(ax, arrays[0])] if arrays else []
-        seen = Observed(figure=figure, kind=type(figure).__name__, count=len(panels))
+        seen = Observed(is_figure=isinstance(figure, Figure), kind=type(figure).__name__)
+        seen.count = len(panels)
         core.verdict(seen, FIGURE)
         for i, (ax, shown) in enumerate(panels):
             seen = Observed(ax=ax, shown=shown, batch=x.numpy(), panel=i + 1, label=int(y[i]))
