@@ -49,7 +49,8 @@ def _top_level_code(cells: list[str]) -> str:
                 definitions[node.name] = text
             elif isinstance(node, ast.Assign):
                 try:
-                    ast.literal_eval(node.value)
+                    if ast.literal_eval(node.value) in ({}, [], ()):
+                        continue  # an empty container a cell fills: no constant a class needs
                 except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                     continue
                 definitions[ast.unparse(node.targets)] = text
