@@ -20,19 +20,8 @@ import soundfile as sf
 import torch
 
 from ..audio import SAMPLE_RATE, audio_info, load_audio
-from .core import (
-    ExerciseError,
-    Mistake,
-    Observed,
-    as_number,
-    call,
-    exercise,
-    passed,
-    record_decodes,
-    returns_pair,
-    verdict,
-    watching,
-)
+from . import core
+from .core import ExerciseError, Mistake, Observed, call, exercise, verdict
 
 __all__ = ["audio_player", "audio_window", "duration", "librosa_loading", "torchaudio_loading"]
 
@@ -65,15 +54,10 @@ def _loaded(result: object, file: Path, what: str) -> Observed:
     """The observation of a loader's ``(waveform, rate)`` for ``file``."""
     info = audio_info(file)
     layout = "mono" if info.channels == 1 else f"{info.channels}-channel"
-    waveform, rate = returns_pair(result, what, "(waveform, sample_rate)")
-    return Observed(
-        waveform=waveform,
-        rate=rate,
-        info=info,
-        kind=type(waveform).__name__,
-        shape=tuple(np.shape(waveform)),
-        file=f"a {info.seconds:g}-s {layout} file at {info.sample_rate} Hz",
-    )
+    waveform, rate = core.returns_pair(result, what, "(waveform, sample_rate)")
+    seen = Observed(waveform=waveform, rate=rate, info=info, kind=type(waveform).__name__)
+    seen.file = f"a {info.seconds:g}-s {layout} file at {info.sample_rate} Hz"
+    return Observed(seen, shape=tuple(np.shape(waveform)))
 
 
 SWAPPED = Mistake(
@@ -121,11 +105,11 @@ def duration(duration_seconds: Callable[[object, int], float]) -> None:
     ]:
         case = f"a {tuple(waveform.shape)} {type(waveform).__module__.split('.')[0]} waveform at {rate} Hz"
         result = call(duration_seconds, waveform, rate, what="duration_seconds(waveform, rate)")
-        got, expected = as_number(result, "duration_seconds(...)"), waveform.shape[-1] / rate
+        got, expected = core.as_number(result, "duration_seconds(...)"), waveform.shape[-1] / rate
         if not np.isclose(got, expected):
             seen = dict(got=got, expected=expected, samples=waveform.shape[-1], first=len(waveform))
             verdict(Observed(seen, rate=rate, case=case), DURATION)
-    passed("duration = samples on the last axis / sample rate, in seconds")
+    core.passed("duration = samples on the last axis / sample rate, in seconds")
 
 
 # Exercise: librosa.load
@@ -190,7 +174,7 @@ def librosa_loading(load_with_librosa: Callable[[object], tuple], path: object =
             if isinstance(seen.waveform, np.ndarray) and seen.waveform.ndim == 1:
                 seen.close, seen.scaled = _compare(seen.waveform, librosa.load(file)[0])
             verdict(seen, LIBROSA)
-    passed(
+    core.passed(
         "librosa's defaults: mono numpy waveforms at 22050 Hz, whatever the file's rate and channels"
     )
 
@@ -289,7 +273,7 @@ def torchaudio_loading(
         f" (torchaudio could not decode here, {why}; soundfile stood in for it)"
         for why in fell_back
     ]
-    passed(
+    core.passed(
         f"torchaudio keeps each file's own rate and gives (channels, samples){''.join(note[:1])}"
     )
 
@@ -342,7 +326,7 @@ def audio_window(read_window: Callable[..., object]) -> None:
             for start_s, seconds in [(0.5, 1.0), (2.00005, 0.75)]:
                 case = f"the {seconds:g} s starting at {start_s:g} s of a 3-s file at {rate} Hz"
                 what = f"read_window for {case}"
-                with record_decodes() as decodes, warnings.catch_warnings():
+                with core.record_decodes() as decodes, warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # load_audio's note about resampling
                     got = call(read_window, path, start_s, seconds, what=what)
                 seen = Observed(got=got, kind=type(got).__name__, shape=tuple(np.shape(got)))
@@ -351,7 +335,7 @@ def audio_window(read_window: Callable[..., object]) -> None:
                 seen.update(length=round(seconds * SAMPLE_RATE), step=SAMPLE_RATE // rate)
                 seen.returned = round(len(got) * rate / SAMPLE_RATE) if seen.shape else 0
                 verdict(seen, WINDOW)
-    passed("reads just the window asked for, placed in samples at each file's own rate")
+    core.passed("reads just the window asked for, placed in samples at each file's own rate")
 
 
 # Exercise: a player for a window
@@ -418,7 +402,7 @@ def audio_player(play_window: Callable[..., object]) -> None:
             seen = Observed(case=case, shape=tuple(waveform.shape), rate=rate, start=start_s)
             seen.update(seconds=seconds, first=round(start_s * rate), samples=None)
             seen.update(signal=np.asarray(waveform).reshape(-1), whole=3.0, played_rate=None)
-            with watching(Audio, "__init__") as init:
+            with core.watching(Audio, "__init__") as init:
                 try:
                     what = f"play_window for {case}"
                     seen.player = call(play_window, waveform, rate, start_s, seconds, what=what)
@@ -433,4 +417,6 @@ def audio_player(play_window: Callable[..., object]) -> None:
                 seen.update(samples=data.T, played_rate=int(played))
                 seen.sounds = "higher and faster" if played > rate else "lower and slower"
             verdict(seen, PLAYER)
-    passed("the player plays just the window, at the waveform's own rate, for arrays and tensors")
+    core.passed(
+        "the player plays just the window, at the waveform's own rate, for arrays and tensors"
+    )
