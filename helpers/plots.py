@@ -103,11 +103,10 @@ def plot_history(history: Any, title: str = "Training history") -> Figure:
     """Loss and accuracy per epoch of a ``training.History``: training (augmented random crops,
     dropout on, the model changing during the epoch) and validation (centre crops, at its end)."""
     figure, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
-    loss_ax.plot(history.epoch, history.train_loss, "o-", label="training")
-    acc_ax.plot(history.epoch, history.train_accuracy, "o-", label="training")
-    if history.val_loss:
-        loss_ax.plot(history.epoch, history.val_loss, "o-", label="validation")
-        acc_ax.plot(history.epoch, history.val_accuracy, "o-", label="validation")
+    for ax, key in ((loss_ax, "loss"), (acc_ax, "accuracy")):
+        ax.plot(history.epoch, getattr(history, f"train_{key}"), "o-", label="training")
+        if history.val_loss:
+            ax.plot(history.epoch, getattr(history, f"val_{key}"), "o-", label="validation")
     if history.best_epoch is not None and history.val_accuracy:
         acc_ax.axvline(history.best_epoch, color="grey", linestyle=":", label="best epoch")
     loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
@@ -186,18 +185,11 @@ def plot_det(
     eer, _ = equal_error_rate(scores, same)
     cost, threshold = min_dcf(scores, same, p_target=p_target)
     ax, name = _axes(ax, figsize=(5, 5)), f"{label}: " if label else ""
-    (line,) = ax.plot(
-        _deviate(fpr), _deviate(1 - tpr), label=f"{name}EER {100 * eer:.1f} %, minDCF {cost:.3f}"
-    )
-    ax.plot(_deviate(eer), _deviate(eer), "o", color=line.get_color())
+    legend = f"{name}EER {100 * eer:.1f} %, minDCF {cost:.3f}"
+    colour = ax.plot(_deviate(fpr), _deviate(1 - tpr), label=legend)[0].get_color()
+    ax.plot(_deviate(eer), _deviate(eer), "o", color=colour)
     at = int(np.argmax(thresholds <= threshold))  # the minDCF operating point
-    ax.plot(
-        _deviate(fpr[at]),
-        _deviate(1 - tpr[at]),
-        "s",
-        color=line.get_color(),
-        markerfacecolor="none",
-    )
+    ax.plot(_deviate(fpr[at]), _deviate(1 - tpr[at]), "s", color=colour, markerfacecolor="none")
     ax.plot(_deviate(DET_LIMITS), _deviate(DET_LIMITS), ":", color="grey")
     ticks, names = _deviate(np.array(DET_TICKS)), [f"{100 * t:g}" for t in DET_TICKS]
     ax.set_xticks(ticks, names)
