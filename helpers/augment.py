@@ -120,7 +120,7 @@ class AddNoise(WaveformAugment):
     """Add coloured Gaussian noise at a random signal-to-noise ratio.
 
     The SNR is ``10 log10(P_clip / P_noise)`` (dB) with powers averaged over the whole clip, silences
-    included, uniform in ``snr_db``. The noise colour is drawn too: above 100 Hz its power falls as
+    included, uniform in ``snr_db`` (the mixing is ``torchaudio.functional.add_noise``). The noise colour is drawn too: above 100 Hz its power falls as
     ``1 / f^β`` with ``β`` uniform in ``[0, 2]`` (white to brown), like fans, traffic and rumble; below
     100 Hz it is flat.
 
@@ -148,9 +148,8 @@ class AddNoise(WaveformAugment):
         freqs = torch.fft.rfftfreq(samples, d=1 / SAMPLE_RATE, device=device).clamp(min=100.0)
         spectrum = spectrum * (freqs[None, :] / 100.0) ** (-beta[:, None] / 2)  # ∝ 1 / f^β
         noise = torch.fft.irfft(spectrum, n=samples)
-        scale = (_power(waveforms) / (_power(noise) + 1e-12) / 10 ** (snr[:, None] / 10)).sqrt()
         self.last = {"snr_db": snr, "beta": beta}
-        return waveforms + scale * noise
+        return AF.add_noise(waveforms, noise, snr)  # noise scaled to the SNR of the whole clip
 
     def extra_repr(self) -> str:
         return f"snr_db={self.snr_db}, {super().extra_repr()}"
@@ -187,8 +186,8 @@ def decaying_noise_rir(rt60: torch.Tensor, length: int, generator: torch.Generat
 class RandomReverb(WaveformAugment):
     """Reverberate each clip in a simulated room of random RT60.
 
-    The room's impulse response is ``decaying_noise_rir`` (RT60 uniform in ``rt60``); convolution by
-    FFT; the output is rescaled to the input's power and keeps its length (the reverberant tail past
+    The room's impulse response is ``decaying_noise_rir`` (RT60 uniform in ``rt60``), convolved by
+    ``torchaudio.functional.fftconvolve``; the output is rescaled to the input's power and keeps its length (the reverberant tail past
     the clip's end is dropped).
 
     Parameters
@@ -212,9 +211,7 @@ class RandomReverb(WaveformAugment):
         device = waveforms.device
         rt60 = self.uniform(*self.rt60, batch, device)
         rir = decaying_noise_rir(rt60, round(self.rt60[1] * SAMPLE_RATE), self.generator(device))
-        n_fft = 2 ** math.ceil(math.log2(samples + rir.shape[-1] - 1))
-        wet = torch.fft.irfft(torch.fft.rfft(waveforms, n_fft) * torch.fft.rfft(rir, n_fft), n_fft)
-        wet = wet[:, :samples]
+        wet = AF.fftconvolve(waveforms, rir)[:, :samples]
         self.last = {"rt60": rt60, "rir": rir}
         return wet * (_power(waveforms) / (_power(wet) + 1e-12)).sqrt()
 

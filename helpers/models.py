@@ -29,49 +29,24 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+import torchaudio
 from torch import nn
 
 
-class SpecAugment(nn.Module):
-    """Random frequency and time masks on ``(B, bins, frames)`` features, in training mode only.
+class SpecAugment(torchaudio.transforms.SpecAugment):
+    """SpecAugment masks on ``(B, bins, frames)`` features, in training mode only (Park et al., 2019).
 
-    Each clip gets ``n_masks`` bands of up to ``max_bins`` bins and ``n_masks`` spans of up to
-    ``max_frames`` frames set to zero, i.e. to the mean of the per-utterance normalised features
-    (Park et al., 2019). The network must then recognise the speaker from whatever is left, which
+    ``torchaudio.transforms.SpecAugment``: each clip gets ``n_masks`` bands of up to ``max_bins``
+    bins and ``n_masks`` spans of up to ``max_frames`` frames set to zero, the mean of per-utterance
+    normalised features. The network must then recognise the speaker from whatever is left, which
     stops it memorising a few bins or moments. In ``eval()`` mode it is the identity.
-
-    Parameters
-    ----------
-    max_bins, max_frames : int
-        Largest mask along each axis.
-    n_masks : int
-        Masks per axis and clip.
     """
 
     def __init__(self, max_bins: int = 8, max_frames: int = 20, n_masks: int = 2) -> None:
-        super().__init__()
-        self.max_bins, self.max_frames, self.n_masks = max_bins, max_frames, n_masks
-
-    def _mask(self, batch: int, size: int, width: int, device: torch.device) -> torch.Tensor:
-        """``(batch, size)``, True inside ``n_masks`` random spans of at most ``width``."""
-        positions = torch.arange(size, device=device)
-        mask = torch.zeros(batch, size, dtype=torch.bool, device=device)
-        for _ in range(self.n_masks):
-            length = torch.randint(0, min(width, size) + 1, (batch, 1), device=device)
-            start = (torch.rand(batch, 1, device=device) * (size - length + 1)).long()
-            mask |= (positions >= start) & (positions < start + length)
-        return mask
+        super().__init__(n_masks, max_frames, n_masks, max_bins, iid_masks=True, zero_masking=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training:
-            return x
-        batch, bins, frames = x.shape
-        freq = self._mask(batch, bins, self.max_bins, x.device)[:, :, None]
-        time = self._mask(batch, frames, self.max_frames, x.device)[:, None, :]
-        return x.masked_fill(freq | time, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"max_bins={self.max_bins}, max_frames={self.max_frames}, n_masks={self.n_masks}"
+        return super().forward(x) if self.training else x
 
 
 class StatsPool(nn.Module):

@@ -257,3 +257,21 @@ def test_fit_augments_training_batches_only_and_before_the_features() -> None:
     assert augment.calls == 2 * 4  # every training batch, no validation batch
     augmented = [m for m in seen_by_features if m > 500]
     assert len(augmented) == 8 and len(seen_by_features) == 8 + 2 * 2  # the features saw both
+
+
+def test_torchaudio_mixing_and_convolution_equal_the_hand_written_formulas() -> None:
+    """``add_noise`` and ``fftconvolve`` (issue 20) give what the kit computed by hand before."""
+    import torchaudio.functional as AF
+
+    generator = torch.Generator().manual_seed(0)
+    clips, noise = torch.randn(2, 4, 8_000, generator=generator)
+    snr = torch.tensor([5.0, 10.0, 15.0, 20.0])
+    power = lambda x: x.square().mean(-1, keepdim=True)  # noqa: E731
+    by_hand = clips + (power(clips) / power(noise) / 10 ** (snr[:, None] / 10)).sqrt() * noise
+    torch.testing.assert_close(AF.add_noise(clips, noise, snr), by_hand)
+    rir = torch.randn(4, 3_000, generator=generator)
+    n_fft = 2 ** math.ceil(math.log2(8_000 + 3_000 - 1))
+    full = torch.fft.irfft(torch.fft.rfft(clips, n_fft) * torch.fft.rfft(rir, n_fft), n_fft)
+    torch.testing.assert_close(
+        AF.fftconvolve(clips, rir), full[:, : 8_000 + 3_000 - 1], atol=1e-3, rtol=1e-4
+    )
