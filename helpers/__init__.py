@@ -25,7 +25,7 @@ module           its one concern                                                
 ``course``       what a notebook imports: data, device, seed, ``make_sets``/``make_loaders``, tables
 ``colab``        the Colab setup cell's bootstrap (standard library only)
 ``checks``       the self-checks run after each exercise, one module per notebook
-``cli``          command lines: ``python -m helpers.cli.train``, ``python data_download.py``
+``cli``          the training command line: ``python -m helpers.cli.train``
 ===============  =================================================================================  ======
 
 Importing ``helpers`` itself is cheap (nothing heavy is imported here), so the Colab setup cell can

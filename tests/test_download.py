@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import re
 import shlex
@@ -28,9 +29,12 @@ from archives import (
 from loopback import closed_port_url, loopback_server, silent_server
 
 from helpers import download, paths
-from helpers.cli.download import main
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("data_download", REPO_ROOT / "data_download.py")
+data_download = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(data_download)
+main = data_download.main
 REAL_DOWNLOAD_DRIVE = download.download_drive  # before the autouse fixture replaces it
 MARKER = paths.COMPLETE_MARKER
 

@@ -1,1 +1,1 @@
-"""Command lines: ``python -m helpers.cli.train`` and, behind ``python data_download.py``, ``download``."""
+"""Command lines of the kit: ``python -m helpers.cli.train``."""
