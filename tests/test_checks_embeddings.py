@@ -287,3 +287,51 @@ def test_accepts(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize("case", [c for c in CASES if c.match is not None], ids=str)
 def test_rejects(case: Case) -> None:
     rejects(case)
+
+
+# --------------------------------------------------------------------------------------------------
+# The given cells after each exercise of solutions/06_embeddings.ipynb, fed the types the notebook
+# passes them: every answer its check accepts runs through them (issue 18, "the student's path holds").
+
+
+def after_embedding_model(embedder, classifier, x):
+    """extract_embeddings: each whole file (1, 40, frames of its own) through embed, or the model."""
+    embed = embedder.embed if hasattr(embedder, "embed") else embedder
+    with torch.no_grad():
+        rows = [embed(x[i : i + 1, :, : 60 + 20 * i])[0].float().cpu() for i in range(len(x))]
+    assert torch.stack(rows).numpy().dtype == np.float32
+
+
+def after_speaker_choice(choose):
+    """The chosen speakers of list(labels) printed, then their files picked by speaker id."""
+    labels = {str(s): k for k, s in enumerate(range(100, 2500, 61))}
+    chosen = choose(list(labels), 20, 0)
+    print(f"{len(chosen)} speakers: {', '.join(chosen)}")
+    assert all(sum(u == speaker for u in labels) == 1 for speaker in chosen)
+
+
+def after_pca_projection(project):
+    """extract_embeddings' float32 array; the ratios printed and summed; points split by speaker."""
+    embeddings = np.random.default_rng(1).normal(size=(30, 16)).astype(np.float32)
+    points, ratio = project(embeddings)
+    print(", ".join(f"PC {i + 1} {r:.1%}" for i, r in enumerate(ratio)) + f"; {ratio.sum():.1%}")
+    keep = np.repeat(["a", "b", "c"], 10) == "b"
+    assert len(points[keep, 0]) == 10 and f"{ratio[0]:.0%}"
+
+
+def after_embedding_scatter(figure, points, labels):
+    figure.to_json()  # what figure.show() sends to the front end
+
+
+NEXT_CELLS = {
+    "embedding_model": after_embedding_model,
+    "speaker_choice": after_speaker_choice,
+    "pca_projection": after_pca_projection,
+    "embedding_scatter": after_embedding_scatter,
+}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.match is None], ids=str)
+def test_what_the_check_accepts_runs_in_the_cells_after_it(case: Case, capsys) -> None:
+    assert set(NEXT_CELLS) == {c.check for c in CASES}
+    NEXT_CELLS[case.check](*case.args())

@@ -12,6 +12,7 @@ from test_checks_core import Case, accepts, rejects, right, wrong
 from torch import nn
 
 from helpers import checks
+from helpers.course import show_table
 from helpers.models import make_model
 
 N = 8  # speakers
@@ -474,3 +475,46 @@ def test_classifier_restores_the_mode_it_found(capsys: pytest.CaptureFixture[str
 def test_classifier_wants_a_family() -> None:
     with pytest.raises(ValueError, match="family"):
         checks.classifier(cnn1d(), 40, N, "resnet")
+
+
+# --------------------------------------------------------------------------------------------------
+# The given cells after each exercise of solutions/04_models.ipynb, fed the types the notebook passes
+# them: every answer its check accepts runs through them (issue 18, "the student's path holds").
+
+
+def after_classifier(model, n_features, n_classes, family):
+    """The table of your three models: a float32 batch of 4 clips, eval, no gradient; 07's cosine."""
+    x = torch.randn(4, n_features, *(() if family == "dense" else (301,)))
+    model.eval()
+    with torch.no_grad():
+        scores, embedding = model(x), model.embed(x)
+    assert scores.shape == (4, n_classes) and embedding.shape == (4, model.embedding_dim)
+    assert (embedding < 0).any(), "07 scores embeddings by cosine: they need their signs"
+
+
+def after_parameter_count(count):
+    """The count printed with a thousands separator, and the table of the kit's models."""
+    print(f"Your dense classifier has {count(DenseClassifier(40, N)):,} trainable parameters.")
+    rows = [{"parameters": count(make_model(name, n, 250))} for name, n in [("dense", 40)]]
+    assert show_table(rows, {"parameters": "{:,}"})["parameters"][0].replace(",", "").isdigit()
+
+
+def after_statistics_pooling(pool):
+    """stats_pool inside CNN1d.embed, on the float32 feature maps of a batch."""
+    with torch.no_grad():
+        assert CNN1d(40, N, pool=pool).eval()(torch.randn(2, 40, 151)).shape == (2, N)
+
+
+NEXT_CELLS = {
+    "classifier": after_classifier,
+    "parameter_count": after_parameter_count,
+    "statistics_pooling": after_statistics_pooling,
+    "parameter_formula": None,  # no later cell uses the formula
+}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.match is None], ids=str)
+def test_what_the_check_accepts_runs_in_the_cells_after_it(case: Case, capsys) -> None:
+    assert set(NEXT_CELLS) == {c.check for c in CASES}
+    if NEXT_CELLS[case.check] is not None:
+        NEXT_CELLS[case.check](*case.args())

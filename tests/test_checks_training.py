@@ -10,6 +10,8 @@ import torch
 from test_checks_core import Case, accepts, rejects, right, wrong
 from torch import nn
 
+from helpers import checks
+from helpers.course import show_table
 from helpers.models import make_model
 
 # --------------------------------------------------------------------------------------------------
@@ -614,3 +616,97 @@ def test_accepts(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize("case", [c for c in CASES if c.match is not None], ids=str)
 def test_rejects(case: Case) -> None:
     rejects(case)
+
+
+# --------------------------------------------------------------------------------------------------
+# The given cells after each exercise of solutions/05_training.ipynb, fed the types the notebook passes
+# them: every answer its check accepts runs through them (issue 18, "the student's path holds").
+
+CPU = torch.device("cpu")
+
+
+def after_train_one_epoch(train):
+    """Section 2's loop (a DataLoader, Adam), then the ablation cell's generator of batches."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    loader = DataLoader(TensorDataset(torch.randn(40, 8), torch.arange(40) % 4), batch_size=16)
+    model = make_model("dense", 8, 4, seed=0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = [train(model, loader, optimizer, nn.CrossEntropyLoss(), CPU)]
+    on_device = ((x.to(CPU), y) for x, y in loader)
+    losses.append(train(model, on_device, optimizer, nn.CrossEntropyLoss(label_smoothing=0.1), CPU))
+    print(f"training loss {losses[0]:.3f}, {losses[-1]:.3f}")
+
+
+def after_model_comparison(table, trained=None):
+    """The table shown, the best row picked; its run's model, history, result, set and transform."""
+    show_table(table, {"parameters": "{:,}", "seconds": "{:.0f}", "accuracy": "{:.1%}"})
+    best_row = max(table, key=lambda row: (row["utterance_accuracy"], row["accuracy"]))
+    if trained is not None:
+        best = trained[best_row["model"]]
+        assert len(best["history"].epoch) == best_row["epochs"]
+        assert {"model", "val_set", "transform", "result", "feature"} <= set(best)
+
+
+def after_utterance_scores(score):
+    """The best model (a kit cnn1d) scores each validation file's crops (n_crops, 40, frames)."""
+    model = make_model("cnn1d", 40, 8, channels=16, seed=0)
+    assert 0 <= int(score(model, torch.randn(3, 40, 301)).argmax()) < 8
+
+
+def after_top_predictions(top):
+    """The examples table: one row of evaluate's float32 numpy logits per file, NAMES a list."""
+    logits = np.random.default_rng(0).normal(size=(3, 5)).astype(np.float32)
+    for row in logits:
+        print("  ".join(f"{name} {p:.0%}" for name, p in top(row, ["a", "b", "c", "d", "e"], k=3)))
+
+
+def after_precision_recall_f1(compute):
+    """The metrics cell: confusion()'s integer matrix, the per-class values indexed and sorted."""
+    from helpers.metrics import confusion
+
+    cm = confusion(np.array([0, 1, 2, 2, 1, 0, 2]), np.array([0, 2, 2, 2, 1, 1, 0]), 4)
+    precision, recall, f1 = compute(cm)
+    hardest = [
+        {"precision": precision[k], "recall": recall[k], "F1": f1[k]} for k in np.argsort(f1)
+    ]
+    show_table(hardest, {"precision": "{:.2f}", "F1": "{:.2f}"})
+
+
+def after_macro_weighted_f1(compute):
+    from helpers.metrics import confusion
+
+    macro, weighted = compute(confusion(np.array([0, 1, 2, 2]), np.array([0, 2, 2, 1]), 3))
+    print(f"macro F1    {macro:.4f}\nweighted F1 {weighted:.4f}")
+
+
+def after_batchnorm_removed(without):
+    """make_run's use: the kit's cnn1d without BatchNorm trains."""
+    model = without(make_model("cnn1d", N_FEATURES, N_CLASSES, channels=16, seed=0)).train()
+    model(torch.randn(4, N_FEATURES, 50)).sum().backward()
+
+
+def after_ablation_runs(make_run):
+    """The ablation cell: each run moved to the device and trained by train_one_epoch."""
+    batches = [(torch.randn(4, N_FEATURES, 50), torch.arange(4) % N_CLASSES)]
+    for change in checks.training.ABLATIONS:
+        model, optimizer, loss_fn = make_run(change)
+        train_one_epoch(model.to(CPU), iter(batches), optimizer, loss_fn, CPU)
+
+
+NEXT_CELLS = {
+    "train_one_epoch": after_train_one_epoch,
+    "model_comparison": after_model_comparison,
+    "utterance_scores": after_utterance_scores,
+    "top_predictions": after_top_predictions,
+    "precision_recall_f1": after_precision_recall_f1,
+    "macro_weighted_f1": after_macro_weighted_f1,
+    "batchnorm_removed": after_batchnorm_removed,
+    "ablation_runs": after_ablation_runs,
+}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.match is None], ids=str)
+def test_what_the_check_accepts_runs_in_the_cells_after_it(case: Case, capsys) -> None:
+    assert set(NEXT_CELLS) == {c.check for c in CASES}
+    NEXT_CELLS[case.check](*case.args())

@@ -264,3 +264,61 @@ def test_global_random_state_is_left_as_found() -> None:
     assert random.getstate() == state[0]
     assert np.array_equal(np.random.get_state()[1], state[1])
     assert torch.equal(torch.random.get_rng_state(), state[2])
+
+
+# --------------------------------------------------------------------------------------------------
+# The given cells after each exercise of solutions/07_speaker_verification.ipynb, fed the types the
+# notebook passes them: every answer its check accepts runs through them (issue 18).
+
+EMBEDDINGS = np.random.default_rng(5).normal(size=(12, 16)).astype(np.float32)  # as extracted
+CLASSES = np.repeat(np.arange(4), 3)  # int64, as extract_embeddings returns them
+
+
+def after_unseen_speakers(split):
+    """The sorted speaker ids split, the files kept by membership, the unseen ones printed."""
+    speakers = sorted(str(s) for s in range(300, 1500, 97))
+    seen, unseen = split(speakers, 3, 0)
+    files = [s for s in speakers for _ in range(2)]
+    assert len([u for u in files if u in set(seen)]) == 2 * len(seen)
+    print(f"unseen: {', '.join(unseen)}")
+
+
+def after_cosine_matrix(cosine):
+    """make_trials scores pairs with your cosine; the histogram cell uses min, max and ~same."""
+    i, j = np.triu_indices(len(EMBEDDINGS), k=1)
+    scores, same = cosine(EMBEDDINGS, EMBEDDINGS)[i, j], CLASSES[i] == CLASSES[j]
+    np.linspace(scores.min(), scores.max(), 40)
+    assert len(scores[~same]) == int((~same).sum())
+
+
+def after_trial_pairs(trials):
+    """Target and non-target counts, the histogram, the ROC and the EER of the trials."""
+    scores, same = trials(EMBEDDINGS, CLASSES)
+    print(f"{len(scores)} trials: {same.sum()} target, {(~same).sum()} non-target")
+    assert (
+        int(same.sum()) + int((~same).sum()) == len(scores) == len(scores[~same]) + int(same.sum())
+    )
+    np.linspace(scores.min(), scores.max(), 40)
+    roc_curve(same, scores)
+
+
+def after_eer_and_threshold(eer_fn):
+    """The EER and its threshold printed, the error rates at that threshold."""
+    scores, same = make_trials(EMBEDDINGS, CLASSES)
+    unseen_eer, threshold = eer_fn(scores, same)
+    print(f"EER {unseen_eer:.1%} at threshold {threshold:.3f}")
+    print(f"{np.mean(scores[~same] >= threshold):.1%}, {np.mean(scores[same] < threshold):.1%}")
+
+
+NEXT_CELLS = {
+    "unseen_speakers": after_unseen_speakers,
+    "cosine_matrix": after_cosine_matrix,
+    "trial_pairs": after_trial_pairs,
+    "eer_and_threshold": after_eer_and_threshold,
+}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.match is None], ids=str)
+def test_what_the_check_accepts_runs_in_the_cells_after_it(case: Case, capsys) -> None:
+    assert set(NEXT_CELLS) == {c.check for c in CASES}
+    NEXT_CELLS[case.check](*case.args())
