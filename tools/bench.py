@@ -63,25 +63,10 @@ DESCRIPTIONS = {
 
 
 class PracticalDataset(Dataset):
-    """The original practical's ``AudioDataset``, as it was written (minus its debug ``print``).
-
-    Parameters
-    ----------
-    paths : sequence of path
-        Audio files.
-    speakers : sequence of str
-        The speaker folder of each file: the practical parsed ``int(file_path.split('/')[1])``.
-    kind : str
-        One of ``FEATURE_KINDS``. ``spectrogram`` builds ``torchaudio.transforms.Spectrogram()`` with
-        its defaults (``n_fft=400``, ``hop_length=200``: ``(201, 241)`` for 3 s), as the practical did;
-        the practical gave no MFCC code, so ``mfcc`` builds ``torchaudio.transforms.MFCC`` with the
-        kit's sizes (40 coefficients, 80 mel bands, torchaudio's default framing). ``*_pooled`` average
-        over time.
-
-    Items
-    -----
-    ``(features, label)``: features ``(bins, frames)`` or ``(bins,)``, label an ``int``.
-    """
+    """The original practical's ``AudioDataset`` as written (minus its debug ``print``): items
+    ``(features (bins, frames) or (bins,), int label)``. ``spectrogram`` is ``Spectrogram()`` with
+    its defaults (``(201, 241)`` for 3 s); the practical gave no MFCC code, so ``mfcc`` is
+    torchaudio's ``MFCC`` with the kit's sizes (40 coefficients, 80 mel bands)."""
 
     def __init__(
         self, paths: Sequence[str | os.PathLike], speakers: Sequence[str], kind: str
@@ -156,13 +141,8 @@ class _Runner:
 def choose_clips(
     utterances: Sequence[Utterance], clips: int, seed: int
 ) -> tuple[list[Utterance], int]:
-    """``clips`` utterances drawn with a fixed seed (cycling through the corpus if it is smaller).
-
-    Returns
-    -------
-    (list of Utterance, int)
-        The clips, and how many distinct files they come from.
-    """
+    """``clips`` utterances drawn with a fixed seed (cycling through a smaller corpus), and how
+    many distinct files they come from."""
     order = np.random.default_rng(seed).permutation(len(utterances))
     chosen = [utterances[order[i % len(order)]] for i in range(clips)]
     return chosen, len({u.path for u in chosen})
@@ -180,38 +160,11 @@ def run_benchmark(
     chunk: int = 25,
     log: Callable[[str], None] = print,
 ) -> dict:
-    """Time the three pipelines on the same clips; return the numbers (see the module docstring).
-
-    Parameters
-    ----------
-    root : path
-        Corpus folder (``root/<speaker>/...``).
-    feature : str
-        One of ``FEATURE_KINDS``.
-    clips : int
-        Number of 3-s crops per pass.
-    workers : int
-        DataLoader workers; 0 runs every item in this process (the per-item cost, no parallelism).
-    seed : int
-        Fixes which files are used and the kit's crops.
-    repeats : int
-        Timed passes per pipeline; the median is reported.
-    threads : int or None
-        ``torch.set_num_threads`` for the run (restored afterwards); ``None`` leaves it as is.
-    cache_dir : path or None
-        Where to build the FeatureCache; default a temporary folder, deleted at the end, so that the
-        build is always timed and the corpus folder gets no large file.
-    chunk : int
-        Clips per turn when interleaving the pipelines (``workers=0``).
-    log : callable
-        Receives progress lines.
-
-    Returns
-    -------
-    dict
-        ``seed_clips_per_s``, ``clips_per_s``, ``cached_clips_per_s``, ``ratio``, ``cached_ratio``,
-        the per-clip times (ms), the cache build time (s) and size (MB), peak memory (MB), the setup.
-    """
+    """Time the three pipelines on the same ``clips`` 3-s crops of ``root`` (see the module
+    docstring): ``workers`` DataLoader workers (0: in this process), ``repeats`` timed passes
+    (median reported), ``threads`` torch threads (restored after; ``None``: as is), the cache in
+    ``cache_dir`` (default a temporary folder), pipelines taking turns every ``chunk`` clips.
+    Returns rates, ratios, per-clip ms, cache build time and size, memory and the setup."""
     if feature not in FEATURE_KINDS:
         raise ValueError(f"unknown feature {feature!r}; choose one of {', '.join(FEATURE_KINDS)}")
     if clips < 1 or repeats < 1:
