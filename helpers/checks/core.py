@@ -20,7 +20,7 @@ import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NamedTuple, NoReturn, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from unittest import mock
 
 import numpy as np
@@ -260,41 +260,24 @@ def repeatable(function: Callable[..., Any], *args: Any, what: str, **kwargs: An
 
 
 @contextmanager
-def watch_global_rngs() -> Iterator[list[str]]:
-    """Yield a list that, after the block, names the global random generators the block moved.
-
-    Python's ``random``, ``numpy.random``'s global state and torch's default CPU generator: code that
-    draws from them depends on what every other cell drew before (and changes it for them).
-    """
-    python, numpy_state, torch_state = (
-        random.getstate(),
-        np.random.get_state(),
-        torch.random.get_rng_state(),
-    )
-    moved: list[str] = []
-    try:
-        yield moved
-    finally:
-        now = np.random.get_state()
-        if random.getstate() != python:
-            moved.append("Python's random")
-        if not (now[0] == numpy_state[0] and np.array_equal(now[1], numpy_state[1])) or (
-            now[2:] != numpy_state[2:]
-        ):
-            moved.append("numpy's global np.random")
-        if not torch.equal(torch.random.get_rng_state(), torch_state):
-            moved.append("torch's global generator")
-
-
-@contextmanager
 def leaves_global_rngs(what: str) -> Iterator[None]:
     """Fail if the block (which ran ``what``) moved Python's, numpy's or torch's global generator.
 
-    An error raised inside the block passes through unchanged.
+    Code that draws from them depends on what every other cell drew before (and changes it for
+    them). An error raised inside the block passes through unchanged.
     """
     __tracebackhide__ = True
-    with watch_global_rngs() as moved:
-        yield
+    python, numbers, generator = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    yield
+    moved = [
+        name
+        for name, still in [
+            ("Python's random", random.getstate() == python),
+            ("numpy's global np.random", same(np.random.get_state(), numbers)),
+            ("torch's global generator", torch.equal(torch.get_rng_state(), generator)),
+        ]
+        if not still
+    ]
     if moved:
         raise ExerciseError(
             f"{what} drew from {' and '.join(moved)}: its result then depends on every random "
@@ -355,36 +338,3 @@ def record_decodes() -> Iterator[list[Decode]]:
             left = file.frames - start
             frames = left if asked < 0 else min(asked, left)
             decodes.append(Decode(file.name, start, frames, file.frames))
-
-
-# --------------------------------------------------------------------------------------------------
-# The former engine, kept while a check module still uses it (``@check`` is ``@exercise``)
-
-check = exercise
-
-
-def fail(problem: str, hint: str) -> NoReturn:
-    """Raise ``ExerciseError`` with the problem, then ``Hint: `` and where to look."""
-    __tracebackhide__ = True
-    raise ExerciseError(f"{problem}\nHint: {hint}")
-
-
-def expect(condition: object, problem: str, hint: str) -> None:
-    """Raise ``ExerciseError(problem + hint)`` unless ``condition`` holds."""
-    __tracebackhide__ = True
-    if not condition:
-        fail(problem, hint)
-
-
-def shape_text(shape: tuple[int, ...] | torch.Size) -> str:
-    """``(4, 40, 301)``: a shape as the messages show it."""
-    return "(" + ", ".join(str(int(s)) for s in shape) + ")"
-
-
-@contextmanager
-def count_modules() -> Iterator[list[int]]:
-    """Count ``nn.Module`` constructions inside the block: ``with count_modules() as built: ...``."""
-    built = [0]
-    with watching(torch.nn.Module, "__init__") as init:
-        yield built
-        built[0] = init.call_count

@@ -353,13 +353,13 @@ def crop_dataset(dataset_class: type) -> None:
             reference = make_feature(kind)
             what = f"{dataset_class.__name__}(utterances, label_map, root, {kind!r})"
             dataset = call(dataset_class, utterances, labels, root, kind, what=what)
-            with core.count_modules() as built, record_decodes() as decodes:
+            with core.watching(torch.nn.Module, "__init__") as built, record_decodes() as decodes:
                 with core.leaves_global_rngs(f"Getting two items of kind {kind!r}"):
                     items = [
                         call(dataset.__getitem__, i, what=f"dataset[{i}] ({kind!r})")
                         for i in (0, 1)
                     ]
-            seen = Observed(length=len(dataset), kind=kind, built=built[0], decodes=decodes)
+            seen = Observed(length=len(dataset), kind=kind, built=built.call_count, decodes=decodes)
             seen.decoded = max((d.frames for d in decodes if d.total == total), default=0)
             seen.short_start = max((d.start for d in decodes if d.total != total), default=0)
             core.verdict(seen, ITEMS)
