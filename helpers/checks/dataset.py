@@ -402,19 +402,6 @@ def crop_dataset(dataset_class: type) -> None:
 # Exercise: the DataLoader
 
 
-class _Items(torch.utils.data.Dataset):
-    """``n`` items ``(features (4, 10) filled with the index, label index % 5)``."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        return torch.full((4, 10), float(index)), index % 5
-
-
 # fmt: off
 BATCH = [
     Mistake(lambda o: not (isinstance(o.batch, tuple | list) and len(o.batch) == 2),
@@ -460,9 +447,11 @@ def batch_loader(make_batches: Callable[..., object]) -> None:
     DataLoader, every item once per epoch, shuffled; the global random generators untouched; the
     same order for the same seed, another for another seed, a new order each epoch.
     """
-    dataset, what = _Items(22), "make_batches(dataset, batch_size=8, seed=0)"
+    features = torch.arange(22.0)[:, None, None].expand(22, 4, 10)  # item i is filled with i
+    dataset = torch.utils.data.TensorDataset(features, torch.arange(22) % 5)
+    what = "make_batches(dataset, batch_size=8, seed=0)"
 
-    def order(dataset: _Items, batch_size: int, seed: int) -> list[list[int]]:
+    def order(dataset: torch.utils.data.Dataset, batch_size: int, seed: int) -> list[list[int]]:
         return _epoch_order(call(make_batches, dataset, batch_size, seed, what=what), what)
 
     with core.leaves_global_rngs(f"Shuffling in {what}"):
