@@ -21,7 +21,8 @@ module           its one concern                                                
 ``plots``        every figure: waveform, spectrogram, curves, confusion, ROC, 3-D embeddings
 ``enrol``        enrol your own voice: record in Colab's browser, embed a clip, verify another      07
 ``synthetic``    a synthetic speaker corpus, so everything runs without the real data
-``download``     fetching and unpacking the real data (behind ``python data_download.py``)
+``fetch``        one file, resumably, over HTTP or from Google Drive; ``DownloadError``
+``download``     the data tiers: sources, a mirror, safe unpacking (``python data_download.py``)
 ``course``       what a notebook imports: data, device, seed, ``make_sets``/``make_loaders``, tables
 ``colab``        the Colab setup cell's bootstrap (standard library only)
 ``checks``       the self-checks run after each exercise, one module per notebook

@@ -28,7 +28,7 @@ from archives import (
 )
 from loopback import closed_port_url, loopback_server, silent_server
 
-from helpers import download, paths
+from helpers import download, fetch, paths
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("data_download", REPO_ROOT / "data_download.py")
@@ -55,7 +55,7 @@ def offline(monkeypatch, tmp_path_factory):
     monkeypatch.setattr(download, "download_drive", no_drive)
     for name in ("GCS_URL", "OPENSLR_URL", "DEV_CLEAN_URL", "TEST_CLEAN_URL"):
         monkeypatch.setattr(download, name, "http://127.0.0.1:1/no-network-in-tests")
-    monkeypatch.setattr(download, "RETRY_WAIT_SECONDS", 0.0)
+    monkeypatch.setattr(fetch, "RETRY_WAIT_SECONDS", 0.0)
     monkeypatch.delenv(download.MIRROR_ENV, raising=False)
     monkeypatch.delenv(download.SHA256_ENV, raising=False)
     runtime_tmp = tmp_path_factory.mktemp("runtime-tmp")  # where failed sources are remembered
@@ -473,9 +473,9 @@ def test_cli_gives_up_after_retries_and_keeps_the_part(server, data_dir, capsys)
     dest = data_dir / "train-dataset"
     assert main(["--url", url, "--dest", str(dest), "--quiet"]) == 1
     assert "resume" in capsys.readouterr().err
-    assert len(server.state.requests) == download.DOWNLOAD_RETRIES + 1
+    assert len(server.state.requests) == fetch.DOWNLOAD_RETRIES + 1
     part = data_dir / f"{download.ARCHIVE_NAME}.part"
-    assert part.stat().st_size == 1000 * (download.DOWNLOAD_RETRIES + 1)
+    assert part.stat().st_size == 1000 * (fetch.DOWNLOAD_RETRIES + 1)
     assert_nothing_left(data_dir, dest)
 
     kept = part.stat().st_size
@@ -870,7 +870,7 @@ def test_connection_refused(data_dir):
 
 
 def test_timeout_of_a_server_that_never_answers(data_dir, monkeypatch):
-    monkeypatch.setattr(download, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(fetch, "TIMEOUT_SECONDS", 0.3)
     with silent_server() as base, pytest.raises(download.DownloadError) as info:
         download.download_http(base + "/x.tar.gz", data_dir / "x", quiet=True)
     assert info.value.kind == "timeout"
@@ -894,7 +894,7 @@ def test_http_status_messages(server, data_dir, status, why, kind):
     assert f"/x.tar.gz answered HTTP {status}" in info.value.summary and why in info.value.summary
     step = "Try again later" if kind == "busy" else "Check the URL"
     assert info.value.kind == kind and info.value.next_step.startswith(step)
-    retried = download.DOWNLOAD_RETRIES if kind == "busy" else 0  # a busy server gets retries
+    retried = fetch.DOWNLOAD_RETRIES if kind == "busy" else 0  # a busy server gets retries
     assert len(server.state.requests) == 1 + retried
 
 
@@ -949,7 +949,7 @@ def test_each_failure_has_its_message_next_step_and_rerun_command(
 ):
     for status in (403, 404, 503):
         server.state.status[f"/{status}"] = status
-    monkeypatch.setattr(download, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(fetch, "TIMEOUT_SECONDS", 0.3)
     make, summary, step = FAILURES[kind]
     dest = data_dir / "train-dataset"
     argv = ["--source", "gcs", "--dest", str(dest), "--quiet"]

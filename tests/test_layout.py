@@ -31,6 +31,7 @@ LAYERS = [
     "plots",
     "enrol",
     "synthetic",
+    "fetch",
     "download",
     "course",
     "colab",
