@@ -13,18 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .core import (
-    Mistake,
-    Observed,
-    as_array,
-    call,
-    exercise,
-    leaves_global_rngs,
-    repeatable,
-    returns_pair,
-    uses_argument,
-    verdict,
-)
+from . import core
+from .core import Mistake, Observed, call, exercise, verdict
 
 __all__ = ["embedding_model", "embedding_scatter", "pca_projection", "speaker_choice"]
 
@@ -33,14 +23,17 @@ __all__ = ["embedding_model", "embedding_scatter", "pca_projection", "speaker_ch
 
 # fmt: off
 EMBEDDER = [
+    Mistake(lambda o: not o.module, "Expected an nn.Module, got {kind}: build a model whose forward returns the embeddings."),
     Mistake(lambda o: o.training,
             "The embedder's {training} ran in training mode: Dropout drops random units and BatchNorm normalises with the batch's own statistics, so a clip's embedding changes from call to call and with its batch. Switch the embedding model to evaluation mode before returning it."),
     Mistake(lambda o: o.shape is None or len(o.shape) != 2 or o.shape[0] != o.batch,
             "embedder(x) should return (batch, embedding_dim) = ({batch}, ...); got {shape}: return the penultimate features, one row per clip."),
-    Mistake(lambda o: o.shape == o.logits.shape and torch.allclose(o.first, o.logits, atol=1e-5),
+    Mistake(lambda o: o.shape == o.logits.shape and torch.allclose(o.got, o.logits, atol=1e-5),
             "These are the logits (one value per training speaker), not the embeddings: take the features just before the last Linear layer, which describe any voice, not only the training speakers; replace that layer by one that passes its input through."),
     Mistake(lambda o: o.shape != o.wanted.shape,
             "The embeddings have shape {shape}; the penultimate layer gives {wanted_shape}: stop right before the last Linear layer, not earlier."),
+    Mistake(lambda o: not torch.allclose(o.got, o.wanted, atol=1e-4, rtol=1e-3),
+            "The embeddings differ from the trained model's penultimate features: the weights are not the trained ones. Load the saved weights (the checkpoint's state dict) into the rebuilt model."),
 ]
 # fmt: on
 
@@ -51,62 +44,42 @@ EMBEDDER = [
     "make_model with the checkpoint's name, sizes and options → load_state_dict of the saved weights → the model's last Linear (its .classifier) replaced by nn.Identity → eval().",
 )
 def embedding_model(embedder: nn.Module, classifier: nn.Module, x: torch.Tensor) -> None:
-    """Check ``embedder(x)``: the trained classifier's penultimate features, deterministically.
+    """Check ``embedder(x)`` against the trained ``classifier.embed(x)``.
 
-    Requires: an ``nn.Module`` in evaluation mode (no Dropout or BatchNorm in training mode); a
-    ``(batch, embedding_dim)`` tensor equal to ``classifier.embed(x)`` (not the logits, not an
-    earlier layer, the trained weights); the same result on a second call.
+    Requires: an ``nn.Module`` whose Dropout and BatchNorm layers run in eval mode; a
+    ``(batch, embedding_dim)`` tensor equal to the penultimate features (not the logits, not an
+    earlier layer; the trained weights), the same on a second call.
     """
-    not_module = f"Expected an nn.Module, got {type(embedder).__name__}: build a model whose "
     verdict(
-        embedder,
-        [
-            Mistake(
-                lambda e: not isinstance(e, nn.Module),
-                not_module + "forward returns the embeddings.",
-            )
-        ],
+        Observed(module=isinstance(embedder, nn.Module), kind=type(embedder).__name__), EMBEDDER[:1]
     )
     modes: list[tuple[str, bool]] = []
+    norms = [
+        (n, m)
+        for n, m in embedder.named_modules()
+        if isinstance(m, nn.Dropout | nn.BatchNorm1d | nn.BatchNorm2d)
+    ]
     handles = [
-        module.register_forward_hook(lambda m, i, o, name=name: modes.append((name, m.training)))
-        for name, module in embedder.named_modules()
-        if isinstance(module, nn.Dropout | nn.BatchNorm1d | nn.BatchNorm2d)
+        m.register_forward_hook(lambda m, i, o, n=n: modes.append((n, m.training)))
+        for n, m in norms
     ]
     was = classifier.training
-    classifier.eval()
     try:
         with torch.no_grad():
-            logits, wanted = classifier(x), classifier.embed(x)
-            first = call(embedder, x, what="embedder(x)")
-            shape = tuple(first.shape) if isinstance(first, torch.Tensor) else None
-            training = sorted({name for name, mode in modes if mode})
-            observed = Observed(training=", ".join(training[:3]), shape=shape, batch=x.shape[0])
-            observed.update(
-                first=first, logits=logits, wanted=wanted, wanted_shape=tuple(wanted.shape)
-            )
-            verdict(observed, EMBEDDER)
-            repeatable(embedder, x, what="embedder(x)")
+            got = call(embedder, x, what="embedder(x)")
+            logits, wanted = classifier.eval()(x), classifier.embed(x)
+            shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
+            training = ", ".join(sorted({name for name, mode in modes if mode})[:3])
+            seen = Observed(module=True, training=training, shape=shape, batch=len(x), got=got)
+            seen.update(logits=logits, wanted=wanted, wanted_shape=tuple(wanted.shape))
+            verdict(seen, EMBEDDER[:5])
+            core.repeatable(embedder, x, what="embedder(x)")
     finally:
         classifier.train(was)
         for handle in handles:
             handle.remove()
-    trained = (
-        "The embeddings differ from the trained model's penultimate features: the weights are "
-    )
-    verdict(
-        first,
-        [
-            Mistake(
-                lambda f: not torch.allclose(f, wanted, atol=1e-4, rtol=1e-3),
-                trained + "not "
-                "the trained ones. Load the saved weights (the checkpoint's state dict) into the "
-                "rebuilt model.",
-            )
-        ],
-        f"embedding model: {x.shape[0]} clips → {shape} penultimate features, trained weights, "
-        "evaluation mode.",
-    )
+    ok = f"embedding model: {len(x)} clips → {shape} penultimate features, trained weights, eval mode."
+    verdict(seen, EMBEDDER[5:], ok)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -114,37 +87,19 @@ def embedding_model(embedder: nn.Module, classifier: nn.Module, x: torch.Tensor)
 
 # fmt: off
 CHOICE = [
-    Mistake(lambda o: len(o.first) != 20, "choose(31 speakers, n=20) returned {n} speakers: "
-            "return exactly n of them (all of them when there are fewer than n)."),
-    Mistake(lambda o: len(set(o.first)) != 20, "The chosen speakers contain duplicates: draw "
-            "without replacement."),
-    Mistake(lambda o: not set(o.first) <= set(o.speakers), "Some chosen speakers are not in the "
-            "list given: choose among the speakers passed in."),
-    Mistake(lambda o: sorted(o.shuffled) != sorted(o.first), "The choice depends on the order of "
-            "the input list: sort the speakers first, so the same set always gives the same choice."),
-    Mistake(lambda o: len(o.five) != 5, "With n=5 you return {n_five} speakers: use the n "
-            "argument, not a constant."),
-    Mistake(lambda o: sorted(o.few) != sorted(o.speakers[:8]), "With 8 speakers and n=20 you "
-            "return {n_few}; expected all 8: take min(n, number of speakers)."),
+    Mistake(lambda o: not isinstance(o.first, Sequence | np.ndarray) or isinstance(o.first, str),
+            "choose_speakers returned a {kind}; expected a list of speaker ids."),
+    Mistake(lambda o: len(o.first) != 20,
+            "choose(31 speakers, n=20) returned {n} speakers: return exactly n of them (all of them when there are fewer than n)."),
+    Mistake(lambda o: len(set(o.first)) != 20, "The chosen speakers contain duplicates: draw without replacement."),
+    Mistake(lambda o: not set(o.first) <= set(o.speakers), "Some chosen speakers are not in the list given: choose among the speakers passed in."),
+    Mistake(lambda o: sorted(o.shuffled) != sorted(o.first),
+            "The choice depends on the order of the input list: sort the speakers first, so the same set always gives the same choice."),
+    Mistake(lambda o: len(o.five) != 5, "With n=5 you return {n_five} speakers: use the n argument, not a constant."),
+    Mistake(lambda o: sorted(o.few) != sorted(o.speakers[:8]),
+            "With 8 speakers and n=20 you return {n_few}; expected all 8: take min(n, number of speakers)."),
 ]
 # fmt: on
-
-
-def _choose(choose: Callable, speakers: list[str], n: int, seed: int) -> list[str]:
-    """``choose(speakers, n, seed)`` as a list of str, watched: the global generators, the type."""
-    what = f"choose_speakers({len(speakers)} speakers, n={n}, seed={seed})"
-    with leaves_global_rngs(what):
-        chosen = call(choose, list(speakers), n, seed, what=what)
-    not_list = f"{what} returned a {type(chosen).__name__}; expected a list of speaker ids."
-    verdict(
-        chosen,
-        [
-            Mistake(
-                lambda c: not isinstance(c, Sequence | np.ndarray) or isinstance(c, str), not_list
-            )
-        ],
-    )
-    return [str(s) for s in chosen]
 
 
 @exercise(
@@ -153,27 +108,30 @@ def _choose(choose: Callable, speakers: list[str], n: int, seed: int) -> list[st
     "Sort the speakers; make numpy's default_rng from the seed; choose min(n, number of speakers) distinct positions without replacement; return the speakers at those positions.",
 )
 def speaker_choice(choose: Callable[[Sequence[str], int, int], Sequence[str]]) -> None:
-    """Check ``choose(speakers, n, seed)`` on a list of str (as ``list(labels)`` in notebook 06).
+    """Check ``choose(speakers, n, seed)`` on a list of str ids (``list(labels)`` in notebook 06).
 
     Requires: the global generators untouched; a list of min(n, len(speakers)) distinct speakers
     of the list; the same for the same seed, whatever the input order; another for another seed.
     """
     speakers = [str(s) for s in range(100, 3100, 97)]  # 31 names, not in sorted order as strings
-    shuffled = list(speakers)
-    random.Random(5).shuffle(shuffled)
-    observed = Observed(speakers=speakers, first=_choose(choose, speakers, 20, 0))
-    what = "choose_speakers(31 speakers, n=20, seed=0)"
-    with leaves_global_rngs(what):
-        repeatable(choose, list(speakers), 20, 0, what=what)
-        uses_argument(choose, (list(speakers), 20, 0), 2, 1, what=what)
-    observed.update(shuffled=_choose(choose, shuffled, 20, 0), five=_choose(choose, speakers, 5, 0))
-    observed.update(few=_choose(choose, speakers[:8], 20, 0), n=len(observed.first))
-    observed.update(n_five=len(observed.five), n_few=len(observed.few))
-    verdict(
-        observed,
-        CHOICE,
-        "speaker choice: n distinct speakers, reproducible from the seed, order-independent.",
-    )
+    shuffled = random.Random(5).sample(speakers, len(speakers))
+
+    def chosen(speakers: list[str], n: int, seed: int = 0) -> list:
+        what = f"choose_speakers({len(speakers)} speakers, n={n}, seed={seed})"
+        with core.leaves_global_rngs(what):
+            return call(choose, list(speakers), n, seed, what=what)
+
+    first = chosen(speakers, 20)
+    seen = Observed(speakers=speakers, first=first, kind=type(first).__name__, n=len(first))
+    verdict(seen, CHOICE[:1])
+    seen.update(first=[str(s) for s in first], shuffled=[str(s) for s in chosen(shuffled, 20)])
+    with core.leaves_global_rngs(what := "choose_speakers(31 speakers, n=20, seed=0)"):
+        core.repeatable(choose, list(speakers), 20, 0, what=what)
+        core.uses_argument(choose, (list(speakers), 20, 0), 2, 1, what=what)
+    seen.update(five=list(chosen(speakers, 5)), few=[str(s) for s in chosen(speakers[:8], 20)])
+    seen.update(n_five=len(seen.five), n_few=len(seen.few))
+    ok = "speaker choice: n distinct speakers, reproducible from the seed, order-independent."
+    verdict(seen, CHOICE, ok)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -183,22 +141,20 @@ def speaker_choice(choose: Callable[[Sequence[str], int, int], Sequence[str]]) -
 PCA_ROWS = [
     Mistake(lambda o: not all(isinstance(v, np.ndarray | torch.Tensor) for v in o.got),
             "project(emb) returned ({kinds}); the cells after this one index the points by speaker and call ratio.sum(): return two arrays, as scikit-learn gives them."),
-    Mistake(lambda o: o.points.ndim != 2 or o.points.shape[0] != 80,
-            "For 80 embeddings the points have shape {points_shape}: one row per embedding; fit on the embeddings as they are, not transposed."),
-    Mistake(lambda o: o.points.shape[1] != 3,
-            "The points have {points_shape[1]} coordinates each; expected 3: ask the PCA for 3 components."),
-    Mistake(lambda o: not o.matches and o.near(np.abs(o.points), np.abs(o.standardized)),
+    Mistake(lambda o: o.points.ndim != 2 or len(o.points) != 80,
+            "For 80 embeddings the points have shape {points.shape}: one row per embedding; fit on the embeddings as they are, not transposed."),
+    Mistake(lambda o: o.points.shape[1] != 3, "The points have {points.shape[1]} coordinates each; expected 3: ask the PCA for 3 components."),
+    Mistake(lambda o: not o.matches and o.near(np.abs(o.points), np.abs(o.wanted / o.wanted.std(0, ddof=1))),
             "The projected points differ from scikit-learn's PCA: they are whitened (unit variance); keep the default so that distances mean something."),
-    Mistake(lambda o: not o.matches and o.near(np.abs(o.points), np.abs(o.uncentred)),
+    Mistake(lambda o: not o.matches and o.near(np.abs(o.points), np.abs(o.data @ o.pca.components_.T)),
             "The projected points differ from scikit-learn's PCA: the embeddings are not centred before projecting, and PCA subtracts the mean."),
     Mistake(lambda o: not o.matches,
             "The projected points differ from scikit-learn's PCA: fit and project the same (N, D) embeddings with 3 components."),
-    Mistake(lambda o: o.ratio.shape != (3,),
-            "explained_variance_ratio has shape {ratio_shape}; expected (3,): one ratio per component."),
+    Mistake(lambda o: o.ratio.shape != (3,), "explained_variance_ratio has shape {ratio.shape}; expected (3,): one ratio per component."),
     Mistake(lambda o: o.near(o.ratio, o.pca.explained_variance_),
             "You return the variances, not the ratios: the ratio is the fraction of the total variance each component keeps (between 0 and 1)."),
     Mistake(lambda o: not np.allclose(o.ratio, o.pca.explained_variance_ratio_, atol=1e-5),
-            "explained variance ratios {ratio_shown}; expected {wanted_shown}: the ratios of the PCA you fitted on the embeddings."),
+            "explained variance ratios {shown[0]}; expected {shown[1]}: the ratios of the PCA you fitted on the embeddings."),
 ]
 # fmt: on
 
@@ -211,9 +167,8 @@ PCA_ROWS = [
 def pca_projection(project: Callable[[np.ndarray], tuple]) -> None:
     """Check ``project(emb) -> (points (N, 3), explained_variance_ratio (3,))``.
 
-    Requires: on float32 embeddings ``(80, 10)`` (as ``extract_embeddings`` gives), two arrays: the
-    points of scikit-learn's 3-component PCA (up to each axis's sign; centred, not whitened) and
-    its explained variance ratios.
+    Requires: on float32 embeddings ``(80, 10)`` (as ``extract_embeddings`` gives), two arrays:
+    scikit-learn's 3-component PCA points (up to each axis's sign; centred, not whitened) and ratios.
     """
     from sklearn.decomposition import PCA
 
@@ -222,34 +177,19 @@ def pca_projection(project: Callable[[np.ndarray], tuple]) -> None:
     rotation, _ = np.linalg.qr(rng.normal(size=(10, 10)))
     data = ((rng.normal(size=(80, 10)) * scales) @ rotation + 7.0).astype(np.float32)
     what = "project_3d(embeddings of shape (80, 10))"
-    got = returns_pair(
-        call(project, data.copy(), what=what), what, "(points, explained_variance_ratio)"
-    )
-    points, ratio = (as_array(v, "the result").astype(float) for v in got)
+    got = core.returns_pair(call(project, data.copy(), what=what), what, "(points, ratios)")
+    points, ratio = (core.as_array(v, "the result").astype(float) for v in got)
     pca = PCA(n_components=3).fit(data.astype(float))
     wanted = pca.transform(data.astype(float))
-    observed = Observed(got=got, kinds=", ".join(type(v).__name__ for v in got), pca=pca)
-    observed.update(
-        points=points, points_shape=points.shape, ratio=ratio.ravel(), ratio_shape=ratio.shape
-    )
-    observed.update(
-        near=lambda a, b: a.shape == b.shape and np.allclose(a, b, rtol=1e-3, atol=1e-3)
-    )
+    seen = Observed(got=got, kinds=", ".join(type(v).__name__ for v in got), pca=pca, data=data)
+    seen.update(points=points, ratio=ratio.ravel(), wanted=wanted, matches=False)
+    seen["near"] = lambda a, b: a.shape == b.shape and np.allclose(a, b, rtol=1e-3, atol=1e-3)
+    seen["shown"] = [np.round(r, 4).tolist() for r in (ratio, pca.explained_variance_ratio_)]
     if points.shape == wanted.shape:
         signs = np.where((points * wanted).sum(0) < 0, -1.0, 1.0)
-        observed.update(
-            matches=np.allclose(points * signs, wanted, atol=1e-3 * np.abs(wanted).max()),
-            standardized=wanted / wanted.std(0, ddof=1),
-            uncentred=data @ pca.components_.T,
-            ratio_shown=np.round(ratio, 4).tolist(),
-            wanted_shown=np.round(pca.explained_variance_ratio_, 4).tolist(),
-        )
-    verdict(
-        observed,
-        PCA_ROWS,
-        f"PCA(3): points match scikit-learn (up to the sign of each axis); the 3 axes keep "
-        f"{ratio.sum():.1%} of the variance of the check's data.",
-    )
+        seen["matches"] = np.allclose(points * signs, wanted, atol=1e-3 * np.abs(wanted).max())
+    ok = f"PCA(3): points match scikit-learn (up to each axis's sign); the 3 axes keep {ratio.sum():.1%} of the variance."
+    verdict(seen, PCA_ROWS, ok)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -257,26 +197,18 @@ def pca_projection(project: Callable[[np.ndarray], tuple]) -> None:
 
 # fmt: off
 SCATTER = [
+    Mistake(lambda o: not o.figure, "Expected a plotly Figure, got {kind}: build a go.Figure and return it."),
     Mistake(lambda o: not o.traces or any(t.type != "scatter3d" for t in o.traces),
             "The figure's traces are {types}; expected 3-D scatters: use go.Scatter3d traces (x, y and z)."),
     Mistake(lambda o: o.n_points != len(o.points),
             "The figure shows {n_points} points; there are {n_embeddings} embeddings: plot every row of the projected points once."),
-    *(
-        Mistake(
-            lambda o, axis=axis, name=name: not np.allclose(
-                np.sort(np.concatenate([np.asarray(getattr(t, name), dtype=float) for t in o.traces])),
-                np.sort(o.points[:, axis]),
-            ),
-            f"The {name} coordinates are not column {axis} of the points: x, y and z are the "
-            "columns 0, 1 and 2 of the projected points.",
-        )
-        for axis, name in enumerate("xyz")
-    ),
+    *(Mistake(lambda o, axis=axis: not np.allclose(np.sort(o.coordinate(axis)), np.sort(o.points[:, axis])),
+              f"The {name} coordinates are not column {axis} of the points: x, y and z are the columns 0, 1 and 2 of the projected points.")
+      for axis, name in enumerate("xyz")),
     Mistake(lambda o: not o.coloured,
             "The points are not coloured by speaker ({n_speakers} speakers, {n_traces} trace(s)): add one trace per speaker (named after the speaker), each with its own colour and legend entry."),
     Mistake(lambda o: not o.title, "The figure has no title: give the layout a title."),
-    Mistake(lambda o: not all(o.axis_titles),
-            "Axis titles: {axis_titles}: give the scene's three axes a title each (e.g. PC 1, PC 2, PC 3)."),
+    Mistake(lambda o: not all(o.axis_titles), "Axis titles: {axis_titles}: give the scene's three axes a title each (e.g. PC 1, PC 2, PC 3)."),
 ]
 # fmt: on
 
@@ -287,28 +219,27 @@ SCATTER = [
     "Loop over the sorted speakers: add a markers-mode Scatter3d of the rows of that speaker (columns 0, 1, 2) named after them; then update_layout with a title and scene axis titles.",
 )
 def embedding_scatter(figure: object, points: np.ndarray, labels: Sequence) -> None:
-    """Check a plotly 3-D scatter of ``points`` coloured by speaker.
+    """Check a plotly 3-D scatter of ``points`` ``(N, 3)`` coloured by speaker ``labels``.
 
     Requires: a ``go.Figure`` of Scatter3d traces showing every point once with x, y, z its three
     columns; one trace per speaker (or per-point colours); a title and three axis titles.
     """
     import plotly.graph_objects as go
 
-    not_figure = f"Expected a plotly Figure, got {type(figure).__name__}: build a go.Figure and "
-    verdict(figure, [Mistake(lambda f: not isinstance(f, go.Figure), not_figure + "return it.")])
+    seen = Observed(figure=isinstance(figure, go.Figure), kind=type(figure).__name__)
+    verdict(seen, SCATTER[:1])
     assert isinstance(figure, go.Figure)
-    traces = list(figure.data)
-    scene = figure.layout.scene
-    n_speakers = len(set(map(str, labels)))
-    observed = Observed(traces=traces, types=[t.type for t in traces], n_traces=len(traces))
-    observed.update(points=as_array(points, "points").astype(float), n_speakers=n_speakers)
-    observed.update(
+    traces, scene, n_speakers = list(figure.data), figure.layout.scene, len(set(map(str, labels)))
+    seen.update(traces=traces, types=[t.type for t in traces], n_traces=len(traces))
+    seen.update(points=core.as_array(points, "points").astype(float), n_speakers=n_speakers)
+    seen.update(
         n_points=sum(len(t.x) for t in traces if t.x is not None),
-        n_embeddings=len(observed.points),
+        n_embeddings=len(seen.points),
+        coordinate=lambda axis: np.concatenate([np.asarray(t["xyz"[axis]], float) for t in traces]),
         coloured=len(traces) == n_speakers
         or any(t.marker.color is not None and np.size(t.marker.color) == len(t.x) for t in traces),
         title=figure.layout.title.text,
         axis_titles=[scene.xaxis.title.text, scene.yaxis.title.text, scene.zaxis.title.text],
     )
-    ok = f"3-D scatter: {observed.n_points} points, {n_speakers} speakers, title and axis titles."
-    verdict(observed, SCATTER, ok)
+    ok = f"3-D scatter: {seen.n_points} points, {n_speakers} speakers, title and axis titles."
+    verdict(seen, SCATTER, ok)
