@@ -45,26 +45,6 @@ def plot_waveform(
     return ax
 
 
-def plot_spectrogram(
-    spectrogram: Any,
-    sample_rate: int = SAMPLE_RATE,
-    hop_length: int = 160,
-    n_fft: int = 400,
-    y_axis: str = "linear",
-    ax: Axes | None = None,
-    title: str = "Log power spectrogram",
-    colorbar_label: str = "log power",
-) -> Axes:
-    """A time–frequency image ``(bins, frames)`` (``librosa.display.specshow``); ``y_axis`` is
-    ``"linear"`` or ``"log"`` (bins ``sample_rate / n_fft`` Hz apart) or ``"mel"``."""
-    ax = _axes(ax)
-    axes = dict(sr=sample_rate, hop_length=hop_length, n_fft=n_fft, x_axis="time", y_axis=y_axis)
-    image = librosa.display.specshow(_numpy(spectrogram), ax=ax, **axes)
-    ax.figure.colorbar(image, ax=ax, label=colorbar_label)
-    ax.set(xlabel="time (s)", ylabel="frequency (Hz)", title=title)
-    return ax
-
-
 def plot_features(
     features: Any,
     kind: str = "mfcc",
@@ -76,25 +56,24 @@ def plot_features(
 ) -> Axes:
     """Features of one clip, of any ``helpers.features.FEATURE_KINDS``: ``mfcc`` ``(n_mfcc,
     frames)`` and ``spectrogram`` ``(bins, frames)`` as images, ``*_pooled`` ``(bins,)`` as curves."""
-    x, title = _numpy(features), title or kind.replace("_", " ")
-    if kind == "spectrogram":
-        return plot_spectrogram(x, sample_rate, hop_length, n_fft, ax=ax, title=title)
-    ax = _axes(ax)
+    x, title, ax = _numpy(features), title or kind.replace("_", " "), _axes(ax)
+    if kind in ("mfcc", "spectrogram"):
+        framing = dict(sr=sample_rate, hop_length=hop_length, n_fft=n_fft, x_axis="time")
+        y_axis = "linear" if kind == "spectrogram" else None
+        image = librosa.display.specshow(x, y_axis=y_axis, ax=ax, **framing)
+        ax.figure.colorbar(image, ax=ax, label="log power" if y_axis else "normalised value")
+        ax.set(xlabel="time (s)", ylabel="frequency (Hz)" if y_axis else "MFCC coefficient")
+        ax.set(title=title)
     if kind == "mfcc":
-        image = librosa.display.specshow(
-            x, sr=sample_rate, hop_length=hop_length, x_axis="time", ax=ax
-        )
-        ax.figure.colorbar(image, ax=ax, label="normalised value")
         ticks = np.unique(np.linspace(0, len(x) - 1, 5).round().astype(int))
         ax.set_yticks(ticks + 0.5, [str(t) for t in ticks])  # row k spans [k, k + 1]
-        ax.set(xlabel="time (s)", ylabel="MFCC coefficient", title=title)
     elif kind == "mfcc_pooled":
         ax.bar(np.arange(len(x)), x)
         ax.set(xlabel="MFCC coefficient", ylabel="mean over time", title=title)
     elif kind == "spectrogram_pooled":
         ax.plot(np.arange(len(x)) * sample_rate / n_fft, x)
         ax.set(xlabel="frequency (Hz)", ylabel="mean log power", title=title)
-    else:
+    elif kind != "spectrogram":
         raise ValueError(f"unknown feature kind {kind!r}")
     return ax
 

@@ -104,3 +104,22 @@ def test_embedding_pipeline_shows_the_measured_shapes() -> None:
     dense = make_model("dense", 40, 5)
     shapes = plots.pipeline_shapes(make_feature("mfcc_pooled"), dense)
     assert "network" not in shapes and shapes["features"] == (40,) and shapes["logits"] == (5,)
+
+
+@pytest.mark.parametrize(
+    "kind, ylabel",
+    [
+        ("mfcc", "MFCC coefficient"),
+        ("spectrogram", "frequency (Hz)"),
+        ("mfcc_pooled", "mean over time"),
+        ("spectrogram_pooled", "mean log power"),
+    ],
+)
+def test_plot_features_draws_every_kind(kind: str, ylabel: str) -> None:
+    x = make_feature(kind)(torch.randn(16_000))
+    ax = plots.plot_features(x, kind)
+    assert labelled(ax) and ax.get_ylabel() == ylabel and ax.get_title() == kind.replace("_", " ")
+    if not kind.endswith("_pooled"):
+        assert ax.collections[0].get_array().size == x.numel()  # the whole (bins, frames) image
+    with pytest.raises(ValueError, match="unknown feature kind"):
+        plots.plot_features(x, "chroma")
