@@ -90,15 +90,13 @@ ARCHITECTURE = [
 def classifier(
     model: nn.Module, n_features: int, n_classes: int, family: str, frames: tuple = FRAMES
 ) -> None:
-    """Check a speaker classifier of notebook 04 on random float32 batches of 4 clips.
+    """Check a classifier of notebook 04 (``family`` "dense", "cnn1d" or "cnn2d") on float32 batches.
 
     Requires: an ``nn.Module``; ``model(x)`` a finite ``(batch, n_classes)`` tensor of raw scores
-    (not probabilities), for every clip length in ``frames`` (CNNs); in eval mode a clip's scores
-    independent of its batch; ``embed(x)`` a ``(batch, embedding_dim)`` tensor (``embedding_dim`` if
-    set) with signed values (no final ReLU); BatchNorm runs; dense: 3 Linear layers and Dropout;
-    CNNs: the family's convolution, a skip connection, mean+std pooling over time; every parameter
-    gets a gradient. ``family`` is "dense" (input ``(batch, n_features)``), "cnn1d" or "cnn2d".
-    The model's mode and gradients are left as found.
+    (not probabilities) for ``(batch, n_features)`` (dense) or every clip length in ``frames``; in
+    eval mode a clip's scores independent of its batch; ``embed(x)`` ``(batch, embedding_dim)`` with
+    signed values (no final ReLU); BatchNorm runs; dense: 3 Linear layers and Dropout; CNNs: the
+    family's convolution, a skip connection, mean+std pooling over time; every parameter learns.
     """
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {tuple(FAMILIES)}, not {family!r}")
@@ -135,9 +133,8 @@ def classifier(
 def _outputs(model: nn.Module, inputs: list[torch.Tensor], n_classes: int) -> Observed:
     """The first wrong output (or the last), its finiteness, batch independence, ``embed``."""
     first = call(model, inputs[0], what=f"model(x) for x of shape {tuple(inputs[0].shape)}")
-    seen = Observed(
-        first=inputs[0].shape[-1], failed="", has_embed=callable(getattr(model, "embed", None))
-    )
+    seen = Observed(first=inputs[0].shape[-1], failed="")
+    seen["has_embed"] = callable(getattr(model, "embed", None))
     for x in inputs:
         try:
             out = first if x is inputs[0] else model(x)
@@ -174,8 +171,8 @@ def _architecture(model: nn.Module, x: torch.Tensor, family: str) -> Observed:
     ran = [m for m, _, _ in calls]
     conv, other = (nn.Conv2d, nn.Conv1d) if family == "cnn2d" else (nn.Conv1d, nn.Conv2d)
     uses_other = any(isinstance(m, other) for m in ran)
-    maps = [
-        m for m, _, o in calls if isinstance(o, torch.Tensor) and o.ndim >= 3 and o.shape[-1] > 1
+    timed = [
+        m for m, _, o in calls if isinstance(o, torch.Tensor) and o.ndim > 2 and o.shape[-1] > 1
     ]
     seen = Observed(
         family=family,
@@ -186,20 +183,18 @@ def _architecture(model: nn.Module, x: torch.Tensor, family: str) -> Observed:
         dropout=any(isinstance(m, nn.Dropout) for m in ran),
         conv=any(isinstance(m, conv) for m in ran),
         skip=family == "dense" or any(_passes_input_on(m, i) for m, i, _ in calls),
-        before_pooling=maps[-1] if maps else None,
+        before_pooling=timed[-1] if timed else None,
     )
-    if family != "dense" and maps:
+    if family != "dense" and timed:
         base = model.embed(x)
         tolerance = 1e-4 * float(base.abs().max()) + 1e-5
 
-        def embed_with(scale: float) -> torch.Tensor:
-            """The embedding with the last time maps scaled by ``scale`` around their mean."""
-
+        def embed_with(scale: float) -> torch.Tensor:  # the last time maps scaled around their mean
             def change(module: nn.Module, inputs: tuple, out: torch.Tensor) -> torch.Tensor:
                 mean = out.mean(dim=-1, keepdim=True)
                 return mean + scale * (out - mean)
 
-            handle = maps[-1].register_forward_hook(change)
+            handle = timed[-1].register_forward_hook(change)
             try:
                 return model.embed(x)
             finally:
@@ -216,11 +211,8 @@ def _passes_input_on(module: nn.Module, inputs: object) -> bool:
     def spatial(m: nn.Module) -> bool:
         return isinstance(m, nn.Conv1d | nn.Conv2d) and max(m.kernel_size) > 1
 
-    if (
-        sum(map(spatial, module.modules())) < 2
-        or not isinstance(inputs, torch.Tensor)
-        or len(inputs) < 2
-    ):
+    convs = list(filter(spatial, module.modules()))
+    if len(convs) < 2 or not isinstance(inputs, torch.Tensor) or len(inputs) < 2:
         return False
     switched_off = copy.deepcopy(module).eval()
     for conv in filter(spatial, switched_off.modules()):

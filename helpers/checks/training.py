@@ -18,16 +18,7 @@ from torch import nn
 
 from .core import Mistake, Observed, as_array, call, exercise, is_number, passed, verdict
 
-__all__ = [
-    "ablation_runs",
-    "batchnorm_removed",
-    "macro_weighted_f1",
-    "model_comparison",
-    "precision_recall_f1",
-    "top_predictions",
-    "train_one_epoch",
-    "utterance_scores",
-]
+__all__ = ["ablation_runs", "batchnorm_removed", "macro_weighted_f1", "model_comparison", "precision_recall_f1", "top_predictions", "train_one_epoch", "utterance_scores"]  # fmt: skip
 
 BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 
@@ -109,38 +100,34 @@ def train_one_epoch(train: Callable) -> None:
     y = torch.arange(100) % 3
     x = (torch.randn(3, 8, generator=generator) * 2.0)[y] + torch.randn(100, 8, generator=generator)
 
-    def to_host(batch: list) -> list[torch.Tensor]:
+    def host(batch: list) -> list[torch.Tensor]:  # the batches "on the host"
         return [t.as_subclass(_HostTensor) for t in default_collate(batch)]
 
-    loader = DataLoader(TensorDataset(x, y), batch_size=16, collate_fn=to_host)  # 7 batches
+    loader = DataLoader(TensorDataset(x, y), batch_size=16, collate_fn=host)  # 7 batches
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        layers = [
-            nn.Linear(8, 16),
-            nn.BatchNorm1d(16),
-            nn.ReLU(),
-            nn.Dropout(0.1),
-            nn.Linear(16, 3),
-        ]
-        model = nn.Sequential(*layers).eval()  # the function must put it in training mode
-    with torch.no_grad():
-        start_loss = float(nn.functional.cross_entropy(model(x), y))
-    seen = Observed(modes=[], inputs_moved=[], labels_moved=[], losses=[], sizes=[], steps=[])
-    loss_fn, gradients = nn.CrossEntropyLoss(), []  # the first weight's gradient of each backward
+        model = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.1))
+        model.append(nn.Linear(16, 3)).eval()  # the function must put it in training mode
+
+    def loss() -> float:
+        return float(nn.functional.cross_entropy(model.eval()(x), y).detach())
+
+    seen = Observed(
+        start_loss=loss(), modes=[], inputs_moved=[], labels_moved=[], losses=[], steps=[]
+    )
+    loss_fn, gradients, batch_sizes = nn.CrossEntropyLoss(), [], []  # the first weight's gradients
     model.register_forward_pre_hook(lambda m, args: seen.modes.append(m.training))
     model.register_forward_pre_hook(_record_moved(seen.inputs_moved, 0))
     loss_fn.register_forward_pre_hook(_record_moved(seen.labels_moved, 1))
     loss_fn.register_forward_hook(lambda m, args, out: seen.losses.append(float(out.detach())))
-    loss_fn.register_forward_hook(lambda m, args, out: seen.sizes.append(len(args[1])))
+    loss_fn.register_forward_hook(lambda m, args, out: batch_sizes.append(len(args[1])))
     model[0].weight.register_hook(lambda g: gradients.append(g.detach().clone()))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
 
     def before_step(optimizer: torch.optim.Optimizer, args: tuple, kwargs: dict) -> None:
         last, grad = (gradients[-1] if gradients else None), model[0].weight.grad
-        if last is None:
-            seen.steps.append("no backward")
-        elif grad is None or not bool(grad.abs().sum() > 0):
-            seen.steps.append("wiped")
+        if last is None or grad is None or not bool(grad.abs().sum() > 0):
+            seen.steps.append("no backward" if last is None else "wiped")
         else:
             same = torch.allclose(grad, last, rtol=1e-4, atol=1e-7)
             seen.steps.append("ok" if same else "accumulated")
@@ -149,29 +136,24 @@ def train_one_epoch(train: Callable) -> None:
     optimizer.register_step_pre_hook(before_step)
     what, cpu = "train_one_epoch(model, loader, optimizer, loss_fn, device)", torch.device("cpu")
     result = call(train, model, loader, optimizer, loss_fn, cpu, what=what)
-    losses, sizes = np.array(seen.losses), np.array(seen.sizes)
+    losses, sizes = np.array(seen.losses), np.array(batch_sizes)
+    seen.update(result=result, kind=type(result).__name__, batches=len(loader), unmoved=0)
+    seen.update(n_losses=len(losses), n_steps=len(seen.steps), total=float(losses @ sizes))
     seen.update(
-        result=result, kind=type(result).__name__, batches=len(loader), n_losses=len(losses)
+        unmoved=seen.inputs_moved.count(False), labels_unmoved=seen.labels_moved.count(False)
     )
-    seen.update(unmoved=seen.inputs_moved.count(False), n_steps=len(seen.steps))
-    seen.update(labels_unmoved=seen.labels_moved.count(False), total=float(losses @ sizes))
     seen.update(
-        backwards=sum(g is not None for g in gradients), mean=seen.total / max(sizes.sum(), 1)
+        backwards=len(gradients) - gradients.count(None), mean=seen.total / max(sizes.sum(), 1)
     )
     if is_number(result) and not getattr(result, "requires_grad", False):
-        value = float(result)  # type: ignore[arg-type]
-        seen["close"] = lambda v: math.isclose(value, v, rel_tol=1e-3, abs_tol=1e-4)
+        seen["close"] = lambda v: math.isclose(float(result), v, rel_tol=1e-3, abs_tol=1e-4)
         seen["accepted"] = seen.close(seen.mean) or seen.close(losses.mean())
     verdict(seen, EPOCH)
     for _ in range(4):
         call(train, model, loader, optimizer, loss_fn, cpu, what=what)
-    with torch.no_grad():
-        seen.update(
-            start_loss=start_loss, end_loss=float(nn.functional.cross_entropy(model.eval()(x), y))
-        )
+    seen.update(end_loss=loss(), generator_error="")
     try:  # notebook 05's ablation cell passes a generator of batches
         train(model, ([t.to(cpu) for t in batch] for batch in loader), optimizer, loss_fn, cpu)
-        seen["generator_error"] = ""
     except Exception as error:  # the student's code may raise anything
         seen["generator_error"] = f"{type(error).__name__}: {error}"
     ok = "train_one_epoch: train mode, batches moved to the device, one reset/backward/step per batch, mean loss returned, any iterable of batches; loss {start_loss:.3f} → {end_loss:.3f} in 5 epochs."
@@ -226,6 +208,7 @@ def _row(row: object, models: Mapping[str, Any] | None) -> Observed:
     run = (models or {}).get(row["model"])
     model = run.get("model") if isinstance(run, Mapping) else run
     history = run.get("history") if isinstance(run, Mapping) else None
+    params = [p for p in (model.parameters() if model is not None else []) if p.requires_grad]
     accuracies = ("accuracy", "utterance_accuracy")
     bad = [k for k in accuracies if not (is_number(row[k]) and 0 <= float(row[k]) <= 1)]
     return Observed(
@@ -234,9 +217,7 @@ def _row(row: object, models: Mapping[str, Any] | None) -> Observed:
         family=str(row["model"]).split()[-1].lower(),  # "your DenseClassifier" is dense too
         not_fraction=f"{bad[0]} = {row[bad[0]]!r}" if bad else "",
         run_missing=[k for k in RUN_KEYS if k not in run] if isinstance(run, Mapping) else [],
-        count=None
-        if model is None
-        else sum(p.numel() for p in model.parameters() if p.requires_grad),
+        count=None if model is None else sum(p.numel() for p in params),
         epochs=None if history is None else len(history.epoch),
     )
 
@@ -400,16 +381,12 @@ def _confusions() -> list[Observed]:
     cases = []
     for cm in matrices:
         k = np.arange(len(cm))
-        y_true, y_pred = (
-            np.repeat(np.repeat(k, len(k)), cm.ravel()),
-            np.repeat(np.tile(k, len(k)), cm.ravel()),
+        true, predicted = np.repeat(k, len(k)), np.tile(k, len(k))  # every cell's (row, column)
+        p, r, f, s = precision_recall_fscore_support(
+            np.repeat(true, cm.ravel()), np.repeat(predicted, cm.ravel()), labels=k, zero_division=0
         )
-        p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=k, zero_division=0)
-        cases.append(
-            Observed(
-                cm=cm, n=len(cm), p=p, r=r, f=f, support=s, macro=f.mean(), weighted=f @ s / s.sum()
-            )
-        )
+        cases.append(Observed(cm=cm, n=len(cm), p=p, r=r, f=f, support=s, macro=f.mean()))
+        cases[-1]["weighted"] = f @ s / s.sum()
     return cases
 
 
@@ -446,17 +423,14 @@ def precision_recall_f1(compute: Callable[[np.ndarray], tuple]) -> None:
     """
     for seen in _confusions():
         what = f"precision_recall_f1(a {seen.n}×{seen.n} matrix)"
-        seen.update(
-            got=call(compute, seen.cm.copy(), what=what),
-            near=lambda a, b: np.allclose(a, b, atol=1e-6),
-        )
+        seen["got"] = call(compute, seen.cm.copy(), what=what)
+        seen["near"] = lambda a, b: np.allclose(a, b, atol=1e-6)
         if isinstance(seen.got, tuple | list) and len(seen.got) == 3:
             with np.errstate(all="ignore"):
                 seen["arrays"] = [as_array(v, "a result").astype(float) for v in seen.got]
             seen["shapes"] = ", ".join(str(a.shape) for a in seen.arrays)
-            seen["shown"] = [
-                np.round(v, 3).tolist() for v in [*seen.arrays, seen.p, seen.r, seen.f]
-            ]
+            shown = [*seen.arrays, seen.p, seen.r, seen.f]
+            seen["shown"] = [np.round(v, 3).tolist() for v in shown]
         verdict(seen, PRF)
     passed("per-class precision, recall and F1 match scikit-learn (zero_division=0).")
 
@@ -567,26 +541,19 @@ def batchnorm_removed(without_batchnorm: Callable[[nn.Module], nn.Module]) -> No
     if isinstance(got, nn.Module):
         now, weights = dict(got.named_modules()), dict(reference.named_parameters())
         removed = [n for n, m in reference.named_modules() if isinstance(m, BATCH_NORMS)]
-        seen.update(
-            left=[(n, type(m).__name__) for n, m in now.items() if isinstance(m, BATCH_NORMS)]
-        )
-        seen.update(removed=removed, left_names=[n for n, _ in seen.left])
+        left = [(n, type(m).__name__) for n, m in now.items() if isinstance(m, BATCH_NORMS)]
+        seen.update(removed=removed, left=left, left_names=[n for n, _ in left])
         seen["dotted"] = [n for m in got.modules() for n, _ in m.named_children() if "." in n]
-        kept = [
-            (n, type(m))
-            for n, m in reference.named_modules()
-            if n and not isinstance(m, BATCH_NORMS)
-        ]
-        seen["changed"] = [n for n, kind in kept if not isinstance(now.get(n), kind)]
-        seen["not_identity"] = [
-            type(now.get(n)).__name__ for n in removed if not isinstance(now.get(n), nn.Identity)
-        ]
+        kept = [(n, type(m)) for n, m in reference.named_modules() if type(m) not in BATCH_NORMS]
+        seen["changed"] = [n for n, kind in kept[1:] if not isinstance(now.get(n), kind)]
+        kinds = [type(now.get(n)) for n in removed]
+        seen["not_identity"] = [kind.__name__ for kind in kinds if kind is not nn.Identity]
         seen["same_weights"] = all(torch.equal(p, weights[n]) for n, p in got.named_parameters())
     verdict(seen, BATCHNORM)
     x = torch.randn(4, 3, 12, generator=torch.Generator().manual_seed(1))
     call(got, x, what="the model without BatchNorm, on a batch")
     passed(
-        f"{len(seen.removed)} BatchNorm layers (1-D and 2-D, at every depth) replaced by nn.Identity."
+        f"{len(seen.removed)} BatchNorm layers (1-D and 2-D, every depth) replaced by nn.Identity."
     )
 
 
@@ -600,12 +567,7 @@ ABLATIONS = {  # notebook 05's rows → (what the row changes, to what)
     "SGD instead of AdamW": ("optimizer", "SGD"),
     "without label smoothing": ("label smoothing", 0.0),
 }
-BASELINE = {
-    "BatchNorm": True,
-    "skip connections": True,
-    "optimizer": "AdamW",
-    "label smoothing": 0.1,
-}
+BASELINE = {"BatchNorm": True, "skip connections": True, "optimizer": "AdamW", "label smoothing": 0.1}  # fmt: skip
 
 # fmt: off
 RUN = [
@@ -652,39 +614,27 @@ def ablation_runs(make_run: Callable[[str], tuple]) -> None:
     for change, run in runs.items():
         seen = Observed(change=change, run=run, kind=type(run).__name__)
         seen["shared"] = len(models) == len(runs) and len(set(map(id, models))) < len(models)
-        seen["kinds"] = (
-            ", ".join(type(part).__name__ for part in run[:2])
-            if seen.kind in ("tuple", "list")
-            else ""
-        )
+        parts = run[:2] if isinstance(run, tuple | list) else []
+        seen["kinds"] = ", ".join(type(part).__name__ for part in parts)
         verdict(seen, RUN)
-    described = {
-        change: {
-            "BatchNorm": any(isinstance(m, BATCH_NORMS) for m in model.modules()),
-            "skip connections": all(
-                getattr(m, "residual", True) is not False for m in model.modules()
-            ),
-            "optimizer": type(optimizer).__name__,
-            "label smoothing": float(getattr(loss_fn, "label_smoothing", 0.0)),
-        }
-        for change, (model, optimizer, loss_fn) in runs.items()
-    }
+    described = {}
+    for change, (model, optimizer, loss_fn) in runs.items():
+        described[change] = dict(zip(BASELINE, [
+            any(isinstance(m, BATCH_NORMS) for m in model.modules()),
+            all(getattr(m, "residual", True) is not False for m in model.modules()),
+            type(optimizer).__name__,
+            float(getattr(loss_fn, "label_smoothing", 0.0)),
+        ]))  # fmt: skip
     start = dict(runs["baseline"][0].named_parameters())
     same_start = {
         change: all(torch.equal(p, weights[n]) for n, p in start.items() if n in weights)
         for change, weights in ((c, dict(run[0].named_parameters())) for c, run in runs.items())
     }
-    also = {
-        change: ", ".join(
-            f"{k} {v!r} → {described[change][k]!r}"
-            for k, v in BASELINE.items()
-            if k != key and described[change][k] != v
-        )
-        for change, (key, _) in ABLATIONS.items()
-    }
+    also = {}
+    for change, (key, _) in ABLATIONS.items():
+        changed = [k for k, v in BASELINE.items() if k != key and described[change][k] != v]
+        also[change] = ", ".join(f"{k} {BASELINE[k]!r} → {described[change][k]!r}" for k in changed)
     seen = Observed(described=described, same_start=same_start, also=also)
     verdict(
-        seen,
-        ABLATION,
-        f"{len(ABLATIONS)} runs, each one change from the baseline, all from the same weights.",
+        seen, ABLATION, f"{len(ABLATIONS)} runs, each one change from the baseline, same weights."
     )
