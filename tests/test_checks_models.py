@@ -196,6 +196,8 @@ class BatchNormalisedScores(DenseClassifier):
 
 
 class OneHiddenLayer(DenseClassifier):
+    """The hidden layer left out: the embedding layer and the head, 2 Linear layers in all."""
+
     def __init__(self, n_features, n_classes):
         super().__init__(n_features, n_classes)
         self.body = self.body[4:]
@@ -316,7 +318,7 @@ CASES: list[Case] = [
         "classifier",
         "one hidden layer",
         lambda: (OneHiddenLayer(40, N), 40, N, "dense"),
-        "two hidden layers",
+        "asks for three, the hidden layer, the embedding layer",
     ),
     wrong(
         "classifier",

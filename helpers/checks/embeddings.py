@@ -89,15 +89,13 @@ def embedding_model(embedder: nn.Module, classifier: nn.Module, x: torch.Tensor)
 CHOICE = [
     Mistake(lambda o: not isinstance(o.first, Sequence | np.ndarray) or isinstance(o.first, str),
             "choose_speakers returned a {kind}; expected a list of speaker ids."),
-    Mistake(lambda o: len(o.first) != 20,
-            "choose(31 speakers, n=20) returned {n} speakers: return exactly n of them (all of them when there are fewer than n)."),
+    Mistake(lambda o: len(o.first) != 20, "choose(31 speakers, n=20) returned {n} speakers: return exactly n of them (all of them when there are fewer than n)."),
     Mistake(lambda o: len(set(o.first)) != 20, "The chosen speakers contain duplicates: draw without replacement."),
     Mistake(lambda o: not set(o.first) <= set(o.speakers), "Some chosen speakers are not in the list given: choose among the speakers passed in."),
     Mistake(lambda o: sorted(o.shuffled) != sorted(o.first),
             "The choice depends on the order of the input list: sort the speakers first, so the same set always gives the same choice."),
     Mistake(lambda o: len(o.five) != 5, "With n=5 you return {n_five} speakers: use the n argument, not a constant."),
-    Mistake(lambda o: sorted(o.few) != sorted(o.speakers[:8]),
-            "With 8 speakers and n=20 you return {n_few}; expected all 8: take min(n, number of speakers)."),
+    Mistake(lambda o: sorted(o.few) != sorted(o.speakers[:8]), "With 8 speakers and n=20 you return {n_few}; expected all 8: take min(n, number of speakers)."),
 ]
 # fmt: on
 
@@ -148,8 +146,7 @@ PCA_ROWS = [
             "The projected points differ from scikit-learn's PCA: they are whitened (unit variance); keep the default so that distances mean something."),
     Mistake(lambda o: not o.matches and o.near(np.abs(o.points), np.abs(o.data @ o.pca.components_.T)),
             "The projected points differ from scikit-learn's PCA: the embeddings are not centred before projecting, and PCA subtracts the mean."),
-    Mistake(lambda o: not o.matches,
-            "The projected points differ from scikit-learn's PCA: fit and project the same (N, D) embeddings with 3 components."),
+    Mistake(lambda o: not o.matches, "The projected points differ from scikit-learn's PCA: fit and project the same (N, D) embeddings with 3 components."),
     Mistake(lambda o: o.ratio.shape != (3,), "explained_variance_ratio has shape {ratio.shape}; expected (3,): one ratio per component."),
     Mistake(lambda o: o.near(o.ratio, o.pca.explained_variance_),
             "You return the variances, not the ratios: the ratio is the fraction of the total variance each component keeps (between 0 and 1)."),

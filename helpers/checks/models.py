@@ -21,7 +21,7 @@ __all__ = ["classifier", "parameter_count", "parameter_formula", "statistics_poo
 BATCH = 4
 FRAMES = (301, 151)  # 3 s and 1.5 s of 10-ms frames
 FAMILIES = {  # family → what its ✓ line says it has
-    "dense": "BatchNorm and Dropout in two hidden layers",
+    "dense": "a hidden layer with BatchNorm and Dropout, a signed embedding",
     "cnn1d": "BatchNorm, skip connections, mean+std pooling",
     "cnn2d": "2-D convolutions, BatchNorm, skip connections, mean+std pooling",
 }
@@ -32,16 +32,12 @@ SHAPE = "For an input {x} the output is {got}; expected (batch, n_classes) = {wa
 OUTPUTS = [
     Mistake(lambda o: o.failed,
             "The model works for clips of {first} frames but fails for {failed}: a layer depends on the clip length (a Linear after flattening the time axis?). Pool over time before the classifier, so that any clip length gives the same embedding size."),
-    Mistake(lambda o: o.kind != "Tensor",
-            "model(x) should return a tensor of scores, got {kind}: forward should end with the last Linear layer's output."),
+    Mistake(lambda o: o.kind != "Tensor", "model(x) should return a tensor of scores, got {kind}: forward should end with the last Linear layer's output."),
     Mistake(lambda o: o.got != o.wanted and o.got[:1] == o.wanted[:1] and len(o.x) == 3,
             SHAPE + "one score per speaker whatever the clip length, so pool over time (mean and std) before the classifier instead of flattening the time axis."),
-    Mistake(lambda o: o.got != o.wanted and o.got[-1:] != o.wanted[-1:],
-            SHAPE + "the last Linear layer should have out_features = n_classes."),
-    Mistake(lambda o: o.got != o.wanted,
-            SHAPE + "keep the batch axis first and flatten everything else before the last Linear layer."),
-    Mistake(lambda o: not o.finite,
-            "The output holds NaN or infinite values: look for a division by zero or a log of zero (add a small epsilon)."),
+    Mistake(lambda o: o.got != o.wanted and o.got[-1:] != o.wanted[-1:], SHAPE + "the last Linear layer should have out_features = n_classes."),
+    Mistake(lambda o: o.got != o.wanted, SHAPE + "keep the batch axis first and flatten everything else before the last Linear layer."),
+    Mistake(lambda o: not o.finite, "The output holds NaN or infinite values: look for a division by zero or a log of zero (add a small epsilon)."),
     Mistake(lambda o: o.probabilities,
             "Each output row sums to 1: the model returns probabilities. Return raw scores (logits): nn.CrossEntropyLoss applies log-softmax itself, and a softmax before it slows learning down."),
     Mistake(lambda o: not o.alone_ok,
@@ -52,8 +48,7 @@ OUTPUTS = [
 EMBEDDING = [
     Mistake(lambda o: o.shape is None or len(o.shape) != 2,
             "embed(x) should return (batch, embedding_dim); got {shape}: pool over time and flatten before returning the embedding."),
-    Mistake(lambda o: o.shape[0] != BATCH,
-            "embed(x) gives {shape} for a batch of 4: keep the batch axis first and pool over time, not over the batch."),
+    Mistake(lambda o: o.shape[0] != BATCH, "embed(x) gives {shape} for a batch of 4: keep the batch axis first and pool over time, not over the batch."),
     Mistake(lambda o: o.declared not in (None, o.shape[1]),
             "model.embedding_dim is {declared} but embed(x) returns {shape}: set self.embedding_dim to the size of the penultimate layer."),
     Mistake(lambda o: o.non_negative,
@@ -62,10 +57,9 @@ EMBEDDING = [
 ARCHITECTURE = [
     Mistake(lambda o: not o.batchnorm,
             "No BatchNorm layer runs in the forward pass: put a BatchNorm after each Linear (dense) or convolution (CNNs), before the ReLU, to keep every layer's inputs on one scale."),
-    Mistake(lambda o: o.family == "dense" and o.linears < 3,
-            "{linears} Linear layer(s) run: the exercise asks for two hidden layers and the head."),
+    Mistake(lambda o: o.family == "dense" and o.linears < 3, "{linears} Linear layer(s) run: the exercise asks for three, the hidden layer, the embedding layer and the head."),
     Mistake(lambda o: o.family == "dense" and not o.dropout,
-            "No Dropout layer runs in the forward pass: end each hidden layer with Dropout, which regularises the small dense model."),
+            "No Dropout layer runs in the forward pass: end the hidden layer with Dropout (forward applies it before the head too), which regularises the small dense model."),
     Mistake(lambda o: o.family != "dense" and not o.conv,
             "No {wanted_conv} layer runs{other_conv}: a 2-D CNN adds a channel axis (B, 1, F, T) and convolves the (frequency, time) image with Conv2d; a 1-D CNN takes the feature bins as the channels of a Conv1d and convolves over time only."),
     Mistake(lambda o: o.family != "dense" and not o.skip,
@@ -84,7 +78,7 @@ ARCHITECTURE = [
 
 @exercise(
     "The classifier must give one score per speaker for clips of any length, expose embed(x), and have the parts the exercise lists.",
-    "dense: two hidden layers with BatchNorm and Dropout. cnn1d / cnn2d: convolutions with BatchNorm, residual blocks relu(x + F(x)), then statistics pooling (mean and standard deviation over time) before the embedding layer; cnn2d convolves the (frequency, time) image in 2-D. The embedding ends without a ReLU.",
+    "dense: a hidden layer Linear → BatchNorm1d → ReLU → Dropout, then the embedding layer Linear → BatchNorm1d. cnn1d / cnn2d: convolutions with BatchNorm, residual blocks relu(x + F(x)), then statistics pooling (mean and standard deviation over time) before the embedding layer; cnn2d convolves the (frequency, time) image in 2-D. The embedding ends without a ReLU.",
     "Read the failure: it names the missing part. A skip connection adds the block's input to the output of its second BatchNorm; the pooling concatenates the mean and the std over the last axis; forward applies the head to embed(x) and returns raw scores (no softmax).",
 )
 def classifier(
@@ -286,8 +280,7 @@ def _trainable(model: nn.Module) -> int:
 
 # fmt: off
 COUNT = [
-    Mistake(lambda o: not isinstance(o.got, int | torch.Tensor) or isinstance(o.got, bool),
-            "count(model) should return an int, got {kind}: return a Python int."),
+    Mistake(lambda o: not isinstance(o.got, int | torch.Tensor) or isinstance(o.got, bool), "count(model) should return an int, got {kind}: return a Python int."),
     Mistake(lambda o: int(o.got) == sum(p.numel() for p in o.model.parameters()),
             "On {name} you count {got}, all parameters, frozen ones included; the trainable parameters are {wanted}. Keep only the parameters that require a gradient (a frozen layer is not learned)."),
     Mistake(lambda o: int(o.got) == sum(p.numel() for n, p in o.model.named_parameters() if p.requires_grad and "bias" not in n),
@@ -296,8 +289,7 @@ COUNT = [
             "On {name} you count {got}, the parameters plus the buffers (BatchNorm running statistics); the trainable parameters are {wanted}. Buffers are not learned by gradient descent: count the parameters, not the whole state dict."),
     Mistake(lambda o: int(o.got) in (len(list(o.model.parameters())), sum(p.requires_grad for p in o.model.parameters())),
             "On {name} you count {got}, the number of parameter tensors, not of numbers: a parameter is a tensor; add up the number of values each holds."),
-    Mistake(lambda o: True,
-            "On {name} you count {got} parameters; it has {wanted} trainable ones: add up the sizes of the parameters that require a gradient."),
+    Mistake(lambda o: True, "On {name} you count {got} parameters; it has {wanted} trainable ones: add up the sizes of the parameters that require a gradient."),
 ]
 # fmt: on
 
@@ -334,8 +326,7 @@ FORMULA = [
     Mistake(lambda o: o.got == o.wanted - o.n_classes - o.hidden, "{case}: each Linear layer also has one bias per output."),
     Mistake(lambda o: o.got == o.wanted - 2 * o.hidden, "{case}: BatchNorm1d learns a scale and a shift per feature (2 × hidden)."),
     Mistake(lambda o: o.got == o.wanted + 2 * o.hidden, "{case}: BatchNorm's running mean and variance are buffers, not learned parameters."),
-    Mistake(lambda o: o.got != o.wanted,
-            "{case}: count each layer (a Linear has weights and biases, BatchNorm1d 2 per feature, ReLU and Dropout none)."),
+    Mistake(lambda o: o.got != o.wanted, "{case}: count each layer (a Linear has weights and biases, BatchNorm1d 2 per feature, ReLU and Dropout none)."),
 ]
 # fmt: on
 

@@ -187,8 +187,7 @@ ROW = [
             "{name} is paired with the feature {row[feature]!r}: the dense model takes a pooled feature (one vector per clip); the CNNs take a time-frequency feature."),
 ]
 TABLE = [
-    Mistake(lambda o: o.rows_problem,
-            "Expected a list of at least 3 rows (dense, cnn1d, cnn2d); got {rows_problem}: append one dict per trained model to `rows`."),
+    Mistake(lambda o: o.rows_problem, "Expected a list of at least 3 rows (dense, cnn1d, cnn2d); got {rows_problem}: append one dict per trained model to `rows`."),
     Mistake(lambda o: not {"dense", "cnn1d", "cnn2d"} <= set(o.names), "The table has the models {names}: train one dense, one cnn1d and one cnn2d model."),
     Mistake(lambda o: len(set(o.names)) != len(o.names),
             "Some models appear in several rows: {names}. Append one row per model, after its training (not inside the epoch loop)."),
@@ -261,17 +260,13 @@ SCORES = [
             "For 5 crops and 4 classes the result has shape (5, 4): one row per crop, not averaged. Average over the crops axis (0), keeping one score per class."),
     Mistake(lambda o: o.got.shape != (4,),
             "For 5 crops and 4 classes the result has shape {shape}; expected (4,): average over the crops axis (0), keeping one score per class."),
-    Mistake(lambda o: o.equals(o.logits.mean(0)),
-            NOT_MEAN + "you average raw logits; average log-probabilities, so that each crop counts as normalised evidence."),
+    Mistake(lambda o: o.equals(o.logits.mean(0)), NOT_MEAN + "you average raw logits; average log-probabilities, so that each crop counts as normalised evidence."),
     Mistake(lambda o: o.equals(torch.softmax(o.logits, 1).mean(0)), NOT_MEAN + "you average probabilities; average their logarithms."),
-    Mistake(lambda o: o.equals(torch.log_softmax(o.logits, 0).mean(0)),
-            NOT_MEAN + "the normalisation runs over the crops; it belongs over the classes (axis 1)."),
+    Mistake(lambda o: o.equals(torch.log_softmax(o.logits, 0).mean(0)), NOT_MEAN + "the normalisation runs over the crops; it belongs over the classes (axis 1)."),
     Mistake(lambda o: o.equals(torch.log_softmax(o.logits, 1).sum(0)),
             NOT_MEAN + "you add up the crops' scores: average them, so that utterances with more crops are on the same scale."),
-    Mistake(lambda o: o.equals(torch.log_softmax(o.logits, 1).max(0).values),
-            NOT_MEAN + "you keep each class's best crop; average over the crops instead."),
-    Mistake(lambda o: not o.equals(torch.log_softmax(o.logits, 1).mean(0)),
-            NOT_MEAN + "log-softmax over the classes of each crop, then the mean over the crops."),
+    Mistake(lambda o: o.equals(torch.log_softmax(o.logits, 1).max(0).values), NOT_MEAN + "you keep each class's best crop; average over the crops instead."),
+    Mistake(lambda o: not o.equals(torch.log_softmax(o.logits, 1).mean(0)), NOT_MEAN + "log-softmax over the classes of each crop, then the mean over the crops."),
 ]
 # fmt: on
 
