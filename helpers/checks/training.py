@@ -112,9 +112,8 @@ def train_one_epoch(train: Callable) -> None:
     def loss() -> float:
         return float(nn.functional.cross_entropy(model.eval()(x), y).detach())
 
-    seen = Observed(
-        start_loss=loss(), modes=[], inputs_moved=[], labels_moved=[], losses=[], steps=[]
-    )
+    seen = Observed(start_loss=loss(), modes=[], inputs_moved=[], labels_moved=[], losses=[])
+    seen["steps"] = []
     loss_fn, gradients, batch_sizes = nn.CrossEntropyLoss(), [], []  # the first weight's gradients
     model.register_forward_pre_hook(lambda m, args: seen.modes.append(m.training))
     model.register_forward_pre_hook(_record_moved(seen.inputs_moved, 0))
@@ -137,14 +136,14 @@ def train_one_epoch(train: Callable) -> None:
     what, cpu = "train_one_epoch(model, loader, optimizer, loss_fn, device)", torch.device("cpu")
     result = call(train, model, loader, optimizer, loss_fn, cpu, what=what)
     losses, sizes = np.array(seen.losses), np.array(batch_sizes)
-    seen.update(result=result, kind=type(result).__name__, batches=len(loader), unmoved=0)
-    seen.update(n_losses=len(losses), n_steps=len(seen.steps), total=float(losses @ sizes))
+    seen.update(
+        result=result, kind=type(result).__name__, batches=len(loader), n_losses=len(losses)
+    )
     seen.update(
         unmoved=seen.inputs_moved.count(False), labels_unmoved=seen.labels_moved.count(False)
     )
-    seen.update(
-        backwards=len(gradients) - gradients.count(None), mean=seen.total / max(sizes.sum(), 1)
-    )
+    seen.update(n_steps=len(seen.steps), backwards=len(gradients) - gradients.count(None))
+    seen.update(total=float(losses @ sizes), mean=float(losses @ sizes) / max(sizes.sum(), 1))
     if is_number(result) and not getattr(result, "requires_grad", False):
         seen["close"] = lambda v: math.isclose(float(result), v, rel_tol=1e-3, abs_tol=1e-4)
         seen["accepted"] = seen.close(seen.mean) or seen.close(losses.mean())
