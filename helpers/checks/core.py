@@ -1,14 +1,9 @@
 """The self-check engine: a check is its reference behaviour plus a table of known mistakes.
 
-A check calls the student's code on inputs whose answer it knows, gathers what it saw into an
-``Observed`` (a dict whose keys are also attributes), and hands it to ``verdict`` with its table of
-``Mistake`` rows: the first row whose ``seen`` is true raises ``ExerciseError`` with that row's
-message (its ``{fields}`` filled from the observation); if none is, it prints ``✓ ok``. A message
-names the mistake and where to look, never the solution line. ``@exercise(hint, hint, hint)``
-registers the check's hints, shown one at a time by ``hint(name)``; every failure message ends with
-``More help: checks.hint("<name>")``. The probes every notebook needs (returns a pair, uses its
-argument, repeatable with a seed, leaves the global generators alone, watching a library function)
-are written once, below. ``docs/checks.md`` shows how to write a check.
+A check gathers what the student's code did into an ``Observed`` and hands it to ``verdict`` with
+its ``Mistake`` rows: the first row seen raises ``ExerciseError`` with its message, else ``✓`` is
+printed. ``@exercise(hint, hint, hint)`` registers the hints ``hint(name)`` shows one at a time. The
+probes every notebook needs are written once, below; ``docs/checks.md`` shows how to write a check.
 """
 
 from __future__ import annotations
@@ -27,10 +22,7 @@ import numpy as np
 import torch
 
 Check = TypeVar("Check", bound=Callable[..., None])
-
-HINTS: dict[str, tuple[str, ...]] = {}
-"""Check name → its hints, most general first (filled by ``@exercise``)."""
-
+HINTS: dict[str, tuple[str, ...]] = {}  # check name → its hints, most general first
 _hints_shown: dict[str, int] = {}
 
 
@@ -39,10 +31,7 @@ class ExerciseError(AssertionError):
 
 
 class Observed(dict):
-    """What a check saw: ``Observed(got=..., expected=...)``; ``o.got`` is ``o["got"]``.
-
-    (A key named like a dict method, ``items`` or ``keys``, is read as ``o["items"]`` only.)
-    """
+    """What a check saw: ``Observed(got=...)``; ``o.got`` is ``o["got"]`` (but not ``o.items``)."""
 
     __setattr__ = dict.__setitem__
 
@@ -55,27 +44,22 @@ class Observed(dict):
 
 @dataclass(frozen=True)
 class Mistake:
-    """One row of a check's table of known mistakes."""
+    """One row of a check's table: ``seen(observed)`` is true when the observation shows the mistake
+    (rows are tried in order); ``message`` names it and where to look (``{field}`` reads the
+    observation), never the solution."""
 
     seen: Callable[[Any], bool]
-    """True when the observation shows this mistake (rows are tried in order: a row may assume
-    that the rows above it were not seen)."""
     message: str
-    """Names the mistake and where to look, never the solution; ``{field}`` reads the observation."""
 
 
 def verdict(observed: Any, mistakes: Sequence[Mistake], ok: str | None = None) -> None:
-    """Raise ``ExerciseError`` for the first row whose ``seen(observed)`` is true; else print ``✓ ok``.
-
-    Without ``ok`` nothing is printed (a check that tries several cases prints once at the end).
-    """
+    """Raise ``ExerciseError`` for the first row whose ``seen(observed)`` is true; else print
+    ``✓ ok`` (nothing without ``ok``: a check of several cases calls ``passed`` at the end)."""
     __tracebackhide__ = True
     for row in mistakes:
         if row.seen(observed):
-            message = row.message
-            if isinstance(observed, Mapping):
-                message = message.format_map(observed)
-            raise ExerciseError(message)
+            mapping = isinstance(observed, Mapping)
+            raise ExerciseError(row.message.format_map(observed) if mapping else row.message)
     if ok is not None:
         passed(ok)
 
@@ -86,10 +70,8 @@ def passed(message: str) -> None:
 
 
 def exercise(*hints: str) -> Callable[[Check], Check]:
-    """Register a check and its tiered hints (at least three, the most general first).
-
-    A failure message of the decorated check ends with ``More help: checks.hint("<name>")``.
-    """
+    """Register a check and its hints (at least three, the most general first); its failure
+    messages end with ``More help: checks.hint("<name>")``."""
     if len(hints) < 3:
         raise ValueError("a check needs at least three hints")
 
@@ -113,16 +95,8 @@ def exercise(*hints: str) -> Callable[[Check], Check]:
 
 
 def hint(name: str, level: int | None = None) -> None:
-    """Print a hint for the check ``name``: the next one each call, or hint number ``level``.
-
-    Parameters
-    ----------
-    name : str
-        The check's name, as in ``checks.<name>(...)`` (e.g. ``"stft_db"``).
-    level : int, optional
-        1 for the most general hint, up to the number of hints (the most explicit). Without it, each
-        call shows the next hint, and the last one again once they are all shown.
-    """
+    """Print hint number ``level`` (1 = the most general) of the check ``name`` (``"stft_db"``);
+    without ``level``, the next one each call (the last one again once all are shown)."""
     if name not in HINTS:
         close = difflib.get_close_matches(name, HINTS, n=3)
         suggestion = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
@@ -139,17 +113,13 @@ def hint(name: str, level: int | None = None) -> None:
     print(f"Hint {level} of {len(hints)} for {name}: {hints[level - 1]}\n{more}")
 
 
-# --------------------------------------------------------------------------------------------------
-# Running the student's code
+# Running the student's code, reading what it returns
 
 
 def call(function: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Any:
-    """Run the student's ``function(*args, **kwargs)``; turn an unexpected error into a diagnosis.
-
-    ``NotImplementedError`` (an unsolved FIXME) and ``ExerciseError`` pass through. Any other
-    exception becomes an ``ExerciseError`` naming ``what`` raised it, chained to it so that the
-    traceback still shows the failing line of the student's code.
-    """
+    """Run the student's ``function(*args, **kwargs)``; an unexpected exception becomes an
+    ``ExerciseError`` naming ``what``, chained to it (the traceback still shows the student's line).
+    ``NotImplementedError`` (an unsolved FIXME) and ``ExerciseError`` pass through."""
     __tracebackhide__ = True
     try:
         return function(*args, **kwargs)
@@ -157,11 +127,10 @@ def call(function: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> 
         raise
     except Exception as error:  # the student's code may raise anything
         where = (
-            "A name that does not exist: check the spelling of every function and attribute in "
-            "your cell, and that the imports cell ran (the traceback above shows the line)."
+            "A name that does not exist: check the spelling, and that the imports cell ran."
             if isinstance(error, NameError | AttributeError)
-            else "Read the traceback above: it ends at the line of your code that failed. Compare "
-            "the shapes and types you pass there with what the exercise describes."
+            else "The traceback above ends at the failing line: compare what you pass there with "
+            "the shapes and types the exercise describes."
         )
         raise ExerciseError(f"{what} raised {type(error).__name__}: {error}\n{where}") from error
 
@@ -181,10 +150,8 @@ def as_number(value: object, what: str) -> float:
     try:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ExerciseError(
-            f"{what} should be one number, got {type(value).__name__} {value!r:.60}: return a "
-            "float, not a tuple, an array or a string."
-        ) from None
+        kind = type(value).__name__
+        raise ExerciseError(f"{what} should be one number, got {kind} {value!r:.60}.") from None
 
 
 def is_number(value: object) -> bool:
@@ -207,28 +174,28 @@ def same(a: object, b: object) -> bool:
         return bool(a == b)
 
 
-# --------------------------------------------------------------------------------------------------
+def kind_and_shape(value: object) -> dict[str, Any]:
+    """``{"kind": type name, "shape": tuple}`` of a result, for an ``Observed`` and its messages."""
+    return {"kind": type(value).__name__, "shape": tuple(np.shape(value))}
+
+
 # The shared probes
 
 
 def returns_pair(result: object, what: str, names: str) -> tuple:
-    """``result`` as a pair, or ``ExerciseError``: "``what`` returned …; expected a pair ``names``"."""
+    """``result`` as a tuple, or ``ExerciseError``: "``what`` returned …; expected a pair …"."""
     __tracebackhide__ = True
     if not (isinstance(result, tuple | list) and len(result) == 2):
-        raise ExerciseError(
-            f"{what} returned {type(result).__name__}; expected a pair {names}: return two "
-            "things, in that order."
-        )
+        kind = type(result).__name__
+        raise ExerciseError(f"{what} returned {kind}; expected a pair {names}, in that order.")
     return tuple(result)
 
 
 def uses_argument(
     function: Callable[..., Any], args: tuple, index: int, other: object, what: str
 ) -> None:
-    """Fail unless changing argument ``index`` of ``function(*args)`` to ``other`` changes the result.
-
-    An answer that ignores an argument (or replaces it by a constant) gives the same result.
-    """
+    """Fail unless changing argument ``index`` of ``function(*args)`` to ``other`` changes the
+    result (an answer that ignores the argument, or replaces it by a constant, gives the same)."""
     __tracebackhide__ = True
     changed = (*args[:index], other, *args[index + 1 :])
     if same(call(function, *args, what=what), call(function, *changed, what=what)):
@@ -237,63 +204,45 @@ def uses_argument(
         except (TypeError, ValueError, IndexError):
             name = f"number {index + 1}"
         raise ExerciseError(
-            f"{what} gives the same result when its argument {name} changes "
-            f"({args[index]!r:.40} → {other!r:.40}): that argument is ignored, or replaced by a "
-            "constant in your code."
+            f"{what} gives the same result when its argument {name} changes ({args[index]!r:.40} "
+            f"→ {other!r:.40}): that argument is ignored, or replaced by a constant in your code."
         )
 
 
 def repeatable(function: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Any:
-    """Call ``function`` twice with the same arguments (the same seed); fail unless the results agree.
-
-    Returns the first result.
-    """
+    """Call ``function`` twice with the same arguments (the same seed); fail unless the results
+    agree. Returns the first result."""
     __tracebackhide__ = True
     first = call(function, *args, what=what, **kwargs)
     if not same(first, call(function, *args, what=what, **kwargs)):
         raise ExerciseError(
             f"Two calls of {what} with the same arguments (the same seed) gave different results: "
-            "not reproducible. Make the generator from the seed argument inside the function, on "
-            "every call."
+            "not reproducible. Make the generator from the seed argument, on every call."
         )
     return first
 
 
 @contextmanager
 def leaves_global_rngs(what: str) -> Iterator[None]:
-    """Fail if the block (which ran ``what``) moved Python's, numpy's or torch's global generator.
-
-    Code that draws from them depends on what every other cell drew before (and changes it for
-    them). An error raised inside the block passes through unchanged.
-    """
+    """Fail if the block (which ran ``what``) moved Python's, numpy's or torch's global generator;
+    an error raised inside the block passes through unchanged."""
     __tracebackhide__ = True
     python, numbers, generator = random.getstate(), np.random.get_state(), torch.get_rng_state()
     yield
-    moved = [
-        name
-        for name, still in [
-            ("Python's random", random.getstate() == python),
-            ("numpy's global np.random", same(np.random.get_state(), numbers)),
-            ("torch's global generator", torch.equal(torch.get_rng_state(), generator)),
-        ]
-        if not still
-    ]
-    if moved:
+    moved = [("Python's random", random.getstate() != python)]
+    moved.append(("numpy's global np.random", not same(np.random.get_state(), numbers)))
+    moved.append(("torch's global generator", not torch.equal(torch.get_rng_state(), generator)))
+    if any(m for _, m in moved):
         raise ExerciseError(
-            f"{what} drew from {' and '.join(moved)}: its result then depends on every random "
-            "draw made before, in any cell (and it changes them for the cells after). Draw from a "
-            "generator of your own, made from the seed argument, not from the global functions or "
-            "their seed()."
+            f"{what} drew from {' and '.join(n for n, m in moved if m)}: its result depends on "
+            "every draw made before, in any cell. Draw from a generator made from the seed."
         )
 
 
 @contextmanager
 def watching(owner: object, attribute: str) -> Iterator[mock.MagicMock]:
-    """Watch ``owner.attribute`` in the block: it still works, and the yielded mock records its calls.
-
-    ``unittest.mock.patch.object(owner, attribute, wraps=original)``; for a method of a class, an
-    autospec whose calls include ``self``.
-    """
+    """Watch ``owner.attribute`` in the block: it still works, and the yielded mock records its
+    calls (``mock.patch.object(..., wraps=)``; for a method, an autospec that records ``self``)."""
     original = getattr(owner, attribute)
     if isinstance(owner, type) and inspect.isfunction(inspect.getattr_static(owner, attribute)):
         patcher = mock.patch.object(owner, attribute, autospec=True, side_effect=original)
@@ -314,11 +263,8 @@ class Decode(NamedTuple):
 
 @contextmanager
 def record_decodes() -> Iterator[list[Decode]]:
-    """After the block, the yielded list holds every window soundfile decoded in it.
-
-    Watches ``soundfile.SoundFile.seek`` and ``.read`` (used by ``load_audio``, ``sf.read`` and
-    librosa): a read starts at the last absolute seek before it on the same file.
-    """
+    """After the block, the yielded list holds every window soundfile decoded in it (watched
+    ``SoundFile.seek``/``read``: a read starts at the last absolute seek before it on its file)."""
     import soundfile as sf
 
     decodes: list[Decode] = []
@@ -336,5 +282,6 @@ def record_decodes() -> Iterator[list[Decode]]:
             start = position.get(id(file), 0)
             asked = args[1] if len(args) > 1 else kwargs.get("frames", -1)
             left = file.frames - start
-            frames = left if asked < 0 else min(asked, left)
-            decodes.append(Decode(file.name, start, frames, file.frames))
+            decodes.append(
+                Decode(file.name, start, left if asked < 0 else min(asked, left), file.frames)
+            )
