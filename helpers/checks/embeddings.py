@@ -30,8 +30,7 @@ EMBEDDER = [
             "embedder(x) should return (batch, embedding_dim) = ({batch}, ...); got {shape}: return the penultimate features, one row per clip."),
     Mistake(lambda o: o.shape == o.logits.shape and torch.allclose(o.got, o.logits, atol=1e-5),
             "These are the logits (one value per training speaker), not the embeddings: take the features just before the last Linear layer, which describe any voice, not only the training speakers; replace that layer by one that passes its input through."),
-    Mistake(lambda o: o.shape != o.wanted.shape,
-            "The embeddings have shape {shape}; the penultimate layer gives {wanted_shape}: stop right before the last Linear layer, not earlier."),
+    Mistake(lambda o: o.shape != o.wanted.shape, "The embeddings have shape {shape}; the penultimate layer gives {wanted_shape}: stop right before the last Linear layer, not earlier."),
     Mistake(lambda o: not torch.allclose(o.got, o.wanted, atol=1e-4, rtol=1e-3),
             "The embeddings differ from the trained model's penultimate features: the weights are not the trained ones. Load the saved weights (the checkpoint's state dict) into the rebuilt model."),
 ]
@@ -87,13 +86,11 @@ def embedding_model(embedder: nn.Module, classifier: nn.Module, x: torch.Tensor)
 
 # fmt: off
 CHOICE = [
-    Mistake(lambda o: not isinstance(o.first, Sequence | np.ndarray) or isinstance(o.first, str),
-            "choose_speakers returned a {kind}; expected a list of speaker ids."),
+    Mistake(lambda o: not isinstance(o.first, Sequence | np.ndarray) or isinstance(o.first, str), "choose_speakers returned a {kind}; expected a list of speaker ids."),
     Mistake(lambda o: len(o.first) != 20, "choose(31 speakers, n=20) returned {n} speakers: return exactly n of them (all of them when there are fewer than n)."),
     Mistake(lambda o: len(set(o.first)) != 20, "The chosen speakers contain duplicates: draw without replacement."),
     Mistake(lambda o: not set(o.first) <= set(o.speakers), "Some chosen speakers are not in the list given: choose among the speakers passed in."),
-    Mistake(lambda o: sorted(o.shuffled) != sorted(o.first),
-            "The choice depends on the order of the input list: sort the speakers first, so the same set always gives the same choice."),
+    Mistake(lambda o: sorted(o.shuffled) != sorted(o.first), "The choice depends on the order of the input list: sort the speakers first, so the same set always gives the same choice."),
     Mistake(lambda o: len(o.five) != 5, "With n=5 you return {n_five} speakers: use the n argument, not a constant."),
     Mistake(lambda o: sorted(o.few) != sorted(o.speakers[:8]), "With 8 speakers and n=20 you return {n_few}; expected all 8: take min(n, number of speakers)."),
 ]
@@ -139,8 +136,7 @@ def speaker_choice(choose: Callable[[Sequence[str], int, int], Sequence[str]]) -
 PCA_ROWS = [
     Mistake(lambda o: not all(isinstance(v, np.ndarray | torch.Tensor) for v in o.got),
             "project(emb) returned ({kinds}); the cells after this one index the points by speaker and call ratio.sum(): return two arrays, as scikit-learn gives them."),
-    Mistake(lambda o: o.points.ndim != 2 or len(o.points) != 80,
-            "For 80 embeddings the points have shape {points.shape}: one row per embedding; fit on the embeddings as they are, not transposed."),
+    Mistake(lambda o: o.points.ndim != 2 or len(o.points) != 80, "For 80 embeddings the points have shape {points.shape}: one row per embedding; fit on the embeddings as they are, not transposed."),
     Mistake(lambda o: o.points.shape[1] != 3, "The points have {points.shape[1]} coordinates each; expected 3: ask the PCA for 3 components."),
     Mistake(lambda o: not o.matches and o.near(np.abs(o.points), np.abs(o.wanted / o.wanted.std(0, ddof=1))),
             "The projected points differ from scikit-learn's PCA: they are whitened (unit variance); keep the default so that distances mean something."),
@@ -148,8 +144,7 @@ PCA_ROWS = [
             "The projected points differ from scikit-learn's PCA: the embeddings are not centred before projecting, and PCA subtracts the mean."),
     Mistake(lambda o: not o.matches, "The projected points differ from scikit-learn's PCA: fit and project the same (N, D) embeddings with 3 components."),
     Mistake(lambda o: o.ratio.shape != (3,), "explained_variance_ratio has shape {ratio.shape}; expected (3,): one ratio per component."),
-    Mistake(lambda o: o.near(o.ratio, o.pca.explained_variance_),
-            "You return the variances, not the ratios: the ratio is the fraction of the total variance each component keeps (between 0 and 1)."),
+    Mistake(lambda o: o.near(o.ratio, o.pca.explained_variance_), "You return the variances, not the ratios: the ratio is the fraction of the total variance each component keeps (between 0 and 1)."),
     Mistake(lambda o: not np.allclose(o.ratio, o.pca.explained_variance_ratio_, atol=1e-5),
             "explained variance ratios {shown[0]}; expected {shown[1]}: the ratios of the PCA you fitted on the embeddings."),
 ]
@@ -195,10 +190,8 @@ def pca_projection(project: Callable[[np.ndarray], tuple]) -> None:
 # fmt: off
 SCATTER = [
     Mistake(lambda o: not o.figure, "Expected a plotly Figure, got {kind}: build a go.Figure and return it."),
-    Mistake(lambda o: not o.traces or any(t.type != "scatter3d" for t in o.traces),
-            "The figure's traces are {types}; expected 3-D scatters: use go.Scatter3d traces (x, y and z)."),
-    Mistake(lambda o: o.n_points != len(o.points),
-            "The figure shows {n_points} points; there are {n_embeddings} embeddings: plot every row of the projected points once."),
+    Mistake(lambda o: not o.traces or any(t.type != "scatter3d" for t in o.traces), "The figure's traces are {types}; expected 3-D scatters: use go.Scatter3d traces (x, y and z)."),
+    Mistake(lambda o: o.n_points != len(o.points), "The figure shows {n_points} points; there are {n_embeddings} embeddings: plot every row of the projected points once."),
     *(Mistake(lambda o, axis=axis: not np.allclose(np.sort(o.coordinate(axis)), np.sort(o.points[:, axis])),
               f"The {name} coordinates are not column {axis} of the points: x, y and z are the columns 0, 1 and 2 of the projected points.")
       for axis, name in enumerate("xyz")),

@@ -46,11 +46,9 @@ OUTPUTS = [
             "The model has no embed(x) method: split the model in two, embed(x) returning the penultimate features (batch, embedding_dim) and forward(x) applying the last Linear layer to them."),
 ]
 EMBEDDING = [
-    Mistake(lambda o: o.shape is None or len(o.shape) != 2,
-            "embed(x) should return (batch, embedding_dim); got {shape}: pool over time and flatten before returning the embedding."),
+    Mistake(lambda o: o.shape is None or len(o.shape) != 2, "embed(x) should return (batch, embedding_dim); got {shape}: pool over time and flatten before returning the embedding."),
     Mistake(lambda o: o.shape[0] != BATCH, "embed(x) gives {shape} for a batch of 4: keep the batch axis first and pool over time, not over the batch."),
-    Mistake(lambda o: o.declared not in (None, o.shape[1]),
-            "model.embedding_dim is {declared} but embed(x) returns {shape}: set self.embedding_dim to the size of the penultimate layer."),
+    Mistake(lambda o: o.declared not in (None, o.shape[1]), "model.embedding_dim is {declared} but embed(x) returns {shape}: set self.embedding_dim to the size of the penultimate layer."),
     Mistake(lambda o: o.non_negative,
             "Every value of embed(x) is ≥ 0: the embedding goes through a ReLU (or ReLU → Dropout) at its end. Cosine scoring (notebook 07) needs signed embeddings: end embed with the embedding layer itself, with no ReLU after it."),
 ]
@@ -70,8 +68,7 @@ ARCHITECTURE = [
             "The embedding does not change when the feature maps before pooling vary twice as much over time (same mean): the pooling keeps only the mean. Statistics pooling keeps the mean *and* the standard deviation over time of each channel."),
     Mistake(lambda o: o.family != "dense" and not o.only_moments,
             "The embedding changes when the feature maps before pooling are mirrored around their mean over time (same mean, same spread): the pooling keeps something else (a maximum?). Pool with exactly two statistics over time: the mean and the standard deviation."),
-    Mistake(lambda o: o.silent,
-            "These parameters get no gradient, so they would never learn: {silent}. A layer created in __init__ but never used in forward (or embed)? Use it or delete it."),
+    Mistake(lambda o: o.silent, "These parameters get no gradient, so they would never learn: {silent}. A layer created in __init__ but never used in forward (or embed)? Use it or delete it."),
 ]
 # fmt: on
 
@@ -225,16 +222,11 @@ def _passes_input_on(module: nn.Module, inputs: object) -> bool:
 # fmt: off
 POOLING = [
     Mistake(lambda o: o.kind != "Tensor", "pool(x) should return a tensor, got {kind}: use torch operations on the tensor."),
-    Mistake(lambda o: o.shape == (3, 5),
-            "The output has one value per channel: only one statistic. Concatenate the mean AND the standard deviation over time: (batch, 2 * channels)."),
-    Mistake(lambda o: o.shape == (6, 5),
-            "The output has shape (6, 5): the statistics were stacked along the batch axis. Concatenate along the channel axis (dim 1), keeping one row per clip."),
-    Mistake(lambda o: o.shape == (3, 2, 5),
-            "The output has shape (3, 2, 5): the statistics were stacked on a new axis. Concatenate along the existing channel axis (dim 1), which gives (3, 10)."),
-    Mistake(lambda o: o.shape != (3, 10),
-            "For x of shape (3, 5, 50) the output is {shape}; expected (3, 10): take the statistics over the last axis (time) and concatenate them along dim 1."),
-    Mistake(lambda o: o.halves(o.std, o.mean),
-            "The standard deviations come before the means: the course's convention is the means first, then the standard deviations."),
+    Mistake(lambda o: o.shape == (3, 5), "The output has one value per channel: only one statistic. Concatenate the mean AND the standard deviation over time: (batch, 2 * channels)."),
+    Mistake(lambda o: o.shape == (6, 5), "The output has shape (6, 5): the statistics were stacked along the batch axis. Concatenate along the channel axis (dim 1), keeping one row per clip."),
+    Mistake(lambda o: o.shape == (3, 2, 5), "The output has shape (3, 2, 5): the statistics were stacked on a new axis. Concatenate along the existing channel axis (dim 1), which gives (3, 10)."),
+    Mistake(lambda o: o.shape != (3, 10), "For x of shape (3, 5, 50) the output is {shape}; expected (3, 10): take the statistics over the last axis (time) and concatenate them along dim 1."),
+    Mistake(lambda o: o.halves(o.std, o.mean), "The standard deviations come before the means: the course's convention is the means first, then the standard deviations."),
     Mistake(lambda o: not o.halves(o.mean, None), "The first half is not the mean over time of each channel (over the last axis)."),
     Mistake(lambda o: any(o.halves(None, x.var(-1, unbiased=u)) for x in [o.x] for u in (True, False)),
             "The second half is the variance, not the standard deviation: take its square root, so both halves have the units of the features."),

@@ -49,17 +49,13 @@ EPOCH = [
             "The model was in evaluation mode during training (the check left it in eval mode, as a validation pass does): switch it to training mode at the start of the epoch; Dropout and BatchNorm behave differently when training."),
     Mistake(lambda o: not all(o.inputs_moved),
             "{unmoved} of {batches} batches reached the model without being moved to the device: on a GPU the model's weights and the batch would be on different devices. Move each batch's inputs with .to(device) inside the loop."),
-    Mistake(lambda o: not all(o.labels_moved),
-            "The labels of {labels_unmoved} batches reached the loss without being moved to the device: move the labels too, not only the inputs."),
-    Mistake(lambda o: len(o.losses) != o.batches,
-            "The loss function was called {n_losses} times for {batches} batches: compute the loss once per batch, inside the loop over the loader."),
+    Mistake(lambda o: not all(o.labels_moved), "The labels of {labels_unmoved} batches reached the loss without being moved to the device: move the labels too, not only the inputs."),
+    Mistake(lambda o: len(o.losses) != o.batches, "The loss function was called {n_losses} times for {batches} batches: compute the loss once per batch, inside the loop over the loader."),
     Mistake(lambda o: o.backwards != o.batches, "backward() ran {backwards} times for {batches} batches: call backward on each batch's loss."),
-    Mistake(lambda o: len(o.steps) != o.batches,
-            "The optimizer stepped {n_steps} times for {batches} batches: update the weights once per batch, after the backward pass."),
+    Mistake(lambda o: len(o.steps) != o.batches, "The optimizer stepped {n_steps} times for {batches} batches: update the weights once per batch, after the backward pass."),
     Mistake(lambda o: "accumulated" in o.steps,
             "At a step the optimizer held the gradients of several batches added up: they are not reset between batches. Reset them (the optimizer's zero_grad) once per batch, before the backward pass."),
-    Mistake(lambda o: "wiped" in o.steps,
-            "At a step the gradients were empty: they were reset after backward and before step, so the step changed nothing. Reset them before the backward pass."),
+    Mistake(lambda o: "wiped" in o.steps, "At a step the gradients were empty: they were reset after backward and before step, so the step changed nothing. Reset them before the backward pass."),
     Mistake(lambda o: "no backward" in o.steps, "The optimizer stepped before any backward pass of its batch: backward, then step."),
     Mistake(lambda o: o.result is None, "The function returns None: return the average training loss of the epoch (a float)."),
     Mistake(lambda o: getattr(o.result, "requires_grad", False),
@@ -69,8 +65,7 @@ EPOCH = [
             "You return the loss of the last batch only; the average loss over the epoch was {mean:.4f}. Add up each batch's loss × its batch size, and divide by the number of items."),
     Mistake(lambda o: not o.accepted and (o.close(sum(o.losses)) or o.close(o.total)),
             "You return the sum of the batch losses; the average loss over the epoch was {mean:.4f}: divide by the number of items."),
-    Mistake(lambda o: not o.accepted,
-            "You return {result:.4f}; the average loss over the epoch was {mean:.4f}: add up each batch's loss × its batch size, and divide by the number of items."),
+    Mistake(lambda o: not o.accepted, "You return {result:.4f}; the average loss over the epoch was {mean:.4f}: add up each batch's loss × its batch size, and divide by the number of items."),
 ]
 PROGRESS = [
     Mistake(lambda o: o.end_loss >= 0.5 * o.start_loss,
@@ -170,12 +165,9 @@ RUN_KEYS = ("model", "feature", "history", "result", "val_set", "transform")
 ROW = [
     Mistake(lambda o: not isinstance(o.row, Mapping), "A row is a {kind}, not a dict: append one dict per model."),
     Mistake(lambda o: o.missing, "The row {row!r:.200} lacks {missing}: each row needs the keys " + ", ".join(ROW_KEYS) + "."),
-    Mistake(lambda o: o.not_fraction,
-            "{name}: {not_fraction} is not a fraction between 0 and 1: store the accuracy as a fraction (0.83), not a percentage or a dict."),
-    Mistake(lambda o: not (is_number(o.row["parameters"]) and int(o.row["parameters"]) > 0),
-            "{name}: parameters = {row[parameters]!r}: count the trainable parameters of the model."),
-    Mistake(lambda o: o.run_missing,
-            "{name}: the run stored in `trained` lacks {run_missing}; the cells after this one read them (the history, the evaluation result, the validation set...)."),
+    Mistake(lambda o: o.not_fraction, "{name}: {not_fraction} is not a fraction between 0 and 1: store the accuracy as a fraction (0.83), not a percentage or a dict."),
+    Mistake(lambda o: not (is_number(o.row["parameters"]) and int(o.row["parameters"]) > 0), "{name}: parameters = {row[parameters]!r}: count the trainable parameters of the model."),
+    Mistake(lambda o: o.run_missing, "{name}: the run stored in `trained` lacks {run_missing}; the cells after this one read them (the history, the evaluation result, the validation set...)."),
     Mistake(lambda o: o.count not in (None, int(o.row["parameters"])),
             "{name}: parameters = {row[parameters]}, but the trained {name} model has {count}: count the parameters of the model trained in this iteration of the loop."),
     Mistake(lambda o: o.epochs not in (None, o.row["epochs"]),
@@ -188,10 +180,8 @@ ROW = [
 TABLE = [
     Mistake(lambda o: o.rows_problem, "Expected a list of at least 3 rows (dense, cnn1d, cnn2d); got {rows_problem}: append one dict per trained model to `rows`."),
     Mistake(lambda o: not {"dense", "cnn1d", "cnn2d"} <= set(o.names), "The table has the models {names}: train one dense, one cnn1d and one cnn2d model."),
-    Mistake(lambda o: len(set(o.names)) != len(o.names),
-            "Some models appear in several rows: {names}. Append one row per model, after its training (not inside the epoch loop)."),
-    Mistake(lambda o: len(o.counts) == 1,
-            "Every row says {count} parameters: the count is not the model's of that row. Count the parameters of the model trained in this iteration of the loop."),
+    Mistake(lambda o: len(set(o.names)) != len(o.names), "Some models appear in several rows: {names}. Append one row per model, after its training (not inside the epoch loop)."),
+    Mistake(lambda o: len(o.counts) == 1, "Every row says {count} parameters: the count is not the model's of that row. Count the parameters of the model trained in this iteration of the loop."),
 ]
 # fmt: on
 
@@ -255,15 +245,12 @@ SCORES = [
     Mistake(lambda o: any(grad for _, grad in o.modes),
             "The model ran with gradient recording on: predicting needs no gradient, and recording them costs memory for every crop. Predict inside a no-gradient block."),
     Mistake(lambda o: o.got is None, "score(model, crops) should return a tensor of class scores, got {kind}: return the (n_classes,) average over the crops."),
-    Mistake(lambda o: o.got.shape == (5, 4),
-            "For 5 crops and 4 classes the result has shape (5, 4): one row per crop, not averaged. Average over the crops axis (0), keeping one score per class."),
-    Mistake(lambda o: o.got.shape != (4,),
-            "For 5 crops and 4 classes the result has shape {shape}; expected (4,): average over the crops axis (0), keeping one score per class."),
+    Mistake(lambda o: o.got.shape == (5, 4), "For 5 crops and 4 classes the result has shape (5, 4): one row per crop, not averaged. Average over the crops axis (0), keeping one score per class."),
+    Mistake(lambda o: o.got.shape != (4,), "For 5 crops and 4 classes the result has shape {shape}; expected (4,): average over the crops axis (0), keeping one score per class."),
     Mistake(lambda o: o.equals(o.logits.mean(0)), NOT_MEAN + "you average raw logits; average log-probabilities, so that each crop counts as normalised evidence."),
     Mistake(lambda o: o.equals(torch.softmax(o.logits, 1).mean(0)), NOT_MEAN + "you average probabilities; average their logarithms."),
     Mistake(lambda o: o.equals(torch.log_softmax(o.logits, 0).mean(0)), NOT_MEAN + "the normalisation runs over the crops; it belongs over the classes (axis 1)."),
-    Mistake(lambda o: o.equals(torch.log_softmax(o.logits, 1).sum(0)),
-            NOT_MEAN + "you add up the crops' scores: average them, so that utterances with more crops are on the same scale."),
+    Mistake(lambda o: o.equals(torch.log_softmax(o.logits, 1).sum(0)), NOT_MEAN + "you add up the crops' scores: average them, so that utterances with more crops are on the same scale."),
     Mistake(lambda o: o.equals(torch.log_softmax(o.logits, 1).max(0).values), NOT_MEAN + "you keep each class's best crop; average over the crops instead."),
     Mistake(lambda o: not o.equals(torch.log_softmax(o.logits, 1).mean(0)), NOT_MEAN + "log-softmax over the classes of each crop, then the mean over the crops."),
 ]
@@ -309,8 +296,7 @@ def utterance_scores(score: Callable[[nn.Module, torch.Tensor], torch.Tensor]) -
 TOP = [
     Mistake(lambda o: not o.pairs, "top(logits, names, k={k}) should return a list of (name, probability) pairs; got {got!r:.120}."),
     Mistake(lambda o: len(o.got) != o.k, "top(logits, names, k={k}) returned {n} pairs: return exactly k; use the k argument, not a constant."),
-    Mistake(lambda o: not all(isinstance(n, str) for n in o.names),
-            "The first element of each pair should be a speaker name; got {names}: map each class index to names[index]."),
+    Mistake(lambda o: not all(isinstance(n, str) for n in o.names), "The first element of each pair should be a speaker name; got {names}: map each class index to names[index]."),
     Mistake(lambda o: o.names == o.wanted_names[::-1], "Speakers returned: {names}: least likely first. Sort by decreasing probability."),
     Mistake(lambda o: o.names != o.wanted_names, "Speakers returned: {names}; expected the {k} most likely, most likely first."),
     Mistake(lambda o: np.allclose(o.probabilities, o.logits), "You return the logits, not probabilities: the softmax turns scores into probabilities that sum to 1."),
@@ -386,20 +372,15 @@ def _confusions() -> list[Observed]:
 
 # fmt: off
 PRF = [
-    Mistake(lambda o: not (isinstance(o.got, tuple | list) and len(o.got) == 3),
-            "compute(cm) should return three per-class arrays: the precision, then the recall, then the F1."),
-    Mistake(lambda o: [v.shape for v in o.arrays] != [o.p.shape] * 3,
-            "For {n} classes, got shapes {shapes}; expected ({n},) each: one value per class, a sum of the confusion matrix along one axis."),
+    Mistake(lambda o: not (isinstance(o.got, tuple | list) and len(o.got) == 3), "compute(cm) should return three per-class arrays: the precision, then the recall, then the F1."),
+    Mistake(lambda o: [v.shape for v in o.arrays] != [o.p.shape] * 3, "For {n} classes, got shapes {shapes}; expected ({n},) each: one value per class, a sum of the confusion matrix along one axis."),
     Mistake(lambda o: any(np.isnan(v).any() for v in o.arrays),
             "Some values are NaN: a class that is never predicted (or never present) gives 0 / 0. Define those as 0, as scikit-learn does with zero_division=0 (numpy's divide can write a default where the denominator is 0)."),
     Mistake(lambda o: o.near(o.arrays[0], o.r) and o.near(o.arrays[1], o.p) and not o.near(o.p, o.r),
             "Precision and recall are swapped: rows are the true speakers, columns the predicted ones. Precision: of the clips predicted as that speaker (a column), how many were right; recall: of that speaker's clips (a row), how many were found."),
-    Mistake(lambda o: not o.near(o.arrays[0], o.p),
-            "Precision differs from scikit-learn's: {shown[0]} vs {shown[3]}. Class k's precision divides the diagonal cell by column k's sum."),
-    Mistake(lambda o: not o.near(o.arrays[1], o.r),
-            "Recall differs from scikit-learn's: {shown[1]} vs {shown[4]}. Class k's recall divides the diagonal cell by row k's sum."),
-    Mistake(lambda o: not o.near(o.arrays[2], o.f),
-            "F1 differs from scikit-learn's: {shown[2]} vs {shown[5]}. F1 is the harmonic mean 2 P R / (P + R), 0 when P + R = 0."),
+    Mistake(lambda o: not o.near(o.arrays[0], o.p), "Precision differs from scikit-learn's: {shown[0]} vs {shown[3]}. Class k's precision divides the diagonal cell by column k's sum."),
+    Mistake(lambda o: not o.near(o.arrays[1], o.r), "Recall differs from scikit-learn's: {shown[1]} vs {shown[4]}. Class k's recall divides the diagonal cell by row k's sum."),
+    Mistake(lambda o: not o.near(o.arrays[2], o.f), "F1 differs from scikit-learn's: {shown[2]} vs {shown[5]}. F1 is the harmonic mean 2 P R / (P + R), 0 when P + R = 0."),
 ]
 # fmt: on
 
@@ -439,8 +420,7 @@ F1 = [
             "Macro F1 = {macro_got:.4f}; scikit-learn gives {macro:.4f}: you take the F1 of the averaged precision and recall; macro F1 is the average of the per-class F1 scores."),
     Mistake(lambda o: not o.near(o.macro_got, o.macro) and o.near(o.macro_got, np.trace(o.cm) / o.cm.sum()),
             "Macro F1 = {macro_got:.4f}; scikit-learn gives {macro:.4f}: that is the micro average (= accuracy); macro averages the per-class F1."),
-    Mistake(lambda o: not o.near(o.macro_got, o.macro),
-            "Macro F1 = {macro_got:.4f}; scikit-learn gives {macro:.4f}: macro F1 = the mean over classes of the per-class F1."),
+    Mistake(lambda o: not o.near(o.macro_got, o.macro), "Macro F1 = {macro_got:.4f}; scikit-learn gives {macro:.4f}: macro F1 = the mean over classes of the per-class F1."),
     Mistake(lambda o: not o.near(o.weighted_got, o.weighted) and o.near(o.weighted_got, o.f @ o.cm.sum(0) / o.cm.sum()),
             "Weighted F1 = {weighted_got:.4f}; scikit-learn gives {weighted:.4f}: you weight by the number of predictions (column sums); the support is the number of TRUE clips of each class (row sums)."),
     Mistake(lambda o: not o.near(o.weighted_got, o.weighted) and o.near(o.weighted_got, o.f @ o.support),
@@ -498,8 +478,7 @@ def _probe_model() -> nn.Module:
 LEFT = "BatchNorm layers are left in the model: {left_names}. "
 # fmt: off
 BATCHNORM = [
-    Mistake(lambda o: not isinstance(o.got, nn.Module),
-            "without_batchnorm returned {kind}, not the model: return the model (changed in place is fine) so that it can be used in one expression."),
+    Mistake(lambda o: not isinstance(o.got, nn.Module), "without_batchnorm returned {kind}, not the model: return the model (changed in place is fine) so that it can be used in one expression."),
     Mistake(lambda o: o.dotted,
             "The model gained layers named {dotted}: setattr with a dotted name adds a new attribute with that name instead of replacing the layer inside the sub-module. Set the attribute on the parent module, with the child's own (undotted) name."),
     Mistake(lambda o: o.left and {kind for _, kind in o.left} == {"BatchNorm2d"}, LEFT + "Replace BatchNorm2d too (2-D CNNs use it), not only BatchNorm1d."),
@@ -567,8 +546,7 @@ BASELINE = {"BatchNorm": True, "skip connections": True, "optimizer": "AdamW", "
 RUN = [
     Mistake(lambda o: not (isinstance(o.run, tuple | list) and len(o.run) == 3),
             "make_run({change!r}) returned {kind}; expected (model, optimizer, loss_fn): the three things a training run needs, in that order."),
-    Mistake(lambda o: o.shared,
-            "Several rows share one model object: the second row would start from the weights the first one trained. Build a new model in every call of make_run."),
+    Mistake(lambda o: o.shared, "Several rows share one model object: the second row would start from the weights the first one trained. Build a new model in every call of make_run."),
     Mistake(lambda o: not (isinstance(o.run[0], nn.Module) and isinstance(o.run[1], torch.optim.Optimizer)),
             "make_run({change!r}) returned ({kinds}, ...); expected an nn.Module then a torch.optim optimizer."),
     Mistake(lambda o: {id(p) for p in o.run[0].parameters()} != {id(p) for g in o.run[1].param_groups for p in g["params"]},

@@ -29,10 +29,8 @@ HOLDOUT = [
             "split(..., n_unseen=5) returned {seen_n} seen and {unseen_n} unseen speakers: the pair is in the wrong order. Return (seen, unseen): the training speakers first."),
     Mistake(lambda o: len(o.unseen) != 5, "split(..., n_unseen=5) holds out {unseen_n} speakers: hold out exactly n_unseen speakers."),
     Mistake(lambda o: o.both, "Speakers both seen and held out: {both}. A held-out speaker must never appear in training: the two groups must be disjoint."),
-    Mistake(lambda o: sorted(o.seen + o.unseen) != sorted(o.speakers),
-            "seen + unseen is not the list of speakers given (some are missing or repeated): every speaker goes to exactly one group."),
-    Mistake(lambda o: sorted(o.shuffled) != sorted(o.unseen),
-            "The same speakers in another order give another hold-out: it depends on the input order. Sort the speakers before drawing."),
+    Mistake(lambda o: sorted(o.seen + o.unseen) != sorted(o.speakers), "seen + unseen is not the list of speakers given (some are missing or repeated): every speaker goes to exactly one group."),
+    Mistake(lambda o: sorted(o.shuffled) != sorted(o.unseen), "The same speakers in another order give another hold-out: it depends on the input order. Sort the speakers before drawing."),
     Mistake(lambda o: len(o.three) != 3, "With n_unseen=3 the number of unseen speakers is {three_n}, not 3: use the n_unseen argument, not a constant."),
 ]
 # fmt: on
@@ -89,10 +87,8 @@ def unseen_speakers(split: Callable[[Sequence[str], int, int], tuple]) -> None:
 NOT_COSINE = "The scores are not cosine similarities: "
 # fmt: off
 COSINE = [
-    Mistake(lambda o: o.got.shape == (3, 4),
-            "For a (4, 6) and b (3, 6) the result has shape (3, 4): rows of b against rows of a. Row i of the result belongs to row i of a."),
-    Mistake(lambda o: o.got.shape != (4, 3),
-            "For a (4, 6) and b (3, 6) the result has shape {got.shape}; expected (4, 3): one score for every pair (row of a, row of b)."),
+    Mistake(lambda o: o.got.shape == (3, 4), "For a (4, 6) and b (3, 6) the result has shape (3, 4): rows of b against rows of a. Row i of the result belongs to row i of a."),
+    Mistake(lambda o: o.got.shape != (4, 3), "For a (4, 6) and b (3, 6) the result has shape {got.shape}; expected (4, 3): one score for every pair (row of a, row of b)."),
     Mistake(lambda o: o.equals(o.a @ o.b.T), NOT_COSINE + "these are dot products; divide each vector by its norm first."),
     Mistake(lambda o: o.equals(o.unit(o.a) @ o.b.T), NOT_COSINE + "only a is normalised; normalise b too."),
     Mistake(lambda o: o.equals(o.a @ o.unit(o.b).T), NOT_COSINE + "only b is normalised; normalise a too."),
@@ -141,8 +137,7 @@ TRIALS = [
     Mistake(lambda o: o.n_scores == o.n * (o.n - 1), COUNT + "each pair appears twice, (i, j) and (j, i); keep i < j."),
     Mistake(lambda o: o.n_scores == o.n * (o.n + 1) // 2, COUNT + "the pairs of an utterance with itself (i == j) are included; keep i < j."),
     Mistake(lambda o: o.n_scores != o.n_pairs, COUNT + "every pair i < j once."),
-    Mistake(lambda o: o.n_target != o.ref_target,
-            "{n_target} target (same-speaker) trials; there should be {ref_target}: a pair (i, j) is a target trial when the labels at i and j are equal."),
+    Mistake(lambda o: o.n_target != o.ref_target, "{n_target} target (same-speaker) trials; there should be {ref_target}: a pair (i, j) is a target trial when the labels at i and j are equal."),
     Mistake(lambda o: np.allclose(np.sort(o.scores), np.sort(o.dots), atol=1e-5),
             "The scores are dot products of the embeddings, not cosine similarities: score each pair with the cosine function of the previous exercise."),
     Mistake(lambda o: not np.allclose(o.scores[np.lexsort((o.scores, o.same))], o.ref_sorted, atol=1e-5),
@@ -196,8 +191,7 @@ EER = [
             MISSED + "a higher score must mean 'same speaker', so take the ROC curve of (same, scores) with the target trials as the positive class."),
     Mistake(lambda o: not o.near(o.wanted) and (o.eer < 1e-6 or o.eer > 1 - 1e-6),
             MISSED + "the EER is where the false rejection rate (1 − tpr) equals the false acceptance rate (fpr), not where tpr equals fpr."),
-    Mistake(lambda o: not o.near(o.wanted),
-            MISSED + "fnr = 1 − tpr; find where fnr − fpr changes sign along the ROC, and interpolate between the two points around the crossing."),
+    Mistake(lambda o: not o.near(o.wanted), MISSED + "fnr = 1 − tpr; find where fnr − fpr changes sign along the ROC, and interpolate between the two points around the crossing."),
     Mistake(lambda o: max(abs(o.far - o.wanted), abs(o.frr - o.wanted)) > 2 * o.tolerance + 0.01,
             "On {name}, at your threshold {threshold:.4f} the false acceptance rate is {far:.3f} and the false rejection rate {frr:.3f}; both should be close to the EER {wanted:.3f}: return the ROC threshold at the crossing point."),
 ]
