@@ -47,12 +47,7 @@ AUGMENTATIONS = ("speed", "reverb", "noise", "eq")
 class WaveformAugment(nn.Module):
     """Base class: a seeded random change of ``(batch, samples)`` waveforms, applied in training only.
 
-    Parameters
-    ----------
-    p : float
-        Probability that a clip of the batch is changed (0 to 1).
-    seed : int
-        Seed of the module's own generator.
+    ``p``: probability that a clip of the batch is changed; ``seed``: of the module's own generator.
     """
 
     def __init__(self, p: float, seed: int) -> None:
@@ -117,19 +112,11 @@ def _power(waveforms: torch.Tensor) -> torch.Tensor:
 
 
 class AddNoise(WaveformAugment):
-    """Add coloured Gaussian noise at a random signal-to-noise ratio.
+    """Add coloured Gaussian noise at a random signal-to-noise ratio, uniform in ``snr_db`` (dB).
 
-    The SNR is ``10 log10(P_clip / P_noise)`` (dB) with powers averaged over the whole clip, silences
-    included, uniform in ``snr_db`` (the mixing is ``torchaudio.functional.add_noise``). The noise colour is drawn too: above 100 Hz its power falls as
-    ``1 / f^β`` with ``β`` uniform in ``[0, 2]`` (white to brown), like fans, traffic and rumble; below
-    100 Hz it is flat.
-
-    Parameters
-    ----------
-    snr_db : (float, float)
-        Range of the signal-to-noise ratio (dB).
-    p, seed
-        See ``WaveformAugment``.
+    The SNR is ``10 log10(P_clip / P_noise)`` with powers averaged over the whole clip, silences
+    included (``torchaudio.functional.add_noise`` mixes). Above 100 Hz the noise power falls as
+    ``1 / f^β``, ``β`` uniform in ``[0, 2]`` (white to brown: fans, traffic, rumble); flat below.
     """
 
     def __init__(
@@ -156,23 +143,11 @@ class AddNoise(WaveformAugment):
 
 
 def decaying_noise_rir(rt60: torch.Tensor, length: int, generator: torch.Generator) -> torch.Tensor:
-    """Synthetic room impulse responses: a unit direct sound, then noise decaying 60 dB in ``rt60``.
+    """Synthetic room impulse responses ``(batch, length)`` at ``SAMPLE_RATE``, one per ``rt60`` (s).
 
-    Parameters
-    ----------
-    rt60 : torch.Tensor
-        ``(batch,)`` reverberation times (s).
-    length : int
-        Samples of each response, at ``SAMPLE_RATE``.
-    generator : torch.Generator
-        Source of the noise (on ``rt60``'s device).
-
-    Returns
-    -------
-    torch.Tensor
-        ``(batch, length)``. The amplitude envelope is ``10 ** (-3 t / rt60)``, so the energy falls by
-        60 dB after ``rt60`` seconds (Sabine's definition of RT60); the tail carries about as much
-        energy as the direct sound, as a few metres from a talker in a small room.
+    A unit direct sound, then noise (from ``generator``) whose amplitude envelope is
+    ``10 ** (-3 t / rt60)``: the energy falls by 60 dB after ``rt60`` seconds (Sabine's RT60); the
+    tail carries about as much energy as the direct sound, as a few metres from a talker.
     """
     t = torch.arange(length, device=rt60.device) / SAMPLE_RATE
     envelope = 10 ** (-3 * t[None, :] / rt60[:, None])
@@ -184,18 +159,9 @@ def decaying_noise_rir(rt60: torch.Tensor, length: int, generator: torch.Generat
 
 
 class RandomReverb(WaveformAugment):
-    """Reverberate each clip in a simulated room of random RT60.
-
-    The room's impulse response is ``decaying_noise_rir`` (RT60 uniform in ``rt60``), convolved by
-    ``torchaudio.functional.fftconvolve``; the output is rescaled to the input's power and keeps its length (the reverberant tail past
-    the clip's end is dropped).
-
-    Parameters
-    ----------
-    rt60 : (float, float)
-        Range of the reverberation time (s): 0.2 is a furnished office, 0.8 a bare hall.
-    p, seed
-        See ``WaveformAugment``.
+    """Reverberate each clip in a simulated room of RT60 uniform in ``rt60`` (s; 0.2 is a furnished
+    office, 0.8 a bare hall): ``decaying_noise_rir`` convolved by ``torchaudio.functional.fftconvolve``,
+    rescaled to the input's power, the tail past the clip's end dropped.
     """
 
     def __init__(
@@ -222,21 +188,10 @@ class RandomReverb(WaveformAugment):
 class RandomEQ(WaveformAugment):
     """Band-limit and equalise each clip like a random microphone or phone line.
 
-    The gain curve (applied to the spectrum of the whole clip) is a high-pass at ``low_cut`` Hz and a
-    low-pass at ``high_cut`` Hz (both 2nd-order Butterworth magnitudes, 12 dB per octave), times a
-    smooth random equaliser: ``n_bands`` bell curves, one octave wide, at random log-spaced centres
-    between 100 Hz and 7 kHz, each with a gain uniform in ``±max_gain_db``.
-
-    Parameters
-    ----------
-    low_cut, high_cut : (float, float)
-        Ranges of the cut-off frequencies (Hz). ``(300, 3400)`` is the telephone band.
-    max_gain_db : float
-        Largest boost or cut of one equaliser band (dB).
-    n_bands : int
-        Equaliser bands per clip.
-    p, seed
-        See ``WaveformAugment``.
+    The gain curve (on the spectrum of the whole clip) is a high-pass at ``low_cut`` Hz and a
+    low-pass at ``high_cut`` Hz (2nd-order Butterworth magnitudes; ``(300, 3400)`` is the telephone
+    band), times ``n_bands`` one-octave bell curves at random log-spaced centres between 100 Hz and
+    7 kHz, each with a gain uniform in ``±max_gain_db``.
     """
 
     def __init__(
@@ -284,16 +239,8 @@ class RandomEQ(WaveformAugment):
 class SpeedPerturb(WaveformAugment):
     """Play each clip faster or slower (Kaldi's speed perturbation): tempo, pitch and formants move.
 
-    A factor ``f`` (one of ``factors``, equally likely) resamples the clip from ``f × 16 kHz`` to
-    16 kHz (``torchaudio.functional.resample``): ``f = 1.1`` is 10 % faster and 10 % higher. The
-    result is cut or zero-padded back to the input's length.
-
-    Parameters
-    ----------
-    factors : tuple of float
-        Speed factors.
-    p, seed
-        See ``WaveformAugment``.
+    A factor ``f`` of ``factors`` (equally likely) resamples the clip from ``f × 16 kHz`` to 16 kHz
+    (``f = 1.1``: 10 % faster and higher), then cuts or zero-pads it back to the input's length.
     """
 
     def __init__(
@@ -327,21 +274,11 @@ class SpeedPerturb(WaveformAugment):
 def make_augment(
     names: str | list[str] | tuple[str, ...], p: float = 0.5, seed: int = 0
 ) -> nn.Module:
-    """Chain augmentations by name (any of ``AUGMENTATIONS``), in the order room → noise → device.
+    """Chain augmentations by name (any of ``AUGMENTATIONS``) in the order speed → room → noise → device.
 
-    Parameters
-    ----------
-    names : str or list of str
-        ``"reverb,noise,eq"`` or ``["reverb", "noise"]``; ``"none"`` or ``""`` for no augmentation.
-    p : float
-        Probability that each augmentation changes a clip (speed: always drawn, 1 of 3 factors is 1.0).
-    seed : int
-        Module ``i`` of ``AUGMENTATIONS`` is seeded with ``seed + i``.
-
-    Returns
-    -------
-    nn.Module
-        An ``nn.Sequential`` (``nn.Identity`` for none), in training mode.
+    ``names``: ``"reverb,noise,eq"``, a list, or ``"none"``/``""``; ``p``: each module's probability
+    of changing a clip (speed always draws, 1 of 3 factors is 1.0); module ``i`` of ``AUGMENTATIONS``
+    is seeded with ``seed + i``. Returns an ``nn.Sequential`` (``nn.Identity`` for none).
     """
     if isinstance(names, str):
         names = [n.strip() for n in names.split(",") if n.strip() and n.strip() != "none"]

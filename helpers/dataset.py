@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, default_collate
+from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
 from .audio import SAMPLE_RATE, AudioError, fit_length, load_audio
 from .corpus import Utterance
@@ -270,6 +270,39 @@ def length_batches(dataset: SpeakerDataset, batch_size: int) -> list[list[int]]:
     return [g[k : k + batch_size] for g in groups.values() for k in range(0, len(g), batch_size)]
 
 
+class LengthBuckets(Sampler[list[int]]):
+    """Shuffled training batches of items of similar length: short files are batched together.
+
+    Each epoch the items are shuffled, cut into pools of ``pool`` batches, each pool sorted by crop
+    length and cut into batches, and the batches shuffled: ``collate_crops`` then cuts little.
+    """
+
+    def __init__(self, dataset, batch_size, generator, drop_last=False, pool=8) -> None:
+        self.lengths = [dataset.crop_samples_of(u) for u in dataset.utterances]
+        self.size, self.generator, self.drop_last, self.pool = (
+            batch_size,
+            generator,
+            drop_last,
+            pool,
+        )
+
+    def __len__(self) -> int:
+        n = len(self.lengths)
+        return n // self.size if self.drop_last else -(-n // self.size)
+
+    def __iter__(self):
+        order, size = (
+            torch.randperm(len(self.lengths), generator=self.generator).tolist(),
+            self.size,
+        )
+        batches = []
+        for k in range(0, len(order), size * self.pool):
+            pool = sorted(order[k : k + size * self.pool], key=self.lengths.__getitem__)
+            batches += [pool[i : i + size] for i in range(0, len(pool), size)]
+        batches = [b for b in batches if len(b) == size or not self.drop_last]
+        yield from (batches[i] for i in torch.randperm(len(batches), generator=self.generator))
+
+
 def seed_worker(worker_id: int) -> None:
     """DataLoader ``worker_init_fn``: seed numpy and ``random`` in each worker from torch's seed."""
     worker_seed = torch.initial_seed() % 2**32
@@ -294,7 +327,8 @@ def make_loader(
     batch_size : int
         Items per batch.
     shuffle : bool
-        Shuffle the order every epoch (training), from a generator seeded with ``seed``.
+        Shuffle the order every epoch (training), from a generator seeded with ``seed``; a
+        ``SpeakerDataset`` is batched by ``LengthBuckets`` (files of similar lengths together).
     seed : int
         Fixes the shuffling order and the workers' seeds.
     num_workers : int or None
@@ -312,15 +346,17 @@ def make_loader(
     """
     if num_workers is None:
         num_workers = min(4, os.cpu_count() or 1) if torch.cuda.is_available() else 0
+    generator = torch.Generator().manual_seed(seed)
+    batches = {"batch_size": batch_size, "shuffle": shuffle, "drop_last": drop_last}
+    if shuffle and hasattr(dataset, "crop_samples_of"):
+        batches = {"batch_sampler": LengthBuckets(dataset, batch_size, generator, drop_last)}
     return DataLoader(
         dataset,
-        batch_size=batch_size,
-        shuffle=shuffle,
+        **batches,
         num_workers=num_workers,
         worker_init_fn=seed_worker,
-        generator=torch.Generator().manual_seed(seed),
+        generator=generator,
         pin_memory=torch.cuda.is_available(),
-        drop_last=drop_last,
         collate_fn=collate_crops,
         persistent_workers=False,  # fresh workers each epoch see the dataset's new epoch number
     )

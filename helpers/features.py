@@ -48,26 +48,11 @@ def normalize_over_time(
 ) -> torch.Tensor:
     """Give each bin zero mean and unit variance over the frames of its own clip.
 
-    Parameters
-    ----------
-    features : torch.Tensor
-        Shape ``(..., bins, frames)``, at least two frames.
-    eps : float
-        Added to the standard deviation, so that a constant bin (digital silence) gives zeros.
-    overwrite : bool
-        Reuse the memory of ``features`` for the result (the caller no longer needs them). Ignored
-        when autograd tracks ``features``.
-
-    Returns
-    -------
-    torch.Tensor
-        Shape ``(..., bins, frames)``: ``(features - mean) / (std + eps)``, with the mean and the
-        (unbiased) standard deviation of each bin taken over the frames.
-
-    Notes
-    -----
-    Computed in two passes (the mean, then the sum of squared deviations), which is as accurate as
-    ``Tensor.std`` and several times faster on the CPU for one clip.
+    ``features`` ``(..., bins, frames)``, at least two frames, → ``(features - mean) / (std + eps)``
+    with each bin's mean and unbiased std over the frames (``eps``: a constant bin gives zeros).
+    ``overwrite=True`` reuses the memory of ``features`` (ignored when autograd tracks them). Two
+    passes (mean, then squared deviations): as accurate as ``Tensor.std``, several times faster on a
+    CPU for one clip.
     """
     mean = features.mean(dim=-1, keepdim=True)
     if overwrite and not _tracked(features):
@@ -92,24 +77,10 @@ def _log(power: torch.Tensor) -> torch.Tensor:
 
 
 def squared_magnitude(spectrum: torch.Tensor) -> torch.Tensor:
-    """Power ``|z|²`` of a complex spectrum, as ``re² + im²``.
+    """Power ``|z|²`` of a complex spectrum (any shape), as ``re² + im²``: ``Spectrogram(power=2)``.
 
-    Parameters
-    ----------
-    spectrum : torch.Tensor
-        Complex, any shape: e.g. ``torchaudio.transforms.Spectrogram(power=None)``'s
-        ``(..., n_fft // 2 + 1, frames)``.
-
-    Returns
-    -------
-    torch.Tensor
-        Real, the same shape: what ``Spectrogram(power=2)`` returns.
-
-    Notes
-    -----
-    ``Spectrogram(power=2)`` takes ``|z|`` (a square root) and squares it again; on the CPU, for one
-    3-s clip, that costs more than the STFT itself, so the features ask torchaudio for the complex
-    spectrum and square its two parts.
+    ``Spectrogram(power=2)`` takes ``|z|`` (a square root) and squares it again, which on a CPU costs
+    more than the STFT itself; the features ask torchaudio for the complex spectrum instead.
     """
     return spectrum.real.square() + spectrum.imag.square()
 
@@ -198,35 +169,16 @@ class LogSpectrogram(AudioFeature):
 class MFCC(AudioFeature):
     """Mel-frequency cepstral coefficients: ``(..., samples)`` → ``(..., n_mfcc, frames)``.
 
-    The power spectrogram is pooled into ``n_mels`` triangular bands spaced like pitch perception
-    (the mel scale), its log taken, and a DCT decorrelates the bands; the first ``n_mfcc`` coefficients
-    describe the spectral envelope — the vocal tract, hence the speaker — and drop the fine harmonic
-    detail of the pitch.
+    The power spectrogram is pooled into ``n_mels`` triangular bands on the mel scale (default
+    ``max(80, n_mfcc)``), its log taken, and a DCT decorrelates the bands; the first ``n_mfcc``
+    coefficients describe the spectral envelope — the vocal tract, hence the speaker. (The original
+    practical's ``(256, frames)`` needs ``n_mfcc=n_mels=256`` and ``n_fft`` of 1024 or more, else many
+    mel bands hold no FFT bin: 43 of 256 with ``n_fft=400``.) ``n_fft``, ``hop_length``, ``pooled``,
+    ``normalize``: as for ``LogSpectrogram``.
 
-    Parameters
-    ----------
-    sample_rate : int
-        Rate of the input (Hz).
-    n_mfcc : int
-        Coefficients kept; at most ``n_mels``. 40 keeps the envelope well for speaker recognition.
-        (The original practical quotes ``(256, frames)``: that needs ``n_mfcc=256, n_mels=256`` and a
-        larger ``n_fft`` such as 1024, else many mel bands hold no FFT bin at all: 43 of 256 are empty
-        with ``n_fft=400``, 1 with 1024 (torchaudio warns about it; an empty band gives a constant
-        coefficient), none with 2048.)
-    n_mels : int, optional
-        Mel bands. Default 80, the usual choice for 16-kHz speech, or ``n_mfcc`` if that is more.
-    n_fft, hop_length : int
-        As for ``LogSpectrogram`` (samples).
-    pooled, normalize : bool
-        See ``AudioFeature``.
-
-    Notes
-    -----
-    Equal to ``torchaudio.transforms.MFCC(sample_rate, n_mfcc, log_mels=True, melkwargs=...)`` (a
-    test pins it): the power goes through ``squared_magnitude``. The transform's default
-    (``log_mels=False``) clips its dB values relative to the loudest value of the *whole input
-    tensor*, so a clip's features would depend on the other clips of its batch; the natural log
-    keeps every clip independent.
+    Equal to ``torchaudio.transforms.MFCC(sample_rate, n_mfcc, log_mels=True, melkwargs=...)`` (a test
+    pins it). The transform's default ``log_mels=False`` clips its dB values relative to the loudest
+    value of the *whole batch*, so a clip's features would depend on its batch; the log does not.
     """
 
     def __init__(

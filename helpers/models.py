@@ -140,22 +140,9 @@ def _embedding_head(n_in: int, embedding_dim: int) -> nn.Sequential:
 class DenseClassifier(SpeakerModel):
     """Multi-layer perceptron on pooled features: ``(B, n_features)`` → ``(B, n_classes)``.
 
-    ``BatchNorm → [Linear → BatchNorm → ReLU → Dropout] → residual block → embedding → Linear``.
-
-    Parameters
-    ----------
-    n_features : int
-        Size of the pooled feature vector (40 for ``mfcc_pooled``, 201 for ``spectrogram_pooled``).
-    n_classes : int
-        Number of speakers.
-    hidden : int
-        Width of the hidden layers.
-    embedding_dim : int
-        Size of the embedding (the penultimate layer).
-    residual : bool
-        Add the input of the middle block to its output (a skip connection).
-    dropout : float
-        Dropout probability after each hidden layer and before the classifier.
+    ``BatchNorm → [Linear → BatchNorm → ReLU → Dropout] → residual block → embedding → Linear``;
+    ``n_features`` is 40 for ``mfcc_pooled``, 201 for ``spectrogram_pooled``; ``hidden`` the width,
+    ``residual`` a skip connection around the middle block, ``dropout`` after each hidden layer.
     """
 
     name = "dense"
@@ -203,37 +190,11 @@ class CNN1d(SpeakerModel):
 
     ``SpecAugment → Conv1d(k=5, stride 2) → n_blocks × Residual1d (dilation 1, 2, 3, ...) →
     Conv1d(k=1, 2×channels) → StatsPool (mean, std over time) → Linear+BatchNorm (embedding) →
-    Dropout → Linear``.
-
-    Feature bins are the input channels: each output frame of the stem looks at all bins of 5 frames
-    (50 ms); the dilated blocks widen that context to ~0.5 s (53 frames with 3 blocks). The stride
-    halves the frame rate (10 → 20 ms), which halves the cost and loses little, since a voice changes
-    slowly.
-
-    Parameters
-    ----------
-    n_features : int
-        Feature bins (e.g. 80 MFCCs).
-    n_classes : int
-        Number of speakers.
-    channels : int
-        Width of the convolutional layers.
-    n_blocks : int
-        Residual blocks; block ``i`` has dilation ``i + 1``.
-    embedding_dim : int
-        Size of the embedding.
-    residual : bool
-        Skip connections in the blocks.
-    dropout : float
-        Dropout before the classifier.
-    augment : bool
-        SpecAugment masks in training mode.
-    stride : int
-        Time stride of the first convolution.
-    aggregate : bool
-        Pool the outputs of *all* blocks, concatenated along channels, instead of the last one only
-        (ECAPA-TDNN's multi-layer feature aggregation): early blocks see short context, late ones
-        long context, and both describe a voice.
+    Dropout → Linear``. Feature bins are the input channels; the stem sees 5 frames (50 ms), the
+    dilated blocks widen that to ~0.5 s, and the stride halves the frame rate (a voice changes
+    slowly). ``channels``: width; block ``i`` has dilation ``i + 1``; ``residual``: skip connections;
+    ``augment``: SpecAugment in training; ``aggregate``: pool the outputs of *all* blocks,
+    concatenated (ECAPA-TDNN's multi-layer aggregation: short and long context both describe a voice).
     """
 
     name = "cnn1d"
@@ -296,28 +257,9 @@ class CNN2d(SpeakerModel):
 
     ``SpecAugment → add channel axis → Conv2d(3×3, stride 2) → one Residual2d per stage (stride 2) →
     flatten channels × frequency → StatsPool over time → Linear+BatchNorm (embedding) → Dropout →
-    Linear``.
-
-    Unlike ``CNN1d``, the filters are shared across frequency: a pattern (a formant, a harmonic) is
-    detected wherever it sits. Frequency position still matters for a voice, so the head keeps the
-    frequency axis (flattened into channels) and pools over time only.
-
-    Parameters
-    ----------
-    n_features : int
-        Feature bins (the image height: 201 for ``spectrogram``, 40 or 80 for ``mfcc``).
-    n_classes : int
-        Number of speakers.
-    channels : tuple of int
-        Channels of the stem, then of each stage.
-    embedding_dim : int
-        Size of the embedding.
-    residual : bool
-        Skip connections in the blocks.
-    dropout : float
-        Dropout before the classifier.
-    augment : bool
-        SpecAugment masks in training mode.
+    Linear``. The filters are shared across frequency (a formant is found wherever it sits), but the
+    head keeps the frequency axis (flattened into channels) and pools over time only. ``channels``:
+    of the stem, then of each stage; other parameters as for ``CNN1d``.
     """
 
     name = "cnn2d"
@@ -368,23 +310,10 @@ class AAMSoftmax(nn.Module):
     """Additive angular margin head (AAM-softmax, ArcFace): ``(B, embedding_dim)`` → ``(B, n_classes)``.
 
     Each speaker has a unit-length centre ``w_k``; the logit of speaker ``k`` is ``scale · cos θ_k``,
-    the cosine between the embedding and ``w_k`` — the very score verification uses. In training,
-    ``margin_logits`` replaces the true speaker's ``cos θ_y`` by ``cos(θ_y + margin)``: a clip must
-    sit ``margin`` radians *closer* to its own centre than the plain softmax asks, which packs each
-    speaker's embeddings into a tight cone and leaves room between speakers, so cosine scores of
-    voices never trained on separate better (Deng et al., 2019; SpeechBrain's ECAPA recipe uses
-    ``margin=0.2``, ``scale=30``). At prediction the logits carry no margin: the nearest centre wins.
-
-    Parameters
-    ----------
-    embedding_dim : int
-        Size of the input embedding.
-    n_classes : int
-        Number of speakers.
-    margin : float
-        Angular margin ``m`` (radians).
-    scale : float
-        ``s``, the inverse temperature of the softmax over cosines (cosines only span [-1, 1]).
+    the cosine verification uses. In training, ``margin_logits`` replaces the true speaker's
+    ``cos θ_y`` by ``cos(θ_y + margin)`` (radians): each speaker's embeddings pack into a tight cone,
+    so cosine scores of unseen voices separate better (Deng et al., 2019; SpeechBrain's ECAPA recipe:
+    ``margin=0.2``, ``scale=30``). At prediction the logits carry no margin.
     """
 
     def __init__(
@@ -470,24 +399,12 @@ def check_compatible(name: str, feature_kind: str) -> None:
 def make_model(
     name: str, n_features: int, n_classes: int, seed: int | None = 0, **options: Any
 ) -> SpeakerModel:
-    """Build model ``name`` (``"dense"``, ``"cnn1d"`` or ``"cnn2d"``).
+    """Build model ``name`` (one of ``MODELS``) for ``n_features`` bins and ``n_classes`` speakers.
 
-    Parameters
-    ----------
-    name : str
-        One of ``MODELS``.
-    n_features : int
-        Feature bins of the input.
-    n_classes : int
-        Number of speakers.
-    seed : int or None
-        Seed of the initial weights (the global random state is left untouched); ``None`` draws
-        them from the global generator.
-    **options
-        Keyword arguments of the model class (``residual``, ``dropout``, ``channels``...), and
-        ``head="aam"`` (with ``margin``, radians, and ``scale``) for an ``AAMSoftmax`` head instead
-        of the last ``Linear`` (``head="softmax"``, the default). Train an AAM model with
-        ``logits_for_loss``; the head's options are kept in ``model.config`` (and checkpoints).
+    ``seed`` seeds the initial weights (the global random state is left untouched; ``None`` draws
+    from the global generator). ``options`` go to the model class (``residual``, ``dropout``,
+    ``channels``...), except ``head="aam"`` (with ``margin``, ``scale``), an ``AAMSoftmax`` instead of
+    the last ``Linear`` (``"softmax"``, the default); train it with ``logits_for_loss``.
 
     >>> make_model("cnn1d", 40, 8)(torch.zeros(2, 40, 301)).shape
     torch.Size([2, 8])

@@ -192,25 +192,9 @@ def synthesize_utterance(
 ) -> np.ndarray:
     """Speak random syllables with ``voice`` for ``seconds`` seconds, through a mild microphone.
 
-    Parameters
-    ----------
-    voice : Voice
-        The speaker.
-    seconds : float
-        Length of the clip (s).
-    rng : numpy.random.Generator
-        Source of randomness (syllables, intonation, noise).
-    channel : (float, float)
-        Microphone colouring of the recording: one-pole low-pass and pre-emphasis coefficients.
-    snr_db : float
-        Signal-to-noise ratio of the background noise (dB).
-    sample_rate : int
-        Output sample rate (Hz).
-
-    Returns
-    -------
-    numpy.ndarray
-        Waveform, shape ``(round(seconds * sample_rate),)``, float32 in [-1, 1].
+    ``channel``: the recording's one-pole low-pass and pre-emphasis coefficients; ``snr_db``: of the
+    pinkish background noise; ``rng`` draws syllables, intonation and noise. Returns a float32
+    waveform in [-1, 1], ``(round(seconds * sample_rate),)``.
     """
     out = speak(voice, seconds, rng, sample_rate)
     n = len(out)
@@ -246,40 +230,16 @@ def make_synthetic_corpus(
 ) -> Path:
     """Write a deterministic synthetic speaker corpus to ``dest`` and return its path.
 
-    Parameters
-    ----------
-    dest : path
-        Folder to create. If it already holds a complete corpus (marker file ``.complete``) it is kept
-        as is. The corpus is written into a temporary sibling folder and renamed into place, so an
-        interrupted run leaves nothing that looks whole.
-    n_speakers, files_per_speaker : int
-        Corpus size. Speakers get distinct integer ids that are not ``0..n-1``.
-    min_seconds, max_seconds : float
-        Clip durations are uniform in this range (s). One clip of the corpus is always shorter than
-        3 s, so code that assumes every clip holds a full 3-s crop fails early.
-    seed : int
-        Same seed, same bytes.
-    layout : {"flat", "librispeech"}
-        ``<speaker>/<speaker>-<chapter>-<utt>.flac`` or ``<speaker>/<chapter>/<same name>.flac``.
-    chapters_per_speaker : int
-        Recording sessions per speaker; each has its own microphone colouring and noise level
-        (pink noise at 15–35 dB SNR).
-    sample_rate : int
-        Sample rate of the files (Hz).
-    progress : bool
-        Show a progress bar.
-    family_size, voice_spread
-        Close-sounding voices per family, and how much they differ (see ``make_voices``).
-    recorder : Recorder or None
-        Speaks and records each file instead of the microphone of its chapter (experiment corpora,
-        ``tools/corpora.py``); it may return another sample rate.
-
-    The defaults never change, so that the default corpus stays the same bytes.
-
-    Returns
-    -------
-    pathlib.Path
-        ``dest``.
+    ``dest`` is kept as is if it holds a complete corpus (marker file ``.complete``); the corpus is
+    written into a temporary sibling folder and renamed into place, so an interrupted run leaves
+    nothing that looks whole. Speakers get distinct integer ids that are not ``0..n-1``; durations are
+    uniform in ``[min_seconds, max_seconds]``, and one clip is always shorter than 3 s. Same seed, same
+    bytes. ``layout``: ``"flat"`` (``<speaker>/<speaker>-<chapter>-<utt>.flac``) or
+    ``"librispeech"`` (``<speaker>/<chapter>/<same name>.flac``). Each chapter (recording session) has
+    its own microphone colouring and pink noise at 15–35 dB SNR. ``family_size``, ``voice_spread``:
+    see ``make_voices``. ``recorder`` speaks and records each file instead (experiment corpora,
+    ``tools/corpora.py``), possibly at another rate. The defaults never change, so that the default
+    corpus stays the same bytes.
     """
     dest = Path(dest)
     if layout not in ("flat", "librispeech"):

@@ -177,18 +177,10 @@ def train_epoch(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     scaler: torch.amp.GradScaler | None = None,
 ) -> tuple[float, float]:
-    """One pass over ``loader``: the loop of notebook 05, plus features on the device and a schedule.
-
-    For each batch: move it to the device (augmenting it, then computing ``batch_transform`` there if
-    given), forward, loss (of ``models.logits_for_loss``: with the angular margin for an AAM head),
-    ``zero_grad``, backward, step (through a gradient scaler under CUDA's
-    mixed precision), then one step of ``scheduler``. On CUDA, pass the same ``scaler`` to every
-    epoch (``fit`` does); a new one is made if none is given.
-
-    Returns
-    -------
-    (float, float)
-        Mean loss per item and accuracy over the epoch.
+    """One pass over ``loader`` (the loop of notebook 05): for each batch, to the device, ``augment``
+    then ``batch_transform`` there, forward, loss (of ``models.logits_for_loss``: with the margin of an
+    AAM head), ``zero_grad``, backward, step (through ``scaler`` under CUDA's mixed precision; pass
+    the same one every epoch), one step of ``scheduler``. Returns the mean loss and the accuracy.
     """
     model.train()
     if augment is not None:
@@ -266,58 +258,21 @@ def fit(
     progress: bool = True,
     seed: int = 0,
 ) -> History:
-    """Train ``model`` and keep its best epoch.
+    """Train ``model`` in place (AdamW, one-cycle ``lr_at`` schedule stepped every batch, label
+    smoothing) and leave it with its best epoch's weights (by validation accuracy; the last without
+    ``val_loader``).
 
-    Parameters
-    ----------
-    model : nn.Module
-        Returns logits ``(B, n_classes)``. Trained in place; on return it holds the weights of the best
-        validation epoch (the last epoch without ``val_loader``).
-    train_loader, val_loader : DataLoader
-        Batches ``(x, labels)``. ``train_loader.dataset.set_epoch(epoch)`` is called before each epoch
-        when it exists (new random crops every epoch).
-    epochs : int
-        Most epochs to train (fewer with ``patience`` or ``max_minutes``).
-    lr : float
-        Peak learning rate of the one-cycle schedule (``lr_at``), stepped every batch.
-    weight_decay : float
-        AdamW's decoupled weight decay (not applied to biases and normalisation parameters).
-    label_smoothing : float
-        Target probability moved from the true speaker to the others: discourages over-confident logits.
-    warmup : float
-        Fraction of the steps spent warming the learning rate up.
-    batch_transform : nn.Module or None
-        Applied to each input batch on the device, without gradients — the feature extractor when the
-        loader yields waveforms (features computed on the GPU). Moved to the device.
-    device : str, torch.device or None
-        ``None``: ``helpers.course.get_device()``. On CUDA, mixed precision (float16 autocast with a
-        gradient scaler) is used.
-    checkpoint : path or None
-        Where to save the best epoch (see ``save_checkpoint``).
-    metadata : dict or None
-        Saved with the checkpoint: ``feature`` (module or description), ``speaker_to_index`` and any
-        other key. Missing ``feature``/``speaker_to_index`` are taken from the train dataset or
-        ``batch_transform`` when they have them.
-    augment : nn.Module or None
-        Applied to each training batch on the device before ``batch_transform`` (e.g. waveform
-        augmentation from ``helpers.augment``); never to validation batches.
-    patience : int or None
-        Stop after this many epochs without a better validation accuracy.
-    max_minutes : float or None
-        Wall-clock budget of the training, validation included (see ``Budget``): it only decides how
-        many epochs to run. The schedule then spans the epochs that fit, so the learning rate still
-        warms up and anneals to ~0 by the end instead of being cut off at its peak. (When the budget
-        binds, the number of epochs depends on the machine's speed; a run that fits its budget
-        repeats exactly.)
-    progress : bool
-        One progress bar, advancing per epoch, with the latest metrics.
-    seed : int
-        Seeds dropout, augmentation and the loader's shuffling (its generator, if any) so that a run
-        repeats exactly on the CPU. Seed the initial weights with ``make_model(..., seed=)``.
-
-    Returns
-    -------
-    History
+    ``train_loader.dataset.set_epoch(epoch)`` is called before each epoch when it exists (new random
+    crops). ``weight_decay`` spares biases and normalisation parameters. ``batch_transform`` (e.g. the
+    features, when the loader yields waveforms) runs on each batch on the device without gradients,
+    after ``augment`` (waveform augmentation, training batches only). ``device``: ``None`` is
+    ``get_device()``; on CUDA, float16 autocast with a gradient scaler. ``checkpoint``: where to save
+    the best epoch, with ``metadata`` (``feature`` and ``speaker_to_index``, taken from the dataset or
+    ``batch_transform`` when missing). ``patience``: stop after that many epochs without a better
+    validation accuracy. ``max_minutes``: a wall-clock budget (validation included) that decides how
+    many epochs run (``Budget``); the schedule spans the epochs that fit, so the learning rate still
+    anneals. ``seed`` seeds dropout, augmentation and the loader's shuffling: a run that fits its
+    budget repeats exactly on the CPU (seed the initial weights with ``make_model(..., seed=)``).
     """
     device = torch.device(device) if device is not None else get_device()
     torch.manual_seed(seed)
@@ -442,44 +397,20 @@ def evaluate(
 ) -> dict[str, Any]:
     """Crop-level and utterance-level accuracy of ``model`` on a validation ``SpeakerDataset``.
 
-    *Crop level* scores one crop per file (the centre crop of a ``train=False`` dataset): what the
-    validation accuracy of ``fit`` measures. *Utterance level* scores the whole file: its
-    ``utterance_crops`` (crops covering it from start to end, at most ``max_crops``) are classified
-    and their log-probabilities averaged — the sum of log-likelihoods of independent pieces of
-    evidence. Averaging the raw logits instead would rank the speakers identically, since
-    ``log_softmax`` only subtracts one constant per crop.
-
-    Published speaker-identification results (SincNet's sentence-level accuracy, LibriSpeech and
-    VoxCeleb1 identification) score whole utterances: a system decides once per recording, using all
-    of it. A single 3-s crop may be mostly silence or a few syllables, so crop-level accuracy is lower
-    and not comparable to those numbers; report the utterance-level figure next to them.
-
-    Parameters
-    ----------
-    model : nn.Module
-        A classifier returning logits.
-    dataset : SpeakerDataset
-        Usually built with ``train=False`` (centre crops).
-    batch_transform : nn.Module or None
-        The feature module, when ``dataset`` yields waveforms.
-    device : str, torch.device or None
-        ``None``: ``get_device()``.
-    max_crops : int
-        Most crops per utterance.
-    batch_size : int
-        Crops per forward pass (crop level), files per forward pass (utterance level: ``batch_size //
-        4``).
-    num_workers : int
-        DataLoader workers reading the files.
-    progress : bool
-        Show a progress bar for the utterance pass.
+    *Crop level* scores one crop per file (the centre crop of a ``train=False`` dataset), as ``fit``'s
+    validation does. *Utterance level* scores the whole file: its ``utterance_crops`` (at most
+    ``max_crops``) are classified and their log-probabilities averaged, the sum of log-likelihoods of
+    independent pieces of evidence. Published speaker-identification results (SincNet, LibriSpeech and
+    VoxCeleb1 identification) score whole utterances: compare them with the utterance figure.
+    ``batch_transform``: the features when ``dataset`` yields waveforms; ``batch_size`` crops (files:
+    ``batch_size // 4``) per forward pass, of one length (``length_batches``).
 
     Returns
     -------
     dict
         ``accuracy``, ``utterance_accuracy`` (floats), ``y_true``, ``y_pred``, ``utterance_y_pred``
-        (int arrays ``(N,)``), ``logits`` ``(N, C)`` and ``utterance_log_probs`` ``(N, C)`` (float
-        arrays), ``n_crops`` (crops per utterance, ``(N,)``).
+        (int arrays ``(N,)``), ``logits`` and ``utterance_log_probs`` (float arrays ``(N, C)``),
+        ``n_crops`` (crops per utterance, ``(N,)``), in the dataset's order.
     """
     device = torch.device(device) if device is not None else get_device()
     batches = length_batches(

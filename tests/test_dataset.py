@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from pathlib import Path
 
@@ -217,3 +218,21 @@ def test_workers_give_the_same_batches_as_the_main_process(
         assert len(runs[0]) == len(runs[1]) == 4
         for (x0, y0), (x2, y2) in zip(*runs):
             assert torch.equal(x0, x2) and torch.equal(y0, y2)
+
+
+def test_training_batches_group_files_of_similar_length(manifest: Manifest) -> None:
+    """``LengthBuckets``: every file once per epoch, batches of neighbouring lengths, seeded."""
+    labels = speaker_to_index(manifest.utterances)
+    dataset = SpeakerDataset(manifest.utterances, labels, manifest.root)
+    loader = make_loader(dataset, batch_size=4, shuffle=True, seed=0, num_workers=0)
+    batches = list(loader.batch_sampler)  # one pool of 8 batches holds all 20 files: sorted
+    assert len(batches) == len(loader) == 5
+    assert sorted(i for b in batches for i in b) == list(range(20))
+    lengths = [sorted(dataset.crop_samples_of(manifest.utterances[i]) for i in b) for b in batches]
+    lengths.sort()
+    assert all(a[-1] <= b[0] for a, b in itertools.pairwise(lengths))  # no overlap: sorted
+    assert batches != list(loader.batch_sampler)  # a new order every epoch
+    again = make_loader(dataset, batch_size=4, shuffle=True, seed=0, num_workers=0)
+    assert list(again.batch_sampler) == batches
+    dropped = make_loader(dataset, batch_size=8, shuffle=True, seed=0, drop_last=True)
+    assert [len(b) for b in dropped.batch_sampler] == [8, 8] == [8] * len(dropped)

@@ -7,33 +7,20 @@
     python -m helpers.cli.train --data DIR --model dense --feature mfcc_pooled --epochs 20 --json
     python -m helpers.cli.train --data DIR --model baseline            # the model to beat
 
-``--model baseline`` is ``helpers.training.fit_baseline``: per-file MFCC statistics (``--n-mfcc``)
-into a standardised logistic regression, reported in the same table and JSON (its "checkpoint" is
-the pickled scikit-learn pipeline, ``baseline.pkl``; verification scores its standardised statistics).
+``--model baseline`` is ``helpers.training.fit_baseline`` (per-file MFCC statistics, standardised,
+logistic regression), reported in the same table and JSON; its "checkpoint" is the pickled pipeline.
 
-The defaults — a 1-D CNN with statistics pooling (``cnn1d``) on 40 MFCCs of 3-s crops, room, noise
-and device augmentation of the waveforms (``--augment reverb,noise,eq``), SpecAugment, an
-additive-angular-margin head (``--head aam``), label smoothing 0.1, batches of 32, AdamW with a
-one-cycle schedule — are the recommended model (``helpers.course.RECOMMENDED``). With
-``--max-minutes`` the schedule is shrunk to the epochs that fit the budget, so the learning rate still
-anneals, and the best epoch is kept. On a GPU the waveforms are batched and the features computed on
-the GPU; on a CPU each item's features are computed in the Dataset, unless waveform augmentation is
-on (the default, see ``helpers.augment``; ``--augment none`` turns it off): it changes the training
-waveforms, so the features are then computed per batch after it.
-
-Robustness and verification (issue 11)::
-
-    python -m helpers.cli.train --data DIR --split-by chapter --holdout-speakers 24
-
-``--split-by chapter`` validates on recording sessions never seen for each speaker;
-``--holdout-speakers N`` keeps N speakers out of training altogether and reports, besides accuracy,
-the equal error rate and the minimum detection cost (p_target = 0.01) of cosine scores between every
-pair of their utterances; ``--head aam`` (the default) trains an additive-angular-margin head
-(``--margin``, ``--scale``), ``--head softmax`` the plain softmax.
+The defaults are the recommended model, ``helpers.course.RECOMMENDED`` (docs/model.md has the evidence).
+``--max-minutes`` shrinks the schedule to the epochs that fit, so the learning rate still anneals; the
+best epoch is kept. On a GPU, or with waveform augmentation (``--augment``, ``helpers.augment``), the
+items are waveforms and the features are computed per batch on the device; otherwise per item.
+``--split-by chapter`` validates on sessions never seen for each speaker; ``--holdout-speakers N``
+keeps N speakers out of training and reports the equal error rate and minDCF (p_target 0.01) of cosine
+scores between every pair of their files. ``--head aam`` trains an additive-angular-margin head.
 
 Output: progress on stderr, a summary table on stdout, and in ``--out`` the best checkpoint
-(``best.pt``, see ``helpers.training.save_checkpoint``), ``history.json`` and ``metrics.json``. With
-``--json`` the last line of stdout is a JSON object of the results.
+(``best.pt``), ``history.json`` and ``metrics.json``; with ``--json`` the last line of stdout is a JSON
+object of the results.
 """
 
 from __future__ import annotations
