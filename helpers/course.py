@@ -45,9 +45,9 @@ SEED = 0  # split, crops, initialisation and batches all follow from it
 DEVICE = get_device()  # the GPU if there is one (Colab: Runtime → Change runtime type), else CPU
 RECOMMENDED = dict(model="cnn1d", feature="mfcc", n_mfcc=40, epochs=30, batch_size=32, lr=3e-3)
 RECOMMENDED |= dict(label_smoothing=0.1, crop_seconds=3.0, augment="reverb,noise,eq", augment_p=0.5)
-RECOMMENDED |= dict(head="aam", margin=0.2, scale=30.0)
-"""What ``python -m helpers.cli.train --data DIR`` trains, chosen by measurement on the harder corpus
-(docs/model.md): waveform augmentation, the additive-angular-margin head, 40 MFCCs, 3-s crops."""
+RECOMMENDED |= dict(head="softmax", margin=0.2, scale=30.0)
+"""What ``python -m helpers.cli.train --data DIR`` trains, chosen on four corpora of tools/corpora.py
+(docs/model.md): waveform augmentation, SpecAugment, the softmax head, 40 MFCCs, 3-s crops."""
 
 
 def quick(full: int | float, fast: int | float) -> int | float:

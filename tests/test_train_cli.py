@@ -44,7 +44,7 @@ def test_cli_default_model_json_and_checkpoint(corpus6: Path, tmp_path: Path) ->
     assert result["val_utterance_accuracy"] >= 3 * chance, result
     assert 0 < result["macro_f1"] <= 1
     assert result["model"] == "cnn1d" and result["feature"] == "mfcc"  # the defaults
-    assert result["augment"] == "reverb,noise,eq" and result["head"] == "aam"
+    assert result["augment"] == "reverb,noise,eq" and result["head"] == "softmax"
     assert any("utterance" in line for line in lines[:-1])  # the human-readable table came first
     # the checkpoint rebuilds the model and its feature, and agrees with the reported figures
     model = load_checkpoint(result["checkpoint"])
@@ -173,7 +173,7 @@ def test_cli_holdout_reports_verification(corpus6: Path, tmp_path: Path, capsys)
     assert result["holdout_files"] == 12 and result["trials"] == 12 * 11 // 2
     assert result["target_trials"] == 2 * (6 * 5 // 2)
     assert 0 <= result["eer"] <= 1 and 0 <= result["min_dcf"] <= 1
-    assert result["augment"] == "reverb,noise,eq" and result["head"] == "aam"
+    assert result["augment"] == "reverb,noise,eq" and result["head"] == "softmax"
     assert any(line.startswith("EER") for line in lines) and any("minDCF" in line for line in lines)
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["eer"] == result["eer"]

@@ -33,6 +33,7 @@ CONFIGS = {  # the recommended recipe, then one ingredient off at a time, then t
     "recommended": [],
     "no waveform augmentation": ["--augment", "none"],
     "softmax head": ["--head", "softmax"],
+    "AAM head": ["--head", "aam"],
     "no SpecAugment": ["--no-augment"],
     "1-s crops": ["--crop-seconds", "1"],
     "baseline": ["--model", "baseline"],
