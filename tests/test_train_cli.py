@@ -173,7 +173,7 @@ def test_cli_holdout_reports_verification(corpus6: Path, tmp_path: Path, capsys)
     assert result["holdout_files"] == 12 and result["trials"] == 12 * 11 // 2
     assert result["target_trials"] == 2 * (6 * 5 // 2)
     assert 0 <= result["eer"] <= 1 and 0 <= result["min_dcf"] <= 1
-    assert result["augment"] == "reverb,noise,eq" and result["head"] == "softmax"
+    assert result["augment"] == "reverb,noise,eq" and result["head"] == "aam"
     assert any(line.startswith("EER") for line in lines) and any("minDCF" in line for line in lines)
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["eer"] == result["eer"]
