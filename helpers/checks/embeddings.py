@@ -21,6 +21,8 @@ __all__ = ["embedding_model", "embedding_scatter", "pca_projection", "speaker_ch
 # --------------------------------------------------------------------------------------------------
 # Exercise: the embedding model
 
+NORMS = (nn.Dropout, nn.BatchNorm1d, nn.BatchNorm2d)
+
 # fmt: off
 EMBEDDER = [
     Mistake(lambda o: not o.module, "Expected an nn.Module, got {kind}: build a model whose forward returns the embeddings."),
@@ -52,31 +54,24 @@ def embedding_model(embedder: nn.Module, classifier: nn.Module, x: torch.Tensor)
     verdict(
         Observed(module=isinstance(embedder, nn.Module), kind=type(embedder).__name__), EMBEDDER[:1]
     )
-    modes: list[tuple[str, bool]] = []
-    norms = [
-        (n, m)
-        for n, m in embedder.named_modules()
-        if isinstance(m, nn.Dropout | nn.BatchNorm1d | nn.BatchNorm2d)
-    ]
-    handles = [
-        m.register_forward_hook(lambda m, i, o, n=n: modes.append((n, m.training)))
-        for n, m in norms
-    ]
+    names = {m: n for n, m in embedder.named_modules() if isinstance(m, NORMS)}
+    modes: set[str] = set()  # the Dropout and BatchNorm layers that ran in training mode
+
+    def hook(module: nn.Module, inputs: tuple, output: object) -> None:
+        if module in names and module.training:
+            modes.add(names[module])
+
+    with torch.no_grad(), nn.modules.module.register_module_forward_hook(hook):
+        got = call(embedder, x, what="embedder(x)")
     was = classifier.training
-    try:
-        with torch.no_grad():
-            got = call(embedder, x, what="embedder(x)")
-            logits, wanted = classifier.eval()(x), classifier.embed(x)
-            shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
-            training = ", ".join(sorted({name for name, mode in modes if mode})[:3])
-            seen = Observed(module=True, training=training, shape=shape, batch=len(x), got=got)
-            seen.update(logits=logits, wanted=wanted, wanted_shape=tuple(wanted.shape))
-            verdict(seen, EMBEDDER[:5])
-            core.repeatable(embedder, x, what="embedder(x)")
-    finally:
+    with torch.no_grad():
+        logits, wanted = classifier.eval()(x), classifier.embed(x)
         classifier.train(was)
-        for handle in handles:
-            handle.remove()
+        shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
+        seen = Observed(module=True, training=", ".join(sorted(modes)[:3]), shape=shape, got=got)
+        seen.update(batch=len(x), logits=logits, wanted=wanted, wanted_shape=tuple(wanted.shape))
+        verdict(seen, EMBEDDER[:5])
+        core.repeatable(embedder, x, what="embedder(x)")
     ok = f"embedding model: {len(x)} clips → {shape} penultimate features, trained weights, eval mode."
     verdict(seen, EMBEDDER[5:], ok)
 

@@ -148,17 +148,12 @@ def _outputs(model: nn.Module, inputs: list[torch.Tensor], n_classes: int) -> Ob
 
 def _architecture(model: nn.Module, x: torch.Tensor, family: str) -> Observed:
     """What one forward pass shows (eval mode, no grad): the layers run, skips, the pooling."""
-    calls: list[tuple[nn.Module, object, object]] = []
-    handles = [
-        m.register_forward_hook(lambda m, i, o: calls.append((m, i[0] if len(i) == 1 else None, o)))
-        for m in model.modules()
-        if m is not model
-    ]
-    try:
+    calls: list[tuple[nn.Module, object, object]] = []  # (module, its one input, its output)
+    with nn.modules.module.register_module_forward_hook(
+        lambda m, i, o: calls.append((m, i[0] if len(i) == 1 else None, o))
+    ):
         model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
+    calls = [call for call in calls if call[0] is not model]
     ran = [m for m, _, _ in calls]
     conv, other = (nn.Conv2d, nn.Conv1d) if family == "cnn2d" else (nn.Conv1d, nn.Conv2d)
     uses_other = any(isinstance(m, other) for m in ran)
@@ -185,11 +180,8 @@ def _architecture(model: nn.Module, x: torch.Tensor, family: str) -> Observed:
                 mean = out.mean(dim=-1, keepdim=True)
                 return mean + scale * (out - mean)
 
-            handle = timed[-1].register_forward_hook(change)
-            try:
+            with timed[-1].register_forward_hook(change):
                 return model.embed(x)
-            finally:
-                handle.remove()
 
         seen["sees_spread"] = not torch.allclose(embed_with(2.0), base, atol=tolerance)
         seen["only_moments"] = torch.allclose(embed_with(-1.0), base, atol=tolerance)
