@@ -133,3 +133,18 @@ def test_each_notebook_keeps_to_its_share_of_the_route() -> None:
             words, exercises = share[b.number]
             assert b.words <= words and b.exercises <= exercises, (b.number, b.words, b.exercises)
             assert b.thinks >= 1, b.number
+
+
+def test_05_trains_and_chooses_without_the_test_files() -> None:
+    """Every set 05 trains or validates on is built from the development files, never the test ones."""
+    code = text("05", "code")
+    calls = re.findall(r"make_sets\(DATA, .*", code)
+    assert calls and all("utterances=development" in call for call in calls), calls
+    assert re.search(r'split_utterances\(\s*manifest\.utterances, [^)]*by="chapter"', code)
+
+
+def test_07_scores_cross_session_trials_with_an_interval() -> None:
+    code = text("07", "code")
+    assert "files_across_chapters(unseen_utts" in code
+    assert "keep = sessions[i] != sessions[j]" in code
+    assert "bootstrap_eer(scores, same, classes[i], classes[j]" in code
