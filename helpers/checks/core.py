@@ -12,10 +12,11 @@ import difflib
 import functools
 import inspect
 import random
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 from unittest import mock
 
 import numpy as np
@@ -70,8 +71,9 @@ def passed(message: str) -> None:
 
 
 def exercise(*hints: str) -> Callable[[Check], Check]:
-    """Register a check and its hints (at least three, the most general first); its failure
-    messages end with ``More help: checks.hint("<name>")``."""
+    """Register a check and its hints (at least three, the most general first; one string each or
+    one a line); its failure messages end with ``More help: checks.hint("<name>")``."""
+    hints = tuple(line for text in hints for line in text.strip().splitlines())  # or one a line
     if len(hints) < 3:
         raise ValueError("a check needs at least three hints")
 
@@ -111,9 +113,6 @@ def hint(name: str, level: int | None = None) -> None:
         f'(next: checks.hint("{name}") again)' if level < len(hints) else "(that was the last one)"
     )
     print(f"Hint {level} of {len(hints)} for {name}: {hints[level - 1]}\n{more}")
-
-
-# Running the student's code, reading what it returns
 
 
 def call(function: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Any:
@@ -177,9 +176,6 @@ def same(a: object, b: object) -> bool:
 def kind_and_shape(value: object) -> dict[str, Any]:
     """``{"kind": type name, "shape": tuple}`` of a result, for an ``Observed`` and its messages."""
     return {"kind": type(value).__name__, "shape": tuple(np.shape(value))}
-
-
-# The shared probes
 
 
 def returns_pair(result: object, what: str, names: str) -> tuple:
@@ -252,13 +248,7 @@ def watching(owner: object, attribute: str) -> Iterator[mock.MagicMock]:
         yield watched
 
 
-class Decode(NamedTuple):
-    """One read of an audio file seen by ``record_decodes``: ``start`` and ``frames`` in samples."""
-
-    path: str
-    start: int
-    frames: int
-    total: int
+Decode = namedtuple("Decode", "path start frames total")  # a window read, in samples (of total)
 
 
 @contextmanager

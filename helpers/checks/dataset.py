@@ -1,9 +1,7 @@
-"""Checks for notebook 03, the dataset: corpus statistics, the label map, the split, a crop Dataset,
-a DataLoader and a batch on screen.
+"""Checks for notebook 03, the dataset: statistics, label map, split, crop Dataset, loader, figure.
 
-They run the student's code on small corpora of their own (2 to 25 files a speaker, ids like the
-real ones, a file at 8 kHz, a clip shorter than the crop), where the usual mistakes show, and watch
-what it does: the windows soundfile decodes, the global generators, the modules built per item.
+They run the student's code on small corpora of their own (2 to 25 files a speaker, real-like ids,
+a file at 8 kHz, a clip shorter than the crop) and watch what it decodes, draws and builds.
 """
 
 from __future__ import annotations
@@ -27,13 +25,12 @@ __all__ = ["batch_figure", "batch_loader", "corpus_stats", "crop_dataset", "labe
 __all__ += ["speaker_split"]
 
 
-def _corpora(counts: dict[str, int], given: Sequence[Utterance] | None, rates: dict = {}) -> list:  # noqa: B006
+def _corpora(counts: dict[str, int], given: object, rates: dict | None = None) -> list:
     """``[(name, corpus)]``: a test corpus of speakers with ``counts`` files (two chapters each,
     file ``i`` lasting ``2 + i % 5`` s at 16 kHz or ``rates[speaker]``), then ``given`` if any."""
     test = []
     for speaker, n in counts.items():
-        rate = rates.get(speaker, SAMPLE_RATE)
-        for i in range(n):
+        for i, rate in enumerate([(rates or {}).get(speaker, SAMPLE_RATE)] * n):
             path = f"{speaker}/{speaker}-{100 + i % 2}-{i:04d}.flac"
             test.append(Utterance(path, speaker, str(100 + i % 2), rate * (2 + i % 5), rate))
     return [("a test corpus", test)] + ([("the course corpus", list(given))] if given else [])
@@ -62,28 +59,21 @@ STATS = [
 # fmt: on
 
 
-@exercise(
-    "Three numbers about the list you are given: files, distinct speakers, total hours.",
-    "Several files share a speaker; an Utterance knows its own duration in seconds.",
-    'A dict: "files" the list\'s length, "speakers" the set\'s size, "hours" the seconds / 3600.',
-)
-def corpus_stats(
-    compute: Callable[[Sequence[Utterance]], object], utterances: object = None
-) -> None:
+@exercise("""Three numbers about the list you are given: files, distinct speakers, total hours.
+Several files share a speaker; an Utterance knows its own duration in seconds.
+A dict: "files" the list's length, "speakers" the set's size, "hours" the seconds / 3600.""")
+def corpus_stats(compute: Callable[[list], object], utterances: object = None) -> None:
     """Check ``compute(utterances) -> {"files", "speakers", "hours"}`` on a test corpus (a speaker at
     8 kHz) and on ``utterances``: the number of files, of distinct speakers, and the total hours
     from each file's own rate."""
-    for name, corpus in _corpora(
-        {"19": 2, "103": 3, "250": 4, "8975": 6}, utterances, {"250": 8_000}
-    ):
+    counts = {"19": 2, "103": 3, "250": 4, "8975": 6}
+    for name, corpus in _corpora(counts, utterances, {"250": 8_000}):
         stats = call(compute, corpus, what=f"corpus_stats({name})")
         files, speakers = len(corpus), len({u.speaker for u in corpus})
         seen = Observed(stats=stats, kind=type(stats).__name__, files=files, speakers=speakers)
         seen.where = f"On {name} ({files} files of {speakers} speakers)"
-        seen.update(seconds=sum(u.seconds for u in corpus), hours=0.0)
-        seen.update(
-            total=seen.seconds / 3600, assumed=sum(u.frames for u in corpus) / SAMPLE_RATE / 3600
-        )
+        seen.update(seconds=sum(u.seconds for u in corpus), frames=sum(u.frames for u in corpus))
+        seen.update(hours=0.0, total=seen.seconds / 3600, assumed=seen.frames / SAMPLE_RATE / 3600)
         if isinstance(stats, dict):
             missing = sorted({"files", "speakers", "hours"} - set(stats))
             seen.update(missing=", ".join(map(repr, missing)), has=sorted(map(str, stats)))
@@ -115,12 +105,10 @@ LABELS = [
 # fmt: on
 
 
-@exercise(
-    "A classifier needs classes numbered 0, 1, 2, … with no gaps, the same in every run.",
-    "Raw ids ('19', '8975') are not class indices; the files' order changes from run to run.",
-    "Sort the distinct speaker ids, then give each its position in that list (id string → int).",
-)
-def label_map(make_map: Callable[[Sequence[Utterance]], dict], utterances: object = None) -> None:
+@exercise("""A classifier needs classes numbered 0, 1, 2, … with no gaps, the same in every run.
+Raw ids ('19', '8975') are not class indices; the files' order changes from run to run.
+Sort the distinct speaker ids, then give each its position in that list (id string → int).""")
+def label_map(make_map: Callable[[list], dict], utterances: object = None) -> None:
     """Check ``make_map(utterances) -> {speaker id: class index}`` on a test corpus whose ids sort
     differently as text and as numbers, and on ``utterances``: the id strings as keys; int values
     0 … n−1 each once, in sorted order (text or numbers); the same map whatever the files' order."""
@@ -131,9 +119,7 @@ def label_map(make_map: Callable[[Sequence[Utterance]], dict], utterances: objec
         seen.where = f"On {name} ({len(speakers)} speakers)"
         verdict(seen, LABELS[:1])
         shuffled = [corpus[i] for i in np.random.default_rng(0).permutation(len(corpus))]
-        seen.again = [
-            call(make_map, order, what="make_label_map") for order in (shuffled, corpus[::-1])
-        ]
+        seen.again = [call(make_map, c, what="make_label_map") for c in (shuffled, corpus[::-1])]
         seen.update(size=len(mapping), last=len(mapping) - 1, indices=sorted(mapping.values())[:8])
         seen.order = sorted(mapping, key=mapping.get)
         seen.numeric = sorted(speakers, key=lambda s: (0, int(s), s) if s.isdigit() else (1, 0, s))
@@ -169,14 +155,10 @@ SPLIT = [
 # fmt: on
 
 
-@exercise(
-    "Split each speaker's files, not the corpus: every speaker on both sides, the same share.",
-    "A generator of your own made from the seed; sort the files first; round the held-out count.",
-    "Per speaker (sorted), permute its sorted files with the seeded generator, hold out ~fraction.",
-)
-def speaker_split(
-    split: Callable[..., tuple], utterances: Sequence[Utterance] | None = None
-) -> None:
+@exercise("""Split each speaker's files, not the corpus: every speaker on both sides, the same share.
+A generator of your own made from the seed; sort the files first; round the held-out count.
+Per speaker (sorted), permute its sorted files with the seeded generator, hold out ~fraction.""")
+def speaker_split(split: Callable[..., tuple], utterances: object = None) -> None:
     """Check ``split(utterances, val_fraction=0.3, seed=0) -> (train, val)`` on speakers of 2 to 25
     files and on ``utterances``, for fractions 0.3 and 0.5: two disjoint lists of Utterance holding
     every file; the global generators untouched; the same split for the same seed *whatever the
@@ -204,17 +186,12 @@ def speaker_split(
         verdict(seen, SPLIT[:4])
         core.uses_argument(val_paths, (corpus, fraction, 0), 2, 1, what=what)
         held, sizes = Counter(u.speaker for u in val), Counter(u.speaker for u in corpus)
-        rows = [
-            (s, n, held[s], fraction * n)
-            for s, n in sorted(sizes.items(), key=lambda x: (x[1], x[0]))
-            if n >= 2
-        ]
+        order = sorted(sizes, key=lambda s: (sizes[s], s))
+        rows = [(s, sizes[s], held[s], fraction * sizes[s]) for s in order if sizes[s] >= 2]
         seen.unbalanced = [r for r in rows if r[3] >= 1.5 and abs(r[2] - r[3]) > 1]
         seen.update(empty=[r for r in rows if r[2] < 1], full=[r for r in rows if r[2] > r[1] - 1])
         verdict(seen, SPLIT)
-    core.passed(
-        "every speaker on both sides, ~val_fraction of each held out, reproducible, any order"
-    )
+    core.passed("every speaker on both sides, ~val_fraction of each held out, reproducible")
 
 
 # fmt: off
@@ -275,9 +252,7 @@ def _test_corpus(root: Path) -> tuple[list[Utterance], dict[str, int]]:
         tone = 0.3 * np.sin(2 * np.pi * (120 + 40 * int(speaker) % 200) * t)
         (root / speaker).mkdir()
         path = f"{speaker}/{speaker}-1-0000.flac"
-        sf.write(
-            root / path, tone + 0.05 * rng.standard_normal(len(t)), SAMPLE_RATE, subtype="PCM_16"
-        )
+        sf.write(root / path, tone + 0.05 * rng.standard_normal(len(t)), SAMPLE_RATE)
         utterances.append(Utterance(path, speaker, "1", len(t), SAMPLE_RATE))
     return utterances, {"19": 0, "8975": 1}
 
@@ -289,11 +264,9 @@ def _crop_start(dataset: object, index: int, total: int) -> int:
     return next((d.start for d in decodes if d.total == total), -1)
 
 
-@exercise(
-    "An item: the features of a crop_seconds window, the class index; pad short files; one module.",
-    "Decode only the window, its start drawn from (seed, epoch, index); pad to 16 kHz's length.",
-    "__init__ builds the module; __getitem__ draws the start, load_audio, fit_length, applies it.",
-)
+@exercise("""An item: the features of a crop_seconds window, the class index; pad short files; one module.
+Decode only the window, its start drawn from (seed, epoch, index); pad to 16 kHz's length.
+__init__ builds the module; __getitem__ draws the start, load_audio, fit_length, applies it.""")
 def crop_dataset(dataset_class: type) -> None:
     """Check ``dataset_class(utterances, label_map, root, kind, crop_seconds=3.0, seed=0)`` for each
     feature kind on a 5-s and a 1.2-s file: ``len``; items ``(make_feature(kind) of a crop_seconds
@@ -311,26 +284,18 @@ def crop_dataset(dataset_class: type) -> None:
             dataset = call(dataset_class, utterances, labels, root, kind, what=what)
             with core.watching(torch.nn.Module, "__init__") as built, record_decodes() as decodes:
                 with core.leaves_global_rngs(f"Getting two items of kind {kind!r}"):
-                    items = [
-                        call(dataset.__getitem__, i, what=f"dataset[{i}] ({kind!r})")
-                        for i in (0, 1)
-                    ]
+                    items = [call(dataset.__getitem__, i, what=f"dataset[{i}]") for i in (0, 1)]
             seen = Observed(length=len(dataset), kind=kind, built=built.call_count, decodes=decodes)
             seen.decoded = max((d.frames for d in decodes if d.total == total), default=0)
             seen.short_start = max((d.start for d in decodes if d.total != total), default=0)
             verdict(seen, ITEMS)
             with torch.no_grad():
-                padded = reference(
-                    fit_length(load_audio(root / utterances[1].path), 3 * SAMPLE_RATE)
-                )
+                padded = reference(fit_length(load_audio(root / "19/19-1-0000.flac"), 48_000))
                 expected = tuple(reference(torch.zeros(3 * SAMPLE_RATE)).shape)
             for (x, y), u in zip(items, utterances):
                 item = Observed(x=x, y=y, speaker=u.speaker, label=labels[u.speaker], kind=kind)
                 item.update(seconds=u.seconds, padded=padded, shape=tuple(getattr(x, "shape", ())))
-                item.update(
-                    expected=expected,
-                    item=f"{kind!r} item of speaker {u.speaker} ({u.seconds:g} s)",
-                )
+                item.update(expected=expected, item=f"{kind!r} item of the {u.seconds:g}-s file")
                 verdict(item, ITEM)
 
         def starts(seed: int) -> list[int]:
@@ -344,14 +309,10 @@ def crop_dataset(dataset_class: type) -> None:
         other = dataset_class(utterances, labels, root, "mfcc")
         _crop_start(other, 1, total)
         seen.after_other = _crop_start(other, 0, total)
-        two = call(
-            dataset_class, utterances, labels, root, "mfcc", crop_seconds=2.0, what="the dataset"
-        )
+        two = call(dataset_class, utterances, labels, root, "mfcc", crop_seconds=2.0, what="2 s")
         seen.two_seconds = tuple(call(two.__getitem__, 0, what="dataset[0]")[0].shape)
         verdict(seen, MOVES[:4])
-        core.uses_argument(
-            starts, (0,), 0, 1, what=f"{dataset_class.__name__}'s item 0 over 6 epochs"
-        )
+        core.uses_argument(starts, (0,), 0, 1, what=f"{dataset_class.__name__}: item 0's crops")
         verdict(seen, MOVES)
     core.passed("items (features, label) of a crop that moves with the epoch; short clips padded")
 
@@ -386,11 +347,9 @@ def _epoch(loader: object, what: str) -> Observed:
     return Observed(batches=batches, order=order, sizes=[len(b) for b in batches], count=len(order))
 
 
-@exercise(
-    "A training loader hands out every item once per epoch, batched, shuffled, seeded.",
-    "DataLoader batches and shuffles; without a generator it uses torch's global one.",
-    "A torch.Generator seeded with the seed, given to the DataLoader with the batch size, shuffled.",
-)
+@exercise("""A training loader hands out every item once per epoch, batched, shuffled, seeded.
+DataLoader batches and shuffles; without a generator it uses torch's global one.
+A torch.Generator seeded with the seed, given to the DataLoader with the batch size, shuffled.""")
 def batch_loader(make_batches: Callable[..., object]) -> None:
     """Check ``make_batches(dataset, batch_size, seed)`` for 22 items in batches of 8: batches
     ``(features, int64 labels)`` stacked by the DataLoader, every item once per epoch, shuffled;
@@ -410,9 +369,7 @@ def batch_loader(make_batches: Callable[..., object]) -> None:
     core.repeatable(order, dataset, 8, 0, what=what)
     core.uses_argument(order, (dataset, 8, 0), 2, 1, what=what)
     seen.second = _epoch(loader, what).batches
-    verdict(
-        seen, BATCHES[3:], ok="batches of 8 from 22 items, shuffled, new order each epoch, seeded."
-    )
+    verdict(seen, BATCHES[3:], ok="batches of 8 from 22 items, shuffled, a new order each epoch")
 
 
 # fmt: off
@@ -438,11 +395,9 @@ PANEL = [
 # fmt: on
 
 
-@exercise(
-    "One panel per item: its features as an image, coefficients up, time across, its label.",
-    "Index the batch on its first axis for one item; plot_features draws it with axis labels.",
-    "plt.subplots with n axes; item i drawn with plot_features on axes[i], label i in the title.",
-)
+@exercise("""One panel per item: its features as an image, coefficients up, time across, its label.
+Index the batch on its first axis for one item; plot_features draws it with axis labels.
+plt.subplots with n axes; item i drawn with plot_features on axes[i], label i in the title.""")
 def batch_figure(show_batch: Callable[..., object]) -> None:
     """Check ``show_batch(x, y, kind, n) -> Figure`` for 5 MFCCs, ``n=3``: a returned Figure with 3
     images of the item's size, item ``i`` as it is (coefficients, frames) in panel ``i``, titled
@@ -459,19 +414,12 @@ def batch_figure(show_batch: Callable[..., object]) -> None:
             meshes = [i.get_array() for i in ax.images] + [c.get_array() for c in ax.collections]
             shown = [np.asarray(a) for a in meshes if np.shape(a) in ((40, 301), (301, 40))]
             panels += [(ax, shown[0])] if shown else []
-        verdict(
-            Observed(
-                is_figure=isinstance(figure, Figure), kind=type(figure).__name__, count=len(panels)
-            ),
-            FIGURE,
-        )
+        seen = Observed(kind=type(figure).__name__, count=len(panels))
+        verdict(Observed(seen, is_figure=isinstance(figure, Figure)), FIGURE)
         for i, (ax, shown) in enumerate(panels):
             seen = Observed(ax=ax, shown=shown, batch=x.numpy(), panel=i + 1, label=int(y[i]))
-            seen.matches = [
-                k
-                for k in range(5)
-                if shown.shape == (40, 301) and np.allclose(shown, x[k], atol=1e-4)
-            ]
+            same = [shown.shape == (40, 301) and np.allclose(shown, item, atol=1e-4) for item in x]
+            seen.matches = [k for k, match in enumerate(same) if match]
             verdict(Observed(seen, title=ax.get_title()), PANEL)
     finally:
         for number in set(plt.get_fignums()) - before:

@@ -75,11 +75,9 @@ DURATION = [
 # fmt: on
 
 
-@exercise(
-    "A duration is a number of samples divided by how many samples there are per second.",
-    "The waveform can be (samples,) or (channels, samples): which axis holds the samples in both?",
-    "The length of the last axis (not len()) over the rate in Hz, with true division.",
-)
+@exercise("""A duration is a number of samples divided by how many samples there are per second.
+The waveform can be (samples,) or (channels, samples): which axis holds the samples in both?
+The length of the last axis (not len()) over the rate in Hz, with true division.""")
 def duration(duration_seconds: Callable[[object, int], float]) -> None:
     """Check ``duration_seconds(waveform, sample_rate)``: one number, samples on the last axis ÷
     rate, in seconds, for numpy ``(samples,)`` and torch ``(channels, samples)`` waveforms."""
@@ -120,11 +118,9 @@ LIBROSA = [
 # fmt: on
 
 
-@exercise(
-    "librosa.load has defaults for the rate and the channels: this exercise wants them all.",
-    "By default librosa mixes to mono and resamples to 22 050 Hz; return the rate it gives back.",
-    "Call librosa.load on the path alone and return its two results unchanged, the waveform first.",
-)
+@exercise("""librosa.load has defaults for the rate and the channels: this exercise wants them all.
+By default librosa mixes to mono and resamples to 22 050 Hz; return the rate it gives back.
+Call librosa.load on the path alone and return its two results unchanged, the waveform first.""")
 def librosa_loading(load_with_librosa: Callable[[object], tuple], path: object = None) -> None:
     """Check ``load_with_librosa(path) -> (waveform, sample_rate)`` on a 16 kHz mono FLAC, a 44.1
     kHz stereo WAV and ``path``: librosa's defaults, a 1-D numpy array of the whole file mixed to
@@ -192,11 +188,9 @@ def _stand_in(real: Callable, fell_back: list[str]) -> Callable:
     return load
 
 
-@exercise(
-    "torchaudio.load returns two things; its waveform has a channel axis even for mono files.",
-    "Return its tensor and rate as they are: no squeeze, no transpose, no constant rate.",
-    "Call torchaudio.load on the path with its defaults; an AttributeError means a misspelt name.",
-)
+@exercise("""torchaudio.load returns two things; its waveform has a channel axis even for mono files.
+Return its tensor and rate as they are: no squeeze, no transpose, no constant rate.
+Call torchaudio.load on the path with its defaults; an AttributeError means a misspelt name.""")
 def torchaudio_loading(
     load_with_torchaudio: Callable[[object], tuple], path: object = None
 ) -> None:
@@ -252,11 +246,9 @@ def _windows(o: Observed) -> Iterator[torch.Tensor]:
             yield load_audio(o.path, start=start, frames=length)
 
 
-@exercise(
-    "load_audio counts start= and frames= in samples at the file's own rate, not in seconds.",
-    "Convert both with the rate of *this* file (audio_info); the check watches what is decoded.",
-    "round(seconds × the file's rate) for the start and the length, passed to load_audio.",
-)
+@exercise("""load_audio counts start= and frames= in samples at the file's own rate, not in seconds.
+Convert both with the rate of *this* file (audio_info); the check watches what is decoded.
+round(seconds × the file's rate) for the start and the length, passed to load_audio.""")
 def audio_window(read_window: Callable[..., object]) -> None:
     """Check ``read_window(path, start_seconds, seconds)`` on 3-s files at 16 and 8 kHz:
     ``load_audio``'s 1-D tensor of just that window (only it decoded, soundfile watched), start and
@@ -312,11 +304,9 @@ def _plays(o: Observed, first: int) -> bool:
     return len(wanted) == len(played) and np.allclose(played * scale, wanted, atol=2e-3)
 
 
-@exercise(
-    "A player needs two things: the samples to play and the rate they were recorded at.",
-    "Cut the last axis (torchaudio has channels first), converting seconds with the rate.",
-    "Slice from round(start × rate) for round(seconds × rate) samples; give the player the rate.",
-)
+@exercise("""A player needs two things: the samples to play and the rate they were recorded at.
+Cut the last axis (torchaudio has channels first), converting seconds with the rate.
+Slice from round(start × rate) for round(seconds × rate) samples; give the player the rate.""")
 def audio_player(play_window: Callable[..., object]) -> None:
     """Check ``play_window(waveform, sample_rate, start_seconds, seconds) -> IPython.display.Audio``
     for a numpy ``(samples,)`` array at 22 050 Hz and a torch ``(1, samples)`` tensor at 16 kHz: a

@@ -56,11 +56,9 @@ SPECTRUM = [
 # fmt: on
 
 
-@exercise(
-    "A real signal's spectrum has n // 2 + 1 bins, from 0 Hz up to half the sample rate.",
-    "numpy's real FFT has a companion for the bins' frequencies; it needs the sample spacing (s).",
-    "Frequencies: real-FFT bins of len(signal) samples 1 / rate apart; magnitudes: |real FFT|.",
-)
+@exercise("""A real signal's spectrum has n // 2 + 1 bins, from 0 Hz up to half the sample rate.
+numpy's real FFT has a companion for the bins' frequencies; it needs the sample spacing (s).
+Frequencies: real-FFT bins of len(signal) samples 1 / rate apart; magnitudes: |real FFT|.""")
 def magnitude_spectrum(spectrum: Callable[[np.ndarray, int], tuple[object, object]]) -> None:
     """Check ``spectrum(signal, sample_rate) -> (frequencies in Hz, magnitudes)`` for 1600 samples
     at 16 kHz and 1000 at 8 kHz: ``n // 2 + 1`` frequencies from 0 Hz to Nyquist (the rate passed
@@ -95,11 +93,9 @@ DOMINANT = [
 # fmt: on
 
 
-@exercise(
-    "Search only the bins whose frequency lies inside the band, and answer in Hz.",
-    "Mask the bins between fmin and fmax (the arguments), find the loudest, read its frequency.",
-    "Keep the frequencies and magnitudes inside [fmin, fmax]; return the frequency at the max.",
-)
+@exercise("""Search only the bins whose frequency lies inside the band, and answer in Hz.
+Mask the bins between fmin and fmax (the arguments), find the loudest, read its frequency.
+Keep the frequencies and magnitudes inside [fmin, fmax]; return the frequency at the max.""")
 def dominant_frequency(find: Callable[..., object]) -> None:
     """Check ``find(signal, sample_rate, fmin, fmax)``: the frequency in Hz of the strongest bin in
     [fmin, fmax] (the arguments), for a buzz on a DC offset and tones outside the band."""
@@ -152,11 +148,9 @@ STFT = [
 # fmt: on
 
 
-@exercise(
-    "Three steps: the STFT with the settings passed in, its magnitude, then decibels.",
-    "Pass all three settings on (librosa's defaults differ); convert *amplitudes* to dB.",
-    "librosa.stft with the settings → absolute value → amplitude to dB, ref the maximum.",
-)
+@exercise("""Three steps: the STFT with the settings passed in, its magnitude, then decibels.
+Pass all three settings on (librosa's defaults differ); convert *amplitudes* to dB.
+librosa.stft with the settings → absolute value → amplitude to dB, ref the maximum.""")
 def stft_db(compute: Callable[..., object]) -> None:
     """Check ``compute(y, n_fft, hop_length, window)`` for a chirp with (512, 100, "hann") and (256,
     64, "boxcar"): shape ``(1 + n_fft // 2, 1 + len(y) // hop_length)`` (centred), ``20·log10`` of
@@ -198,11 +192,9 @@ RESOLUTION = [
 # fmt: on
 
 
-@exercise(
-    "The window lasts n_fft samples; the bins share the band from 0 Hz to the sample rate.",
-    "A sample lasts 1 / sample_rate s; an FFT of n_fft samples splits the rate into n_fft steps.",
-    "Window: n_fft times one sample's length, in ms. Spacing: the rate over the window's samples.",
-)
+@exercise("""The window lasts n_fft samples; the bins share the band from 0 Hz to the sample rate.
+A sample lasts 1 / sample_rate s; an FFT of n_fft samples splits the rate into n_fft steps.
+Window: n_fft times one sample's length, in ms. Spacing: the rate over the window's samples.""")
 def stft_resolution(resolution: Callable[[int, int], tuple[object, object]]) -> None:
     """Check ``resolution(n_fft, sample_rate) -> (window ms, bin spacing Hz)`` for three pairs:
     ``1000 · n_fft / rate`` ms and ``rate / n_fft`` Hz."""
@@ -246,11 +238,9 @@ MEL_AND_MFCC = [
 # fmt: on
 
 
-@exercise(
-    "Mel first (power, then dB), then the MFCC of *that* log-mel spectrogram, all settings on.",
-    "The mel spectrogram is power; librosa's defaults (hop 512, 128 bands, 20 MFCCs) differ.",
-    "Mel power with every setting → power to dB → the MFCC of that (S=), n_mfcc: one framing.",
-)
+@exercise("""Mel first (power, then dB), then the MFCC of *that* log-mel spectrogram, all settings on.
+The mel spectrogram is power; librosa's defaults (hop 512, 128 bands, 20 MFCCs) differ.
+Mel power with every setting → power to dB → the MFCC of that (S=), n_mfcc: one framing.""")
 def mel_and_mfcc(compute: Callable[..., tuple[object, object]]) -> None:
     """Check ``compute(y, sample_rate, n_fft, hop_length, n_mels, n_mfcc) -> (mel dB, MFCC)`` with
     hop 160, 64 bands, 13 coefficients: the mel power in dB (10·log10, up to an offset) ``(n_mels,
@@ -295,11 +285,9 @@ POOLED = [
 # fmt: on
 
 
-@exercise(
-    "Pooling over time turns (…, bins, frames) into (…, bins): one average per bin.",
-    "Time is the *last* axis, whatever comes before it. Average, do not add (a sum grows).",
-    "The mean along the last axis only, that axis dropped; the features are numpy arrays.",
-)
+@exercise("""Pooling over time turns (…, bins, frames) into (…, bins): one average per bin.
+Time is the *last* axis, whatever comes before it. Average, do not add (a sum grows).
+The mean along the last axis only, that axis dropped; the features are numpy arrays.""")
 def pool_over_time(pool: Callable[[object], object]) -> None:
     """Check ``pool(features)`` on numpy arrays, as the notebook passes them: a float32 MFCC (40,
     301), a batch (4, 40, 150), a float64 spectrogram (201, 120): the mean over the last (time)
