@@ -1,9 +1,5 @@
-"""Figures of the course: signals, features, training curves, confusion matrix, ROC, DET, embeddings.
-
-Every function labels its axes (with units), gives a title, draws into ``ax`` when given (else a new
-figure) and returns the ``Axes`` (``Figure`` for ``plot_history``) without ``plt.show()``. Tensors
-and arrays are both accepted. Interactive (plotly) figures use :func:`use_plotly_renderer`.
-"""
+"""Figures of the course: each labels its axes (units) and title, draws into ``ax`` (else a new
+figure) and returns it (``plot_history``: the ``Figure``); tensors or arrays; plotly for 3-D."""
 
 from __future__ import annotations
 
@@ -20,6 +16,7 @@ import plotly.io as pio
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from scipy.signal import get_window
 from scipy.stats import norm
 from sklearn.metrics import auc, roc_curve
 
@@ -54,16 +51,15 @@ def plot_features(
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Axes:
-    """Features of one clip, of any ``helpers.features.FEATURE_KINDS``: ``mfcc`` ``(n_mfcc,
-    frames)`` and ``spectrogram`` ``(bins, frames)`` as images, ``*_pooled`` ``(bins,)`` as curves."""
+    """Features of one clip: ``mfcc``/``spectrogram`` ``(bins, frames)`` images, ``*_pooled`` curves."""
     x, title, ax = _numpy(features), title or kind.replace("_", " "), _axes(ax)
     if kind in ("mfcc", "spectrogram"):
         framing = dict(sr=sample_rate, hop_length=hop_length, n_fft=n_fft, x_axis="time")
         y_axis = "linear" if kind == "spectrogram" else None
         image = librosa.display.specshow(x, y_axis=y_axis, ax=ax, **framing)
         ax.figure.colorbar(image, ax=ax, label="log power" if y_axis else "normalised value")
-        ax.set(xlabel="time (s)", ylabel="frequency (Hz)" if y_axis else "MFCC coefficient")
-        ax.set(title=title)
+        ylabel = "frequency (Hz)" if y_axis else "MFCC coefficient"
+        ax.set(xlabel="time (s)", ylabel=ylabel, title=title)
     if kind == "mfcc":
         ticks = np.unique(np.linspace(0, len(x) - 1, 5).round().astype(int))
         ax.set_yticks(ticks + 0.5, [str(t) for t in ticks])  # row k spans [k, k + 1]
@@ -79,8 +75,7 @@ def plot_features(
 
 
 def plot_history(history: Any, title: str = "Training history") -> Figure:
-    """Loss and accuracy per epoch of a ``training.History``: training (augmented random crops,
-    dropout on, the model changing during the epoch) and validation (centre crops, at its end)."""
+    """Loss and accuracy per epoch of a ``training.History``, training and validation."""
     figure, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
     for ax, key in ((loss_ax, "loss"), (acc_ax, "accuracy")):
         ax.plot(history.epoch, getattr(history, f"train_{key}"), "o-", label="training")
@@ -105,8 +100,7 @@ def plot_confusion(
     ax: Axes | None = None,
     title: str = "Confusion matrix",
 ) -> Axes:
-    """A confusion matrix (rows: true speaker, columns: predicted) as an image; ``normalize``
-    divides each row by its total (recall on the diagonal). Names label up to 40 classes."""
+    """Confusion matrix (rows true, columns predicted); ``normalize``: share of each row."""
     cm = _numpy(matrix).astype(float)
     if normalize:
         cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
@@ -123,7 +117,7 @@ def plot_confusion(
 def plot_roc(
     scores: Any, same: Any, ax: Axes | None = None, title: str = "Speaker verification ROC"
 ) -> Axes:
-    """ROC curve of verification trials (false against true acceptance rate), EER point marked."""
+    """ROC curve of verification trials, EER marked."""
     same, scores = _numpy(same).astype(bool), _numpy(scores)
     fpr, tpr, _ = roc_curve(same, scores)
     eer, _ = equal_error_rate(scores, same)
@@ -142,8 +136,7 @@ DET_TICKS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)  # error rate
 DET_LIMITS = (5e-4, 0.6)  # error rates shown; those outside are drawn at the edge
 
 
-def _deviate(rate: Any) -> np.ndarray:
-    """Error rates as standard normal deviates (the DET scale), clipped to ``DET_LIMITS``."""
+def _deviate(rate: Any) -> np.ndarray:  # error rates on the DET scale (normal deviates)
     return norm.ppf(np.clip(rate, *DET_LIMITS))
 
 
@@ -155,10 +148,8 @@ def plot_det(
     title: str = "Speaker verification DET curve",
     p_target: float = 0.01,
 ) -> Axes:
-    """Detection error trade-off curve: false acceptance (x) against false rejection (y) on a
-    normal-deviate scale, so Gaussian scores draw a line and the low error rates get room; EER
-    (dot) and minDCF at ``p_target`` (square) marked. Call again on ``ax`` with another ``label``
-    to compare systems."""
+    """DET curve (normal-deviate axes), EER (dot) and minDCF at ``p_target`` (square) marked;
+    call again on ``ax`` with another ``label`` to compare systems."""
     same, scores = _numpy(same).astype(bool), _numpy(scores)
     fpr, tpr, thresholds = roc_curve(same, scores)
     eer, _ = equal_error_rate(scores, same)
@@ -180,28 +171,20 @@ def plot_det(
     return ax
 
 
-PLOTLY_TEMPLATE = "audio_course"
-"""The course's plotly template: small margins, and the 3-D camera a little further away than
-plotly's default, which cut off the lower corner of a scene's cube with its tick labels."""
-
+PLOTLY_TEMPLATE = "audio_course"  # small margins; the 3-D camera far enough to show the cube
 pio.templates[PLOTLY_TEMPLATE] = go.layout.Template(
-    layout={
-        "margin": {"l": 10, "r": 10, "b": 10, "t": 60},
-        "scene": {"camera": {"eye": {"x": 1.6, "y": 1.6, "z": 1.1}}},
-    }
+    layout={"margin": dict(l=10, r=10, b=10, t=60), "scene_camera_eye": dict(x=1.6, y=1.6, z=1.1)}
 )
 
 
 def plotly_renderer() -> str:
-    """``$PLOTLY_RENDERER`` if set, else ``"colab"`` in Colab, else ``"plotly_mimetype"`` (drawn
-    offline by JupyterLab, Notebook 7 and VS Code; never a CDN, which may not load in time)."""
+    """``$PLOTLY_RENDERER``, else ``"colab"`` in Colab, else ``"plotly_mimetype"`` (offline)."""
     chosen = os.environ.get("PLOTLY_RENDERER", "").strip()
     return chosen or ("colab" if "google.colab" in sys.modules else "plotly_mimetype")
 
 
 def use_plotly_renderer() -> str:
-    """Make :func:`plotly_renderer` the default and add :data:`PLOTLY_TEMPLATE` (once); call it
-    before building figures (a figure takes the template when created). Returns the renderer."""
+    """Make :func:`plotly_renderer` the default and add :data:`PLOTLY_TEMPLATE`; returns it."""
     pio.renderers.default = name = plotly_renderer()
     templates = pio.templates.default.split("+") if pio.templates.default else []
     if PLOTLY_TEMPLATE not in templates:
@@ -215,8 +198,7 @@ def plot_embeddings_3d(
     names: Sequence[str] | dict | None = None,
     title: str = "Speaker embeddings, first 3 principal components",
 ) -> go.Figure:
-    """Interactive 3-D scatter of ``points`` ``(N, 3)``, one colour and legend entry per speaker
-    (``names[label]`` when given); rotate with the mouse, click a legend entry to hide a speaker."""
+    """Interactive 3-D scatter of ``points`` ``(N, 3)``, a trace per label (``names[label]``)."""
     use_plotly_renderer()
     points, labels = np.asarray(points), np.asarray(labels)
     figure = go.Figure()
@@ -242,21 +224,18 @@ def plot_stft_framing(
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Axes:
-    """How the STFT cuts ``waveform`` ``(samples,)`` into frames: ``n_frames`` periodic Hann
-    windows (as ``torch.stft`` uses) of ``n_fft`` samples every ``hop_length``, from sample
-    ``start``, drawn over the signal (one line ``"frame t"`` each; time in ms from ``start``)."""
+    """``n_frames`` periodic Hann windows of ``n_fft`` samples every ``hop_length`` over
+    ``waveform`` ``(samples,)`` from sample ``start`` (lines ``"frame t"``, time in ms)."""
     y = _numpy(waveform).reshape(-1)
     span = (n_frames - 1) * hop_length + n_fft
     if start < 0 or start + span > len(y):
-        raise ValueError(
-            f"{n_frames} frames of {n_fft} samples every {hop_length} need {span} samples from "
-            f"sample {start}; the waveform has {len(y)}: pass a smaller start or n_frames"
-        )
+        what = f"{n_frames} frames of {n_fft} every {hop_length} need {span} samples from {start}"
+        raise ValueError(f"{what}; the waveform has {len(y)}: pass a smaller start or n_frames")
     ax, ms = _axes(ax, figsize=(10, 3.5)), 1000 / sample_rate
     piece = y[start : start + span]
     peak = float(np.abs(piece).max()) or 1.0
     ax.plot(np.arange(span) * ms, piece, color="0.6", linewidth=0.8, label="waveform")
-    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)  # periodic Hann
+    window = get_window("hann", n_fft)  # periodic, as torch.stft's
     for t in range(n_frames):
         first = t * hop_length
         ax.plot((first + np.arange(n_fft)) * ms, peak * window, color=f"C{t}", label=f"frame {t}")
@@ -276,8 +255,7 @@ def plot_stft_framing(
 
 
 def plot_mel_filterbank(feature: Any, ax: Axes | None = None, title: str | None = None) -> Axes:
-    """The triangular mel filters of an MFCC feature module (``make_feature("mfcc")``): its
-    ``mel_scale.fb`` ``(n_fft // 2 + 1, n_mels)``, one line per band, as weights over Hz."""
+    """The mel filters ``mel_scale.fb`` ``(n_fft // 2 + 1, n_mels)`` of ``make_feature("mfcc")``."""
     if (scale := getattr(feature, "mel_scale", None)) is None:
         raise TypeError(
             f"{type(feature).__name__} has no mel filterbank: pass make_feature('mfcc')"
@@ -297,9 +275,8 @@ def plot_mel_filterbank(feature: Any, ax: Axes | None = None, title: str | None 
 
 
 def receptive_fields(model: Any) -> list[dict[str, int]]:
-    """Per ``Conv1d`` of ``model`` in registration order: ``name``, ``kernel``, ``dilation``,
-    ``stride``, ``field`` (input frames one unit sees: each layer adds ``(kernel - 1) × dilation ×
-    jump``) and ``jump`` (input frames between neighbouring units: the product of the strides)."""
+    """Per ``Conv1d``: ``name``, ``kernel``, ``dilation``, ``stride``, ``field`` (input frames a unit
+    sees: each adds ``(kernel - 1) × dilation × jump``), ``jump`` (product of the strides)."""
     from torch import nn
 
     layers, field, jump = [], 1, 1
@@ -308,16 +285,8 @@ def receptive_fields(model: Any) -> list[dict[str, int]]:
             kernel, dilation, stride = module.kernel_size[0], module.dilation[0], module.stride[0]
             field += (kernel - 1) * dilation * jump
             jump *= stride
-            layers.append(
-                dict(
-                    name=name,
-                    kernel=kernel,
-                    dilation=dilation,
-                    stride=stride,
-                    field=field,
-                    jump=jump,
-                )
-            )
+            layers.append(dict(name=name, kernel=kernel, dilation=dilation, stride=stride))
+            layers[-1] |= dict(field=field, jump=jump)
     if not layers:
         raise TypeError(f"{type(model).__name__} has no Conv1d layer to draw")
     return layers
@@ -330,10 +299,7 @@ def plot_receptive_field(
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Axes:
-    """Which input frames one unit of each ``Conv1d`` layer of ``model`` sees: a row per layer
-    (input at the bottom), a bar over its field (``ax.patches[l]``, ``field`` frames wide), dots
-    at its kernel's taps, the field in frames and ms (``hop_ms`` per frame); see
-    :func:`receptive_fields`."""
+    """Per ``Conv1d`` row, a bar over its :func:`receptive_fields` field and dots at its taps."""
     layers = receptive_fields(model)
     ax = _axes(ax, figsize=(10, 0.45 * len(layers) + 1.5))
     half = (layers[-1]["field"] - 1) / 2
@@ -352,11 +318,8 @@ def plot_receptive_field(
         f"{f['name']} (k={f['kernel']}, d={f['dilation']}, s={f['stride']})" for f in layers
     ]
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    model_name = name or type(model).__name__
-    title = (
-        title
-        or f"Receptive field of {model_name}: {layers[-1]['field']} input frames after {len(layers)} Conv1d layers"
-    )
+    what = f"{layers[-1]['field']} input frames after {len(layers)} Conv1d layers"
+    title = title or f"Receptive field of {name or type(model).__name__}: {what}"
     ax.set(xlabel="input frame, relative to the unit's centre", ylabel="layer", title=title)
     ax.set(xlim=(-half - 1.5, half + 1.5 + 0.25 * (2 * half + 3)))
     return ax
@@ -367,9 +330,8 @@ def _shape(shape: Sequence[int]) -> str:
 
 
 def pipeline_shapes(feature: Any, model: Any, seconds: float = 3.0) -> dict[str, tuple[int, ...]]:
-    """Shapes of one clip (no batch axis) through a course model, measured on silence in eval mode:
-    ``waveform``, ``features``, ``network`` and ``pooled`` (around ``StatsPool``, if the model has
-    one), ``embedding`` and ``logits``."""
+    """Shapes of one clip (no batch axis) at each stage of a course model (``network``/``pooled``
+    around its ``StatsPool``, if any), measured on silence in eval mode."""
     import torch
 
     from .models import StatsPool
@@ -399,9 +361,7 @@ def pipeline_shapes(feature: Any, model: Any, seconds: float = 3.0) -> dict[str,
 def plot_embedding_pipeline(
     feature: Any, model: Any, seconds: float = 3.0, ax: Axes | None = None, title: str | None = None
 ) -> Axes:
-    """The path of one clip through a course model, with the shape at each stage (the ``texts``
-    of the ``Axes``, in order; see :func:`pipeline_shapes`): waveform → features → network →
-    statistics pooling → embedding, then the classifier (05) or the cosine with another clip (07)."""
+    """One clip's path through a course model, a box per stage with its :func:`pipeline_shapes`."""
     shapes = pipeline_shapes(feature, model, seconds)
     stages = [
         f"waveform\n{_shape(shapes['waveform'])}\n{seconds:g} s of samples",
