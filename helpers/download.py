@@ -1,10 +1,6 @@
-"""Fetch a data tier and unpack it safely: the library behind ``python data_download.py``.
-
-Tiers: ``small`` (LibriSpeech dev-clean, 337 MB, 40 speakers; + test-clean, 40 more), ``full`` (the
-practical's 5.5 GB ``train-dataset.tar.gz`` from Google Drive, else Cloud Storage, else LibriSpeech
-train-clean-100), ``synthetic`` (:mod:`helpers.synthetic`): each lands in :func:`tier_folder` as
-``<speaker>/<file>.flac``. See :func:`fetch_tier` for the mirror, resuming and the safety checks.
-"""
+"""The data tiers, fetched and unpacked safely into :func:`tier_folder` as ``<speaker>/<file>``:
+``small`` (LibriSpeech dev-clean, 337 MB, 40 speakers; + test-clean), ``full`` (the 5.5 GB
+practical's archive: Drive, else Cloud Storage, else train-clean-100), ``synthetic``."""
 
 from __future__ import annotations
 
@@ -33,6 +29,7 @@ from .fetch import (
     check_free_space,
     download_drive,
     download_http,
+    say,
 )
 from .paths import download_command
 
@@ -60,11 +57,6 @@ _FINAL = {"usage", "disk", "local"}  # another source would not help
 Source = namedtuple("Source", "label title url archive sha256", defaults=[None])
 
 
-def _say(message: str, quiet: bool = False) -> None:
-    if not quiet:
-        print(message, flush=True)
-
-
 def tier_folder(tier: str) -> Path:
     """The default folder of a tier: ``data/small``, ``train-dataset`` or ``data/synthetic``."""
     if tier not in TIERS:
@@ -73,8 +65,7 @@ def tier_folder(tier: str) -> Path:
 
 
 def fallback_notice() -> str | None:
-    """A boxed note that the data is a synthetic stand-in for a failed download (``$FALLBACK_ENV``),
-    printed by the setup cell and again by ``find_dataset``; ``None`` when nothing failed."""
+    """A boxed note that synthetic data stands in for a failed download (``$FALLBACK_ENV``)."""
     if not (failed := os.environ.get(FALLBACK_ENV)):
         return None
     tier, _, why = failed.partition(": ")
@@ -90,8 +81,9 @@ def fallback_notice() -> str | None:
 
 def has_dataset(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` is complete (:func:`helpers.paths.is_complete`) with a speaker folder."""
-    complete = paths.is_complete(folder)
-    return complete and any(p.is_dir() and p.name[0] != "." for p in Path(folder).iterdir())
+    return paths.is_complete(folder) and any(
+        p.is_dir() and p.name[0] != "." for p in Path(folder).iterdir()
+    )
 
 
 def _describe(folder: Path) -> str:
@@ -99,8 +91,7 @@ def _describe(folder: Path) -> str:
 
 
 def check_archive(path: str | os.PathLike, sha256: str | None = None, quiet: bool = False) -> None:
-    """Raise :class:`DownloadError` if ``path`` is an HTML page (as Drive's quota page: kind
-    ``quota``) or its SHA-256 is not ``sha256``; a bad gzip or tar shows when unpacking."""
+    """:class:`DownloadError` if ``path`` is an HTML page (kind ``quota``) or not ``sha256``."""
     with open(path, "rb") as fh:
         head = fh.read(2048).lower()
     if b"<html" in head or b"<!doctype" in head:
@@ -108,7 +99,7 @@ def check_archive(path: str | os.PathLike, sha256: str | None = None, quiet: boo
         what += " the download quota is exceeded or a virus scan needs confirming, or a link to it"
         raise DownloadError(what, kind="quota")
     if sha256:
-        _say(f"Checking the SHA-256 of {Path(path).name}...", quiet)
+        say(f"Checking the SHA-256 of {Path(path).name}...", quiet)
         with open(path, "rb") as fh:
             digest = file_digest(fh, "sha256").hexdigest()
         if digest != sha256.strip().lower():
@@ -121,7 +112,7 @@ def _parts(name: str) -> list[str]:
 
 
 def _target_name(name: str) -> str | None:
-    """``<speaker>/<file>`` for an audio member, LibriSpeech's ``<speaker>/<chapter>/`` flattened."""
+    """``<speaker>/<file>`` of an audio member (LibriSpeech's chapter folders flattened)."""
     parts = _parts(name)
     if len(parts) < 2 or not paths.is_audio_file(parts[-1]) or "__MACOSX" in parts:
         return None
@@ -130,20 +121,9 @@ def _target_name(name: str) -> str | None:
     return None if speaker[0] == "." or parts[-1][0] == "." else f"{speaker}/{parts[-1]}"
 
 
-def detect_layout(archive: str | os.PathLike) -> str:
-    """``"librispeech"`` if the first audio member of ``archive`` is in
-    ``<speaker>/<chapter>/<speaker>-<chapter>-*`` (as in LibriSpeech), else ``"flat"``."""
-    with tarfile.open(archive, "r:gz") as tar:
-        for member in tar:
-            if member.isreg() and (target := _target_name(member.name)):
-                return "librispeech" if target.split("/")[0] != _parts(member.name)[-2] else "flat"
-    return "flat"
-
-
 def _unpack(archive: Path, root: Path, sha256: str | None, quiet: bool) -> None:
-    """Check ``archive`` and the free space, then unpack its audio files into
-    ``root/<speaker>/<file>``, refusing absolute paths, ``..`` and links out of ``root`` (the
-    ``data`` filter strips a leading ``/`` and never sees links); on failure remove them."""
+    """Check ``archive`` and the space, unpack its audio into ``root/<speaker>/<file>`` refusing
+    absolute paths, ``..`` and links out of ``root`` (all removed on a failure)."""
     check_archive(archive, sha256, quiet)
     space = int(EXTRACT_SPACE_FACTOR * archive.stat().st_size)
     check_free_space(root.parent, space, f"unpacking {archive.name}")
@@ -163,9 +143,9 @@ def _unpack(archive: Path, root: Path, sha256: str | None, quiet: bool) -> None:
                     if link.startswith(("/", "\\")) or not target.startswith(str(root) + os.sep):
                         problem = f"a link pointing outside the folder ({link!r})"
                 if problem:
-                    what = f"{archive} contains an unsafe member {name!r} ({problem}); nothing was unpacked"
-                    step = "It is not the course data, or was tampered with: download it again from the source"
-                    raise DownloadError(what, step, "corrupt")
+                    what = f"{archive} contains an unsafe member {name!r} ({problem})"
+                    step = "It is not the course data, or was tampered with: download it again"
+                    raise DownloadError(f"{what}; nothing was unpacked", step, "corrupt")
                 if member.isreg() and (target := _target_name(member.name)) is not None:
                     renamed = copy.copy(member)
                     renamed.name = target
@@ -203,14 +183,11 @@ def _remember(url: str, why: str | None = None, *, read: bool = False) -> str | 
 def tier_sources(
     tier: str, source: str, url: str | None, sha256: str | None, test_clean: bool
 ) -> list[list[Source]]:
-    """The archives a tier needs, each as its list of :class:`Source` in the order tried, read
-    from the module's constants now. A mirror ``url`` (``$AUDIO_COURSE_DATA_URL``) comes first: a
-    file stands for the first archive, checked against ``sha256`` (``$AUDIO_COURSE_DATA_SHA256``)
-    or, under the official name, the official checksum; a folder (``.../``) holds every archive."""
+    """Per archive of the tier, its :class:`Source` list in the order tried; a mirror ``url``
+    (a file: the first archive; a folder ``.../``: all) comes first, checked against ``sha256``."""
     if source not in SOURCES:
-        raise DownloadError(
-            f"source must be one of {', '.join(SOURCES)}, not {source!r}", kind="usage"
-        )
+        what = f"source must be one of {', '.join(SOURCES)}, not {source!r}"
+        raise DownloadError(what, kind="usage")
     if tier == "small":
         dev = Source("openslr", "OpenSLR (dev-clean)", DEV_CLEAN_URL, "dev-clean.tar.gz")
         test = Source("openslr", "OpenSLR (test-clean)", TEST_CLEAN_URL, "test-clean.tar.gz")
@@ -241,19 +218,18 @@ def tier_sources(
 def _fetch_part(
     part: list[Source], root: Path, folder: Path, retry: bool, quiet: bool
 ) -> tuple[str, Path]:
-    """Unpack into ``root`` an archive of ``part``: one already in ``folder`` that verifies (no
-    network), else the first source that works, saying in one line (stderr) each that fails.
-    Returns its label and path; raises one error listing every failure."""
+    """Unpack into ``root`` the archive of ``part`` found in ``folder``, else from the first source
+    that works (a line on stderr per failure); ``(label, path)``, else one error listing all."""
     for src in part:
         if (path := folder / src.archive).is_file():
-            _say(f"Found {path}; checking it.", quiet)
+            say(f"Found {path}; checking it.", quiet)
             try:
                 _unpack(path, root, src.sha256, quiet)
                 return "earlier-download", path
             except DownloadError as exc:
                 if exc.kind not in ("corrupt", "checksum", "quota"):
                     raise
-                _say(f"It is not usable, so it is deleted and downloaded again: {exc}", quiet)
+                say(f"It is not usable, so it is deleted and downloaded again: {exc}", quiet)
                 path.unlink()
     failures: list[DownloadError] = []
     for i, src in enumerate(part):
@@ -262,7 +238,7 @@ def _fetch_part(
             if why := None if retry else _remember(src.url, read=True):
                 what = f"it failed earlier in this runtime ({why}); --retry tries it again"
                 raise DownloadError(what, kind="remembered")
-            _say(f"Downloading {src.archive} from {src.title}...", quiet)
+            say(f"Downloading {src.archive} from {src.title}...", quiet)
             try:
                 if src.url.startswith("drive:"):
                     download_drive(src.url.removeprefix("drive:"), path, quiet=quiet)
@@ -295,21 +271,21 @@ def _fetch_part(
 
 
 def _prepare(dest: Path, quiet: bool) -> bool:
-    """Whether ``dest`` is complete already; else refuse it if it is not ours to fill, make its
-    parent and remove stale temporary folders."""
+    """Whether ``dest`` is complete; else refuse a foreign one, make its parent, clear stale."""
     if has_dataset(dest):
-        _say(f"{dest} already holds a complete data set ({_describe(dest)}); nothing to do.", quiet)
+        say(f"{dest} already holds a complete data set ({_describe(dest)}); nothing to do.", quiet)
         return True
     if dest.exists() and not dest.is_dir():
         raise DownloadError(f"{dest} is not a folder", "Remove it, or pass another --dest", "usage")
     if dest.is_dir() and any(dest.iterdir()):
         marker = dest / paths.COMPLETE_MARKER
-        what = f"{dest} already exists but is not a complete data set (no {marker.name} marker or no speaker folder), so it is left untouched"
-        step = f"If you unpacked the data yourself and it is complete, create an empty file {marker}; else delete the folder and run again, or pass another --dest"
-        raise DownloadError(what, step, "local")
+        what = f"{dest} exists but is not a complete data set (no {marker.name} marker or no"
+        step = f"If you unpacked the data yourself, create an empty file {marker}; else delete"
+        step += " the folder and run again, or pass another --dest"
+        raise DownloadError(f"{what} speaker folder), so it is left untouched", step, "local")
     dest.parent.mkdir(parents=True, exist_ok=True)
     for stale in dest.parent.glob(f".{dest.name}.partial-*"):
-        _say(f"Removing {stale}, left over by an interrupted run.", quiet)
+        say(f"Removing {stale}, left over by an interrupted run.", quiet)
         shutil.rmtree(stale, ignore_errors=True)
     return False
 
@@ -328,16 +304,10 @@ def fetch_tier(
     keep_archive: bool = False,
     retry: bool = False,
 ) -> Path:
-    """Make sure a tier's data is unpacked in ``dest`` (default :func:`tier_folder`); return it.
-
-    Each archive is taken from ``archive_dir`` (default: next to ``dest``) if it verifies, else
-    downloaded there source after source (:func:`tier_sources`; one that failed in this runtime is
-    skipped unless ``retry``), or is ``archive`` (never deleted); downloads go to ``<name>.part``
-    (resumed with HTTP ``Range``) and are deleted after unpacking unless ``keep_archive`` or
-    ``archive_dir``. Archives are checked (HTML, SHA-256, free space, unsafe members) and unpacked
-    into a hidden folder renamed to ``dest``, with its ``.complete`` marker, once all worked.
-    Raises :class:`DownloadError` saying what happened and what to do (``usage``: a wrong request).
-    """
+    """Unpack a tier into ``dest`` (default :func:`tier_folder`) and return it: each archive from
+    ``archive_dir`` if it verifies, else downloaded source after source (one that failed in this
+    runtime skipped unless ``retry``; ``.part`` files resumed), or ``archive``; all unpacked into a
+    hidden folder renamed to ``dest`` at the end. :class:`DownloadError` says what to do."""
     dest = Path(dest).expanduser().absolute() if dest is not None else tier_folder(tier)
     if tier == "synthetic":
         return make_synthetic(dest, quiet=quiet)
@@ -385,22 +355,21 @@ def fetch_tier(
         raise DownloadError(exc.summary, steps, exc.kind) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # gone already if renamed
-    _say(f"Data set ready in {dest} ({_describe(dest)}).", quiet)
+    say(f"Data set ready in {dest} ({_describe(dest)}).", quiet)
     for _, path in results if archive is None else []:
         for leftover in path.parent.glob(f"{path.name}.*part*"):  # e.g. gdown's after a fallback
             leftover.unlink()
         if not (keep_archive or archive_dir):
             path.unlink(missing_ok=True)
-            _say(f"Deleted {path} (pass --keep-archive to keep it).", quiet)
+            say(f"Deleted {path} (pass --keep-archive to keep it).", quiet)
     return dest
 
 
 def make_synthetic(
     dest: str | os.PathLike | None = None, *, quiet: bool = False, **options: float | None
 ) -> Path:
-    """Write the synthetic corpus to ``dest`` (default :func:`tier_folder`) unless it is there;
-    ``options`` (``None`` ignored) go to :func:`helpers.synthetic.make_synthetic_corpus`, over
-    :data:`SYNTHETIC_OPTIONS`. Returns ``dest``."""
+    """Make the synthetic corpus in ``dest`` unless there; ``options`` (not None) over
+    :data:`SYNTHETIC_OPTIONS`."""
     dest = Path(dest).expanduser().absolute() if dest is not None else tier_folder("synthetic")
     if _prepare(dest, quiet):
         return dest
@@ -411,5 +380,5 @@ def make_synthetic(
         path = Path(make_synthetic_corpus(dest, **options, progress=not quiet))
     except ValueError as exc:
         raise DownloadError(str(exc), kind="usage") from exc
-    _say(f"Synthetic corpus ready in {path} ({_describe(path)}).", quiet)
+    say(f"Synthetic corpus ready in {path} ({_describe(path)}).", quiet)
     return path

@@ -1,8 +1,5 @@
-"""Fetching one file, resumably: over HTTP (``Range``) or from Google Drive (``gdown``).
-
-Every failure is a :class:`DownloadError` that names what happened and what to do, by kind
-(:data:`NEXT_STEPS`). :mod:`helpers.download` builds the data tiers on it.
-"""
+"""One file, resumably, over HTTP (``Range``) or from Google Drive (``gdown``); every failure a
+:class:`DownloadError` naming what happened and what to do (:data:`NEXT_STEPS`)."""
 
 from __future__ import annotations
 
@@ -39,22 +36,17 @@ NEXT_STEPS = {  # what to do, by kind of failure
     "local": "Check the folder's permissions and free space, then run the command again",
 }
 _NETWORK = {  # kind: (text in the exception chain, what happened); the first match wins
-    "dns": (
-        "name or service not known|nodename nor servname|failed to resolve",
-        "the host name {host} could not be resolved (DNS: {text})",
-    ),
-    "offline": (
-        "temporary failure in name resolution|network is unreachable",
-        "no network: {host} could not be reached ({text})",
-    ),
+    "dns": ("name or service not known|nodename nor servname|failed to resolve", "the host name"
+            " {host} could not be resolved (DNS: {text})"),
+    "offline": ("temporary failure in name resolution|network is unreachable",
+                "no network: {host} could not be reached ({text})"),
     "refused": ("connection refused", "{host} refused the connection on port {port}"),
     "timeout": ("timed out", "{host} did not answer (timed out{after})"),
-}
+}  # fmt: skip
 
 
 class DownloadError(RuntimeError):
-    """What happened (``summary``), then what to do (``next_step``, by default from ``kind``):
-    ``usage`` (a wrong request: exit code 2), a key of :data:`NEXT_STEPS`, or ``failed``."""
+    """``summary``, then ``next_step`` (default: by ``kind``, a :data:`NEXT_STEPS` key or usage)."""
 
     def __init__(self, summary: str, next_step: str | None = None, kind: str = "failed") -> None:
         next_step = NEXT_STEPS.get(kind, "") if next_step is None else next_step
@@ -63,7 +55,8 @@ class DownloadError(RuntimeError):
         self.summary, self.next_step, self.kind = summary, next_step, kind
 
 
-def _say(message: str, quiet: bool = False) -> None:
+def say(message: str, quiet: bool = False) -> None:
+    """Print ``message`` at once, unless ``quiet``."""
     if not quiet:
         print(message, flush=True)
 
@@ -79,9 +72,7 @@ def _human(n_bytes: float) -> str:
 def check_free_space(folder: str | os.PathLike, needed_bytes: int, purpose: str) -> None:
     """Raise :class:`DownloadError` (kind ``disk``) if ``folder``'s disk has less free space."""
     if (free := shutil.disk_usage(folder).free) < needed_bytes:
-        what = (
-            f"Not enough free disk space in {folder}: {purpose} needs about {_human(needed_bytes)}"
-        )
+        what = f"Not enough free disk space in {folder}: {purpose} needs {_human(needed_bytes)}"
         raise DownloadError(f"{what} but only {_human(free)} is free", kind="disk")
 
 
@@ -96,10 +87,10 @@ def _network_error(url: str, exc: BaseException | None, timeout: float = 0) -> D
         if found := re.search(pattern, text.lower()):
             port = parts.port or (443 if parts.scheme == "https" else 80)
             after = f" after {timeout:g} s" if timeout else ""
-            text = found[0].capitalize()
-            return DownloadError(
-                what.format(host=parts.hostname, port=port, text=text, after=after), kind=kind
+            what = what.format(
+                host=parts.hostname, port=port, text=found[0].capitalize(), after=after
             )
+            return DownloadError(what, kind=kind)
     return None
 
 
@@ -137,7 +128,7 @@ def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool) -> Non
             raise DownloadError("the partial file is not the server's: restart", kind="interrupted")
         if status != 206:
             if offset:
-                _say("The server cannot resume a download: starting again from zero.", quiet)
+                say("The server cannot resume a download: starting again from zero.", quiet)
             length, offset = response.headers.get("Content-Length", ""), 0
             total = int(length) if length.isdigit() else None
         if total is not None:
@@ -159,10 +150,8 @@ def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool) -> Non
 def download_http(
     url: str, dest_file: str | os.PathLike, retries: int | None = None, quiet: bool = False
 ) -> Path:
-    """Download ``url`` to ``dest_file`` through ``<dest_file>.part``, which an interrupted transfer
-    leaves behind and an HTTP ``Range`` request resumes (``retries`` times in this call, default
-    :data:`DOWNLOAD_RETRIES`, and on the next call), with room to unpack it. Raises
-    :class:`DownloadError` of the kind that happened."""
+    """Download ``url`` to ``dest_file`` through ``<dest_file>.part``, resumed with HTTP ``Range``
+    (``retries`` times, default :data:`DOWNLOAD_RETRIES`, and on the next call)."""
     part = Path(dest_file).with_name(Path(dest_file).name + ".part")
     retries = DOWNLOAD_RETRIES if retries is None else retries
     for attempt in range(retries + 1):
@@ -179,14 +168,13 @@ def download_http(
                 step = where + NEXT_STEPS["interrupted"]
                 raise DownloadError(f"{url} stopped: {exc.summary}", step, exc.kind) from exc
             wait = RETRY_WAIT_SECONDS * 2**attempt
-            _say(f"{exc.summary}; resuming in {wait:.0f} s ({attempt + 1} of {retries}).", quiet)
+            say(f"{exc.summary}; resuming in {wait:.0f} s ({attempt + 1} of {retries}).", quiet)
             time.sleep(wait)
     return part.replace(dest_file)
 
 
 def download_drive(file_id: str, dest_file: str | os.PathLike, quiet: bool = False) -> Path:
-    """Download a Google Drive file with ``gdown`` (resumable, through its own ``.part`` file);
-    :class:`DownloadError` says what failed: Drive's quota (kind ``quota``), the network, gdown."""
+    """Download a Google Drive file with ``gdown`` (resumable); quota, network or gdown errors."""
     output = Path(f"{dest_file}.drive.part")  # gdown's temporary files start so
     try:
         import gdown

@@ -51,7 +51,7 @@ def plot_features(
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Axes:
-    """Features of one clip: ``mfcc``/``spectrogram`` ``(bins, frames)`` images, ``*_pooled`` curves."""
+    """Features of one clip: ``mfcc``/``spectrogram`` ``(bins, frames)`` images, pooled curves."""
     x, title, ax = _numpy(features), title or kind.replace("_", " "), _axes(ax)
     if kind in ("mfcc", "spectrogram"):
         framing = dict(sr=sample_rate, hop_length=hop_length, n_fft=n_fft, x_axis="time")
@@ -275,8 +275,8 @@ def plot_mel_filterbank(feature: Any, ax: Axes | None = None, title: str | None 
 
 
 def receptive_fields(model: Any) -> list[dict[str, int]]:
-    """Per ``Conv1d``: ``name``, ``kernel``, ``dilation``, ``stride``, ``field`` (input frames a unit
-    sees: each adds ``(kernel - 1) × dilation × jump``), ``jump`` (product of the strides)."""
+    """Per ``Conv1d``: ``name``, ``kernel``, ``dilation``, ``stride``, ``field`` (input frames a
+    unit sees: each adds ``(kernel - 1) × dilation × jump``), ``jump`` (product of strides)."""
     from torch import nn
 
     layers, field, jump = [], 1, 1
