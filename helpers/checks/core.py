@@ -173,11 +173,6 @@ def same(a: object, b: object) -> bool:
         return bool(a == b)
 
 
-def kind_and_shape(value: object) -> dict[str, Any]:
-    """``{"kind": type name, "shape": tuple}`` of a result, for an ``Observed`` and its messages."""
-    return {"kind": type(value).__name__, "shape": tuple(np.shape(value))}
-
-
 def returns_pair(result: object, what: str, names: str) -> tuple:
     """``result`` as a tuple, or ``ExerciseError``: "``what`` returned …; expected a pair …"."""
     __tracebackhide__ = True

@@ -48,16 +48,14 @@ def _loaded(result: object, file: Path, what: str) -> Observed:
     """The observation of a loader's ``(waveform, rate)`` for ``file``."""
     info, (waveform, rate) = audio_info(file), core.returns_pair(result, what, "(waveform, rate)")
     layout = "mono" if info.channels == 1 else f"{info.channels}-channel"
-    seen = Observed(waveform=waveform, rate=rate, info=info, **core.kind_and_shape(waveform))
-    return Observed(
-        seen, what=what, file=f"For a {info.seconds:g}-s {layout} file at {info.sample_rate} Hz"
-    )
+    seen = Observed(waveform=waveform, rate=rate, info=info, kind=type(waveform).__name__)
+    seen.update(what=what, shape=tuple(np.shape(waveform)))
+    return Observed(seen, file=f"For a {info.seconds:g}-s {layout} file at {info.sample_rate} Hz")
 
 
 SWAPPED = Mistake(lambda o: np.ndim(o.waveform) == 0 and np.ndim(o.rate) >= 1,
                   "{what} returned (a number, an array): the wrong order, waveform first.")  # fmt: skip
 
-# fmt: off
 DURATION = [
     Mistake(lambda o: np.isclose(o.got, o.samples),
             "{case} you returned {got:g}, the number of samples: divide it by the rate."),
@@ -71,8 +69,7 @@ DURATION = [
             "{case} you returned {got:g}: rate ÷ samples, upside down."),
     Mistake(lambda o: True,
             "{case} you returned {got:g}; expected {expected:g} s (samples ÷ rate)."),
-]
-# fmt: on
+]  # fmt: skip
 
 
 @exercise("""A duration is a number of samples divided by how many samples there are per second.
@@ -91,13 +88,10 @@ def duration(duration_seconds: Callable[[object, int], float]) -> None:
     passed("duration = samples on the last axis / sample rate, in seconds")
 
 
-# fmt: off
 LIBROSA = [
     SWAPPED,
-    Mistake(lambda o: isinstance(o.waveform, torch.Tensor),
-            "{file} the waveform is a torch tensor, torchaudio's type: librosa gives numpy."),
     Mistake(lambda o: not isinstance(o.waveform, np.ndarray),
-            "{file} the waveform is a {kind}, not a numpy array: return librosa's array."),
+            "{file} the waveform is a {kind}, not librosa's numpy array (tensors are torchaudio's type)."),
     Mistake(lambda o: o.waveform.ndim != 1,
             "{file} the waveform has shape {shape}: librosa's default mixes the channels to one."),
     Mistake(lambda o: o.rate == o.info.sample_rate and abs(o.shape[0] - o.info.frames) <= 2,
@@ -114,17 +108,15 @@ LIBROSA = [
             "{file} your waveform is librosa's scaled by {scaled:.3g}: do not normalise it."),
     Mistake(lambda o: not o.close,
             "{file} the samples differ from librosa.load's defaults: no option, no processing."),
-]
-# fmt: on
+]  # fmt: skip
 
 
 @exercise("""librosa.load has defaults for the rate and the channels: this exercise wants them all.
 By default librosa mixes to mono and resamples to 22 050 Hz; return the rate it gives back.
 Call librosa.load on the path alone and return its two results unchanged, the waveform first.""")
 def librosa_loading(load_with_librosa: Callable[[object], tuple], path: object = None) -> None:
-    """Check ``load_with_librosa(path) -> (waveform, sample_rate)`` on a 16 kHz mono FLAC, a 44.1
-    kHz stereo WAV and ``path``: librosa's defaults, a 1-D numpy array of the whole file mixed to
-    mono at 22 050 Hz, unscaled, with the rate 22 050, the waveform first."""
+    """Check ``load_with_librosa(path) -> (waveform, rate)`` on 16 kHz mono, 44.1 kHz stereo and
+    ``path``: librosa's defaults, the whole file as 1-D numpy at 22 050 Hz, unscaled, then 22050."""
     import librosa
 
     specs = [("mono.flac", 1.5, 16_000, 1), ("stereo.wav", 1.0, 44_100, 2)]
@@ -143,7 +135,6 @@ def librosa_loading(load_with_librosa: Callable[[object], tuple], path: object =
     passed("librosa's defaults: mono numpy waveforms at 22050 Hz, whatever the file")
 
 
-# fmt: off
 TORCHAUDIO = [
     Mistake(lambda o: o.calls == 0,
             "{what} never called torchaudio.load: this exercise is about torchaudio.load."),
@@ -164,8 +155,7 @@ TORCHAUDIO = [
             "{file} the waveform has shape {shape}: load the whole file, all channels."),
     Mistake(lambda o: not np.allclose(o.waveform.detach().float().numpy(), o.reference, atol=1e-4),
             "{file} the samples differ from the file's: return them as loaded, unscaled."),
-]
-# fmt: on
+]  # fmt: skip
 MISSPELT = "A misspelt name, not a missing FFmpeg: the notebook's fallback cell hides it."
 
 
@@ -194,11 +184,9 @@ Call torchaudio.load on the path with its defaults; an AttributeError means a mi
 def torchaudio_loading(
     load_with_torchaudio: Callable[[object], tuple], path: object = None
 ) -> None:
-    """Check ``load_with_torchaudio(path) -> (waveform, sample_rate)`` on an 8 kHz stereo WAV, a
-    16 kHz mono FLAC and ``path``: a call of ``torchaudio.load`` (watched), its ``(channels,
-    samples)`` float tensor of the whole file, unscaled, and the file's rate. A misspelt name raises
-    here (the notebook's fallback cell hides it). Where torchaudio cannot decode, soundfile stands
-    in for it."""
+    """Check ``load_with_torchaudio(path) -> (waveform, rate)`` on 8 kHz stereo, 16 kHz mono and
+    ``path``: ``torchaudio.load`` called (watched; soundfile stands in where it cannot decode), its
+    unscaled (channels, samples) tensor of the whole file, the file's rate; misspelt names raise."""
     import torchaudio
 
     fell_back: list[str] = []
@@ -220,7 +208,6 @@ def torchaudio_loading(
     passed(f"torchaudio keeps each file's own rate and gives (channels, samples){why}")
 
 
-# fmt: off
 WINDOW = [
     Mistake(lambda o: not (isinstance(o.got, torch.Tensor) and o.got.ndim == 1),
             "{case} you returned a {kind} {shape}, not a 1-D tensor: return load_audio's."),
@@ -234,8 +221,7 @@ WINDOW = [
             "{case} you returned {shape[0]} samples, not {length}: count at the file's rate."),
     Mistake(lambda o: not any(len(w) == len(o.got) and np.allclose(o.got, w, atol=1e-4) for w in _windows(o)),
             "{case} the samples are not the file's: the window does not start where it should."),
-]
-# fmt: on
+]  # fmt: skip
 
 
 def _windows(o: Observed) -> Iterator[torch.Tensor]:
@@ -264,7 +250,8 @@ def audio_window(read_window: Callable[..., object]) -> None:
                 seen = Observed(
                     got=got, case=case, path=path, rate=rate, start=start, seconds=seconds
                 )
-                seen.update(length=round(seconds * SAMPLE_RATE), **core.kind_and_shape(got))
+                seen.update(length=round(seconds * SAMPLE_RATE), kind=type(got).__name__)
+                seen.shape = tuple(np.shape(got))
                 seen.update(
                     decoded=max((d.frames for d in decodes), default=0), step=SAMPLE_RATE // rate
                 )
@@ -273,7 +260,6 @@ def audio_window(read_window: Callable[..., object]) -> None:
     passed("reads just the window asked for, placed in samples at each file's own rate")
 
 
-# fmt: off
 PLAYER = [
     Mistake(lambda o: any(len(o.shape) == 2 == len(s) and s[-1] == o.shape[-1] for s in o.given),
             "{case} the window was cut on the first axis, the channel axis of (1, samples)."),
@@ -293,8 +279,7 @@ PLAYER = [
             "{case} the player plays {samples.shape[1]} samples, not {seconds:g} s × {rate} Hz."),
     Mistake(lambda o: not any(_plays(o, first) for first in (o.first - 1, o.first, o.first + 1)),
             "{case} the player plays other samples: it does not start at {start:g} s."),
-]
-# fmt: on
+]  # fmt: skip
 
 
 def _plays(o: Observed, first: int) -> bool:
@@ -308,10 +293,9 @@ def _plays(o: Observed, first: int) -> bool:
 Cut the last axis (torchaudio has channels first), converting seconds with the rate.
 Slice from round(start × rate) for round(seconds × rate) samples; give the player the rate.""")
 def audio_player(play_window: Callable[..., object]) -> None:
-    """Check ``play_window(waveform, sample_rate, start_seconds, seconds) -> IPython.display.Audio``
-    for a numpy ``(samples,)`` array at 22 050 Hz and a torch ``(1, samples)`` tensor at 16 kHz: a
-    returned player of one channel at the waveform's rate and just the window (IPython scales it),
-    start and length within one sample of rounding."""
+    """Check ``play_window(waveform, rate, start_seconds, seconds) -> IPython.display.Audio`` for
+    numpy (samples,) at 22 050 Hz and torch (1, samples) at 16 kHz: one channel at the waveform's
+    rate, just the window (within a sample of rounding; IPython scales it)."""
     from IPython.display import Audio
 
     for waveform, rate, kind in [
