@@ -1,14 +1,5 @@
-"""Google Colab bootstrap: what the setup cell at the top of every notebook calls.
-
-Every Colab notebook runs in a fresh runtime; the setup cell clones the kit into
-``/content/audio-course`` and calls :func:`setup`, which installs only what the runtime lacks (never
-:data:`PROTECTED`: Colab's builds stay, pinned by a pip constraints file), puts the kit on every
-process's path (a ``.pth`` file), optionally mounts Google Drive to keep archives and checkpoints in
-``MyDrive/audio-course/`` (:data:`DRIVE_DIR`) for the next runtime, fetches the data tier
-(:func:`helpers.download.fetch_tier`, exported as ``AUDIO_COURSE_DATA_KIND``/``AUDIO_COURSE_DATA`` for
-:func:`helpers.course.find_dataset`), then says where everything is, how long it took, and whether
-there is a GPU. Standard library only at module level: this runs before anything is installed.
-"""
+"""The Colab setup cell's :func:`setup`: install what is missing (never :data:`PROTECTED`), put the
+kit on the path, mount Drive if asked, fetch the data tier. Standard library only at import."""
 
 from __future__ import annotations
 
@@ -26,22 +17,22 @@ from pathlib import Path
 
 from .paths import REPO_ROOT
 
-CONTENT_DIR = REPO_ROOT.parent  # Colab's working folder, /content
-DRIVE_MOUNT = CONTENT_DIR / "drive"  # where Google Drive is mounted; the student's files: MyDrive
-DRIVE_DIR = DRIVE_MOUNT / "MyDrive" / "audio-course"  # the kit's archives/ and checkpoints/
+DRIVE_MOUNT = REPO_ROOT.parent / "drive"  # /content/drive: where Google Drive is mounted
 TIERS = ("small", "full", "synthetic")  # as helpers.download.TIERS (which needs tqdm)
 PROTECTED = ("torch", "torchaudio", "numpy", "ipywidgets", "plotly")  # never installed/upgraded
 KIT_PACKAGES = {"sklearn": "scikit-learn"} | {  # import name -> pip distribution, beyond PROTECTED
     name: name for name in ("soundfile", "librosa", "matplotlib", "tqdm", "gdown", "torchcodec")
 }
 PTH_NAME = "audio-course.pth"  # in site-packages: puts the kit on every process's path
-_WARNING = f"""
-{"!" * 78}
-WARNING: downloading the data failed (see above).
-Falling back to a SMALL SYNTHETIC data set: every notebook runs, but the results say
-nothing about real speakers. Running the setup cell again does NOT retry a source that
-failed in this runtime (it would fail the same way); the note at the end says how to.
-{"!" * 78}"""
+_WARNING = (
+    "!" * 78
+    + """
+WARNING: downloading the data failed (see above). Falling back to a SMALL SYNTHETIC data set:
+the results say nothing about real speakers. Running the setup cell again does NOT retry a
+source that failed in this runtime; the note at the end says how to.
+"""
+    + "!" * 78
+)
 
 
 def is_colab() -> bool:
@@ -85,8 +76,7 @@ def pinned_versions(dists: tuple[str, ...] = PROTECTED) -> dict[str, str]:
 
 
 def run(cmd: list[str], cwd: Path | None = None) -> int:
-    """Run a command, streaming its output into the notebook (a child writes to the kernel's file
-    descriptors, which Jupyter does not show); return its exit code."""
+    """Run ``cmd``, its output streamed into the notebook (Jupyter hides a child's); exit code."""
     print("$", " ".join(cmd), flush=True)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     with subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
@@ -96,9 +86,8 @@ def run(cmd: list[str], cwd: Path | None = None) -> int:
 
 
 def install_packages(needed: dict[str, str] = KIT_PACKAGES) -> list[str]:
-    """``pip install`` the missing distributions of ``needed`` (with ``requirements.txt``'s ranges),
-    never one of :data:`PROTECTED`, which a constraints file pins at their installed versions;
-    return them. Raises ``RuntimeError`` if pip fails."""
+    """``pip install`` (``requirements.txt``'s ranges) the missing ``needed``, :data:`PROTECTED`
+    pinned by a constraints file; returns them, ``RuntimeError`` if pip fails."""
     protected = {_canonical(d) for d in PROTECTED}
     missing = [d for d in missing_packages(needed) if _canonical(d) not in protected]
     if not missing:
@@ -120,9 +109,8 @@ def install_packages(needed: dict[str, str] = KIT_PACKAGES) -> list[str]:
 
 
 def link_kit(repo: Path = REPO_ROOT) -> Path | None:
-    """Put ``repo`` on every Python process's path with a ``.pth`` file in the first writable
-    site-packages (subprocesses, loader workers, a restarted kernel); return it, or ``None`` when
-    none is writable and only ``PYTHONPATH`` is set."""
+    """Put ``repo`` on every process's path: a ``.pth`` in a writable site-packages (returned),
+    else ``PYTHONPATH`` (``None``)."""
     for folder in site.getsitepackages():
         try:
             (pth := Path(folder) / PTH_NAME).write_text(f"{repo}\n", encoding="utf-8")
@@ -135,8 +123,7 @@ def link_kit(repo: Path = REPO_ROOT) -> Path | None:
 
 
 def mount_drive(mountpoint: Path | None = None) -> Path:
-    """Mount Google Drive (default :data:`DRIVE_MOUNT`); make ``MyDrive/audio-course/{archives,
-    checkpoints}`` and set ``AUDIO_COURSE_DRIVE_DIR`` (read by ``checkpoint_dir``); return it."""
+    """Mount Google Drive; make and return ``MyDrive/audio-course/`` ($AUDIO_COURSE_DRIVE_DIR)."""
     from google.colab import drive  # Colab's own package
 
     mountpoint = Path(mountpoint or DRIVE_MOUNT)
@@ -149,8 +136,7 @@ def mount_drive(mountpoint: Path | None = None) -> Path:
 
 
 def get_data(tier: str, archive_dir: Path | None = None) -> Path:
-    """Fetch data tier ``tier`` (archives kept in ``archive_dir``), or, if a real tier fails, the
-    synthetic one with a loud warning; set ``AUDIO_COURSE_DATA_KIND`` and ``AUDIO_COURSE_DATA``."""
+    """Fetch ``tier`` (else, loudly, the synthetic one); set ``$AUDIO_COURSE_DATA{,_KIND}``."""
     from .download import FALLBACK_ENV, DownloadError, fetch_tier  # needs tqdm: installed by now
 
     os.environ.pop(FALLBACK_ENV, None)
@@ -171,12 +157,9 @@ def gpu_line() -> str | None:
     """The line telling the student to switch to a GPU runtime, or ``None`` on a GPU."""
     import torch  # Colab's; imported here only (the module itself stays standard library)
 
-    if torch.cuda.is_available():
-        return None
-    return (
-        "No GPU in this runtime: training will take about 10x longer. Runtime → Change runtime "
-        "type → T4 GPU, then run the notebook again from the top."
-    )
+    text = "No GPU in this runtime: training will take about 10x longer. Runtime → Change runtime"
+    text += " type → T4 GPU, then run the notebook again from the top."
+    return None if torch.cuda.is_available() else text
 
 
 def _listing(folder: Path | None) -> set[str]:
@@ -184,12 +167,9 @@ def _listing(folder: Path | None) -> set[str]:
 
 
 def setup(data: str = "small", drive: bool = False, gpu: bool = False) -> Path | None:
-    """Prepare a Colab runtime for a notebook and return its data folder; ``None`` elsewhere.
-
-    ``data`` is the tier (the form field; ``AUDIO_COURSE_DATA_KIND`` wins), ``drive`` keeps archives
-    and checkpoints on Google Drive (the check box; ``AUDIO_COURSE_DRIVE=1``/``0`` wins), ``gpu``
-    says so if this training notebook's runtime has no GPU. ``ValueError`` for an unknown tier.
-    """
+    """Prepare a Colab runtime; return the data folder (``None`` outside Colab). ``data``: the
+    tier (``$AUDIO_COURSE_DATA_KIND`` wins), ``drive``: keep archives and checkpoints on Drive
+    (``$AUDIO_COURSE_DRIVE`` wins), ``gpu``: say so if there is none."""
     started = time.monotonic()
     data = os.environ.get("AUDIO_COURSE_DATA_KIND") or data
     if data not in TIERS:
@@ -200,9 +180,7 @@ def setup(data: str = "small", drive: bool = False, gpu: bool = False) -> Path |
     installed = install_packages()
     print(f"Installed {', '.join(installed)}." if installed else "All packages present.")
     if absent := [d for d in PROTECTED if d not in pinned_versions()]:
-        print(
-            f"Warning: {', '.join(absent)} missing; the kit never installs them: pip install them."
-        )
+        print(f"Warning: {', '.join(absent)} missing: pip install them (the kit never does).")
     link_kit()
     use_drive = env_flag("AUDIO_COURSE_DRIVE")
     drive_dir = mount_drive() if (drive if use_drive is None else use_drive) else None
