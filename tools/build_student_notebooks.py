@@ -1,47 +1,15 @@
 #!/usr/bin/env python3
 """Build the student notebooks (``notebooks/``) from the instructor solutions (``solutions/``).
 
-Instructors edit only ``solutions/NN_name.ipynb``. In a code cell an exercise is marked::
+Solution regions (``# BEGIN SOLUTION: <instruction>`` ... ``# END SOLUTION``, and the markdown
+``<!-- BEGIN SOLUTION/ANSWER -->`` pairs; tools/NOTEBOOK_STYLE.md) become FIXME stubs, placeholders
+and collapsible answers. Every notebook is normalised (solutions keep only the text of
+``# NBVAL_CHECK_OUTPUT`` cells) and stamped after its title with a Colab badge and a setup form, from
+pyproject's ``[project.urls] Repository`` (also stamped into README's badges). ``# EXPECTED_OUTPUT``
+figures (``notebooks/expected/<notebook>-<source hash>-<k>.png``) are embedded after their cell.
 
-    # BEGIN SOLUTION: <one-line instruction for the student>
-    ...solution code...
-    # END SOLUTION
-
-and becomes, at the same indentation, in the student notebook::
-
-    # FIXME: <instruction>
-    raise NotImplementedError("FIXME: <instruction>")
-
-In a markdown cell ``<!-- BEGIN SOLUTION -->...<!-- END SOLUTION -->`` becomes ``*Your answer here.*``.
-A Think! answer, ``<!-- BEGIN ANSWER -->...<!-- END ANSWER -->`` (shown as a plain paragraph in the
-solutions), becomes a collapsible ``<details><summary>Show the answer</summary>...</details>`` block: the
-student thinks first, then reveals it.
-
-Every notebook (the solutions, rewritten in place, and the student notebooks) is normalised (no
-outputs, minimal metadata, deterministic cell ids) and stamped, right after its first markdown
-(title) cell, with an Open-in-Colab badge and a setup cell folded as a Colab form (``# @title Setup``,
-``cellView: form``). The repository URL is read from ``[project.urls] Repository`` in
-``pyproject.toml`` and stamped into those cells and into ``README.md``'s Colab and CI badges.
-
-Usage::
-
-    python tools/build_student_notebooks.py          # rewrite solutions/, regenerate notebooks/
-    python tools/build_student_notebooks.py --check  # write nothing; exit 1 if anything is stale
-    python tools/build_student_notebooks.py --record build/quick  # keep checked outputs (nbval)
-    python tools/build_student_notebooks.py --expected build/quick  # refresh expected figures
-
-Solutions keep one kind of output: the text of cells marked ``# NBVAL_CHECK_OUTPUT``, the reference
-that nbval compares a fresh run against in CI. ``make outputs`` executes the solutions in quick mode
-and records those outputs with ``--record``; every other output is stripped.
-
-Student notebooks show the **expected output** of cells marked ``# EXPECTED_OUTPUT``: the figures
-(``image/png``) of that cell in an executed solution, downscaled to small PNG files committed in
-``notebooks/expected/<notebook>-<hash of the cell's source>-<k>.png``, and embedded (as a data URI,
-which Colab renders, unlike notebook attachments) in a markdown cell tagged ``expected-output``
-right after the cell. ``--expected DIR`` re-renders those files from the executed notebooks in DIR
-(``make outputs``); every other run, ``--check`` included, only reads the committed files, so it is
-deterministic. A marked cell whose source changed has no file until ``make outputs`` is run again
-(the build says so), and files no marked cell uses are stale (removed by the build).
+Usage: ``python tools/build_student_notebooks.py [--check] [--record DIR] [--expected DIR]``
+(``--check``: write nothing, exit 1 if stale; ``make outputs`` passes ``build/quick`` to both).
 """
 
 from __future__ import annotations
@@ -55,7 +23,7 @@ import json
 import re
 import sys
 import tomllib
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 import nbformat
@@ -63,10 +31,6 @@ from nbformat import NotebookNode
 
 BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::(?P<instruction>.*))?$")
 END_RE = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
-MD_MARKER_RE = re.compile(r"<!-- (BEGIN|END) SOLUTION -->|BEGIN SOLUTION|END SOLUTION")
-MD_PLACEHOLDER = "*Your answer here.*"
-ANSWER_RE = re.compile(r"<!-- (BEGIN|END) ANSWER -->")
-ANSWER_SUMMARY = "Show the answer"
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 EXPECTED_MARKER, EXPECTED_TAG, EXPECTED_DIR = "# EXPECTED_OUTPUT", "expected-output", "expected"
 EXPECTED_WIDTH, EXPECTED_MAX_BYTES = 720, 60_000  # pixels, bytes per PNG
@@ -108,26 +72,18 @@ if "google.colab" in sys.modules:
     import helpers.colab
 
     helpers.colab.setup(data, drive{gpu})"""
-SETUP_METADATA = {"cellView": "form", "tags": [SETUP_TAG]}
-"""Colab folds a cell with ``cellView: form`` to its title and its ``# @param`` fields."""
-KEPT_METADATA = ("cellView", "tags")
-"""The cell metadata that ``normalise`` keeps."""
-TRAINING_PREFIXES = ("05_", "06_", "07_")
-"""Notebooks that train: their setup cell offers the ``full`` tier and warns without a GPU."""
-TIERS_TRAINING = '["small", "full", "synthetic"]'
-TIERS_OTHERS = '["small", "synthetic"]'
+SETUP_METADATA = {"cellView": "form", "tags": [SETUP_TAG]}  # Colab folds it to its form
+KEPT_METADATA = ("cellView", "tags")  # the cell metadata that normalise keeps
+TRAINING_PREFIXES = ("05_", "06_", "07_")  # these offer the `full` tier and ask for a GPU
 
 
 def setup_code(url: str, path: str) -> str:
     """The setup cell of the notebook at ``path`` (e.g. ``notebooks/05_training.ipynb``)."""
     folder, _, name = path.rpartition("/")
     training = name.startswith(TRAINING_PREFIXES)
-    return (
-        SETUP_CODE.replace("{url}", url)
-        .replace("{folder}", folder)
-        .replace("{tiers}", TIERS_TRAINING if training else TIERS_OTHERS)
-        .replace("{gpu}", ", gpu=True" if training else "")
-    )
+    tiers = '["small", "full", "synthetic"]' if training else '["small", "synthetic"]'
+    code = SETUP_CODE.replace("{url}", url).replace("{folder}", folder)
+    return code.replace("{tiers}", tiers).replace("{gpu}", ", gpu=True" if training else "")
 
 
 class BuildError(Exception):
@@ -135,34 +91,19 @@ class BuildError(Exception):
 
 
 class MarkerError(BuildError):
-    """A malformed ``BEGIN SOLUTION``/``END SOLUTION`` marker at 1-based ``line`` of a cell."""
+    """A malformed marker at 1-based ``line`` (of cell ``cell``, when known)."""
 
     def __init__(self, line: int, message: str, cell: int | None = None) -> None:
-        where = f"line {line}" if cell is None else f"cell {cell}, line {line}"
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{'' if cell is None else f'cell {cell}, '}line {line}: {message}")
         self.line, self.message, self.cell = line, message, cell
 
 
-@dataclass(frozen=True)
-class Region:
-    """An exercise region: 0-based ``start``/``end`` lines of its BEGIN and END markers."""
-
-    start: int
-    end: int
-    indent: str
-    instruction: str
+Region = namedtuple("Region", "start end indent instruction")  # 0-based BEGIN/END lines
 
 
 def find_regions(source: str) -> list[Region]:
-    """Find the ``# BEGIN SOLUTION: ...`` / ``# END SOLUTION`` regions of a code cell.
-
-    Raises
-    ------
-    MarkerError
-        On nested, unbalanced or malformed markers, or a BEGIN marker without an instruction.
-    """
-    regions: list[Region] = []
-    begin: tuple[int, re.Match[str]] | None = None
+    """The ``# BEGIN SOLUTION: ...``/``# END SOLUTION`` regions of a code cell (MarkerError if bad)."""
+    regions, begin = [], None
     for number, line in enumerate(source.split("\n")):
         if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line:
             continue
@@ -177,8 +118,8 @@ def find_regions(source: str) -> list[Region]:
         elif END_RE.match(line):
             if begin is None:
                 raise MarkerError(number + 1, "END SOLUTION without a BEGIN SOLUTION")
-            start, match = begin
-            regions.append(Region(start, number, match["indent"], match["instruction"].strip()))
+            indent, instruction = begin[1]["indent"], begin[1]["instruction"].strip()
+            regions.append(Region(begin[0], number, indent, instruction))
             begin = None
         else:
             raise MarkerError(number + 1, f"malformed marker: {line.strip()!r}")
@@ -190,71 +131,49 @@ def find_regions(source: str) -> list[Region]:
 def stub_code(source: str) -> str:
     """Replace each exercise region of a code cell by a FIXME comment and a raise."""
     lines = source.split("\n")
-    for region in reversed(find_regions(source)):
-        message = json.dumps(f"FIXME: {region.instruction}", ensure_ascii=False)
-        lines[region.start : region.end + 1] = [
-            f"{region.indent}# FIXME: {region.instruction}",
-            f"{region.indent}raise NotImplementedError({message})",
+    for r in reversed(find_regions(source)):
+        message = json.dumps(f"FIXME: {r.instruction}", ensure_ascii=False)
+        lines[r.start : r.end + 1] = [
+            f"{r.indent}# FIXME: {r.instruction}",
+            f"{r.indent}raise NotImplementedError({message})",
         ]
     return "\n".join(lines)
 
 
-def stub_markdown(source: str) -> str:
-    """Replace each ``<!-- BEGIN SOLUTION -->...<!-- END SOLUTION -->`` by a placeholder."""
-    parts: list[str] = []
-    kept_from, begin_line = 0, 0
-    for match in MD_MARKER_RE.finditer(source):
+def replace_pairs(source: str, word: str, replace) -> str:
+    """``source`` with each ``<!-- BEGIN word -->x<!-- END word -->`` replaced by ``replace(x)``."""
+    parts, kept_from, begin = [], 0, None
+    for match in re.finditer(rf"<!-- (BEGIN|END) {word} -->|(?:BEGIN|END) {word}", source):
         line = source.count("\n", 0, match.start()) + 1
         if match[1] is None:
-            raise MarkerError(line, "write <!-- BEGIN SOLUTION --> ... <!-- END SOLUTION -->")
-        if match[1] == "BEGIN":
-            if begin_line:
-                raise MarkerError(line, f"nested BEGIN SOLUTION (line {begin_line} is open)")
-            parts.append(source[kept_from : match.start()])
-            begin_line = line
-        else:
-            if not begin_line:
-                raise MarkerError(line, "END SOLUTION without a BEGIN SOLUTION")
-            parts.append(MD_PLACEHOLDER)
-            kept_from, begin_line = match.end(), 0
-    if begin_line:
-        raise MarkerError(begin_line, "BEGIN SOLUTION without an END SOLUTION")
-    return "".join(parts) + source[kept_from:]
-
-
-def reveal_answers(source: str) -> str:
-    """Turn each ``<!-- BEGIN ANSWER -->...<!-- END ANSWER -->`` into a collapsible ``<details>``.
-
-    Raises
-    ------
-    MarkerError
-        On nested or unbalanced ANSWER markers, naming the 1-based line.
-    """
-    parts: list[str] = []
-    kept_from, begin = 0, None
-    for match in ANSWER_RE.finditer(source):
-        line = source.count("\n", 0, match.start()) + 1
+            raise MarkerError(line, f"write <!-- BEGIN {word} --> ... <!-- END {word} -->")
         if match[1] == "BEGIN":
             if begin is not None:
-                raise MarkerError(line, f"nested BEGIN ANSWER (line {begin[0]} is open)")
+                raise MarkerError(line, f"nested BEGIN {word} (line {begin[0]} is open)")
             parts.append(source[kept_from : match.start()])
             begin = (line, match.end())
         else:
             if begin is None:
-                raise MarkerError(line, "END ANSWER without a BEGIN ANSWER")
-            answer = source[begin[1] : match.start()].strip()
-            parts.append(
-                f"<details>\n<summary>{ANSWER_SUMMARY}</summary>\n\n{answer}\n\n</details>"
-            )
+                raise MarkerError(line, f"END {word} without a BEGIN {word}")
+            parts.append(replace(source[begin[1] : match.start()]))
             kept_from, begin = match.end(), None
     if begin is not None:
-        raise MarkerError(begin[0], "BEGIN ANSWER without an END ANSWER")
+        raise MarkerError(begin[0], f"BEGIN {word} without an END {word}")
     return "".join(parts) + source[kept_from:]
 
 
-def student_markdown(source: str) -> str:
-    """A markdown cell as students see it: solution regions stubbed, Think! answers collapsible."""
-    return reveal_answers(stub_markdown(source))
+def stub_markdown(source: str) -> str:
+    """Replace each ``<!-- BEGIN SOLUTION -->...<!-- END SOLUTION -->`` by a placeholder."""
+    return replace_pairs(source, "SOLUTION", lambda _: "*Your answer here.*")
+
+
+def reveal_answers(source: str) -> str:
+    """Turn each ``<!-- BEGIN ANSWER -->...<!-- END ANSWER -->`` into a collapsible ``<details>``."""
+    return replace_pairs(
+        source,
+        "ANSWER",
+        lambda a: f"<details>\n<summary>Show the answer</summary>\n\n{a.strip()}\n\n</details>",
+    )
 
 
 def count_exercises(nb: NotebookNode) -> int:
@@ -263,31 +182,21 @@ def count_exercises(nb: NotebookNode) -> int:
 
 
 def build_student_notebook(nb: NotebookNode) -> NotebookNode:
-    """Return a copy of a solution notebook with every solution region replaced by a stub.
-
-    Raises
-    ------
-    MarkerError
-        Naming the cell index and line of the first bad marker.
-    """
+    """A copy of a solution notebook with every solution stubbed (MarkerError names the cell)."""
     student = copy.deepcopy(nb)
+    stubs = {"code": stub_code, "markdown": lambda s: reveal_answers(stub_markdown(s))}
     for index, cell in enumerate(student.cells):
-        stub = {"code": stub_code, "markdown": student_markdown}.get(cell.cell_type)
-        if stub is None:
-            continue
         try:
-            cell.source = stub(cell.source)
+            cell.source = stubs.get(cell.cell_type, str)(cell.source)
         except MarkerError as err:
             raise MarkerError(err.line, err.message, cell=index) from None
     return student
 
 
 def stamp(nb: NotebookNode, slug: str, path: str) -> NotebookNode:
-    """Put the badge and setup cells (replacing old ones) right after the first markdown cell.
-
-    ``slug`` is ``owner/name`` on GitHub; ``path`` the notebook's path in the repository.
-    """
-    cells = [c for c in nb.cells if not {BADGE_TAG, SETUP_TAG} & set(_tags(c))]
+    """Badge and setup cells (replacing old ones) after the title; ``slug``: GitHub owner/name."""
+    tags = {BADGE_TAG, SETUP_TAG}
+    cells = [c for c in nb.cells if not tags & set(c.get("metadata", {}).get("tags", []))]
     title = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), None)
     if title is None:
         raise BuildError("no markdown title cell to put the Colab badge after")
@@ -302,53 +211,30 @@ def stamp(nb: NotebookNode, slug: str, path: str) -> NotebookNode:
 
 
 def checked_outputs(cell: NotebookNode) -> list[NotebookNode]:
-    """The outputs nbval compares for a ``# NBVAL_CHECK_OUTPUT`` cell: its text, nothing else.
-
-    Streams and the ``text/plain`` part of results are kept; images, HTML, widgets and execution
-    counts are dropped, so the stored reference is small, readable and machine-independent.
-    """
+    """The text outputs (streams, ``text/plain``) of a ``# NBVAL_CHECK_OUTPUT`` cell: nbval's reference."""
     if cell.cell_type != "code" or CHECK_MARKER not in cell.source:
         return []
     kept = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            kept.append(nbformat.v4.new_output("stream", name=output.name, text=output.text))
-        elif output.output_type in (
-            "execute_result",
-            "display_data",
-        ) and "text/plain" in output.get("data", {}):
-            kept.append(
-                nbformat.v4.new_output(
-                    "execute_result" if output.output_type == "execute_result" else "display_data",
-                    data={"text/plain": output.data["text/plain"]},
-                    **({"execution_count": 1} if output.output_type == "execute_result" else {}),
-                )
-            )
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            kept.append(nbformat.v4.new_output("stream", name=out.name, text=out.text))
+        elif "text/plain" in out.get("data", {}):
+            count = {"execution_count": 1} if out.output_type == "execute_result" else {}
+            data = {"text/plain": out.data["text/plain"]}
+            kept.append(nbformat.v4.new_output(out.output_type, data=data, **count))
     return kept
 
 
 def normalise(nb: NotebookNode, name: str, keep_checked: bool = False) -> NotebookNode:
-    """Strip outputs, execution counts and metadata; give cells ids derived from ``name``.
-
-    With ``keep_checked`` (solutions), the text outputs of ``# NBVAL_CHECK_OUTPUT`` cells stay: they
-    are the reference nbval compares a fresh run against (``make outputs`` records them).
-    """
+    """Strip outputs (but checked ones with ``keep_checked``), counts and metadata; ids from ``name``."""
     out = nbformat.v4.new_notebook(metadata=copy.deepcopy(NOTEBOOK_METADATA))
     for index, cell in enumerate(nb.cells):
-        metadata = {
-            k: copy.deepcopy(v) for k, v in cell.metadata.items() if k in KEPT_METADATA and v
-        }
-        if cell.cell_type == "code":
-            new = nbformat.v4.new_code_cell(cell.source, metadata=metadata)
-            if keep_checked and (outputs := checked_outputs(cell)):
-                new.outputs = outputs
-                new.execution_count = 1  # nbval refuses a stored output of an "unrun" cell
-        elif cell.cell_type == "markdown":
-            new = nbformat.v4.new_markdown_cell(cell.source, metadata=metadata)
-            if cell.get("attachments"):
-                new.attachments = copy.deepcopy(cell.attachments)
-        else:
-            new = nbformat.v4.new_raw_cell(cell.source, metadata=metadata)
+        meta = {k: copy.deepcopy(v) for k, v in cell.metadata.items() if k in KEPT_METADATA and v}
+        new = getattr(nbformat.v4, f"new_{cell.cell_type}_cell")(cell.source, metadata=meta)
+        if keep_checked and (outputs := checked_outputs(cell)):
+            new.outputs, new.execution_count = outputs, 1  # nbval refuses output of an "unrun" cell
+        if cell.cell_type == "markdown" and cell.get("attachments"):
+            new.attachments = copy.deepcopy(cell.attachments)
         new.id = hashlib.sha1(f"{name}/{index}".encode()).hexdigest()[:8]
         out.cells.append(new)
     return out
@@ -378,38 +264,21 @@ def repo_slug(root: Path) -> str:
 
 
 README_LINKS = (
-    (
-        re.compile(r"(https://colab\.research\.google\.com/github/)[\w.-]+/[\w.-]+(/blob/)"),
-        r"\g<1>{slug}\g<2>",
-    ),
-    (
-        re.compile(r"(https://github\.com/)[\w.-]+/[\w.-]+?(/actions/workflows/)"),
-        r"\g<1>{slug}\g<2>",
-    ),
+    ("colab\\.research\\.google\\.com/github/", "/blob/"),
+    ("github\\.com/", "/actions/workflows/"),
 )
-"""The README's links to this repository (Colab badges, the CI badge) and their rewrite."""
 
 
 def stamp_readme(text: str, slug: str) -> str:
     """``text`` (the README) with every Colab badge and CI badge pointing at ``slug``."""
-    for pattern, replacement in README_LINKS:
-        text = pattern.sub(replacement.replace("{slug}", slug), text)
+    for prefix, suffix in README_LINKS:
+        text = re.sub(rf"(https://{prefix})[\w.-]+/[\w.-]+?({suffix})", rf"\g<1>{slug}\2", text)
     return text
 
 
-def record_outputs(nb: NotebookNode, executed: NotebookNode) -> int:
-    """Copy the outputs of ``# NBVAL_CHECK_OUTPUT`` cells from an executed copy; return how many.
-
-    Cells are matched by source, so an executed copy of an older version is only used where the
-    cell is unchanged.
-    """
-    sources = {c.source: c for c in executed.cells if c.cell_type == "code"}
-    count = 0
-    for cell in nb.cells:
-        if cell.cell_type == "code" and CHECK_MARKER in cell.source and cell.source in sources:
-            cell.outputs = checked_outputs(sources[cell.source])
-            count += 1
-    return count
+def executed_cells(executed: NotebookNode) -> dict[str, NotebookNode]:
+    """The code cells of an executed copy by source: only unchanged cells are matched."""
+    return {c.source: c for c in executed.cells if c.cell_type == "code"}
 
 
 def is_expected(cell: NotebookNode) -> bool:
@@ -423,10 +292,7 @@ def expected_name(stem: str, source: str, k: int) -> str:
 
 
 def shrink_png(data: bytes) -> bytes:
-    """A PNG at most ``EXPECTED_WIDTH`` pixels wide, in a palette of colours, under the size cap.
-
-    Halves the colours, then the width, until the file is under ``EXPECTED_MAX_BYTES``.
-    """
+    """A palette PNG ≤ ``EXPECTED_WIDTH`` px wide: halve colours, then width, until under the cap."""
     from PIL import Image
 
     image = Image.open(io.BytesIO(data)).convert("RGB")
@@ -441,20 +307,14 @@ def shrink_png(data: bytes) -> bytes:
 
 
 def render_expected(nb: NotebookNode, executed: NotebookNode, stem: str) -> dict[str, bytes]:
-    """Expected figures of the marked cells of ``nb``, from an executed copy: file name -> PNG.
-
-    Cells are matched by source; a marked cell without a figure in ``executed`` is an error.
-    """
-    sources = {c.source: c for c in executed.cells if c.cell_type == "code"}
+    """Expected figures (file name -> PNG) of the marked cells of ``nb``, from an executed copy."""
+    sources = executed_cells(executed)
     images: dict[str, bytes] = {}
     for index, cell in enumerate(nb.cells):
         if not is_expected(cell) or cell.source not in sources:
             continue
-        pngs = [
-            o.data["image/png"]
-            for o in sources[cell.source].get("outputs", [])
-            if "image/png" in o.get("data", {})
-        ]
+        outputs = sources[cell.source].get("outputs", [])
+        pngs = [o.data["image/png"] for o in outputs if "image/png" in o.get("data", {})]
         if not pngs:
             raise BuildError(f"cell {index} is marked {EXPECTED_MARKER} but drew no figure")
         for k, png in enumerate(pngs):
@@ -465,11 +325,7 @@ def render_expected(nb: NotebookNode, executed: NotebookNode, stem: str) -> dict
 def add_expected(
     student: NotebookNode, solution: NotebookNode, stem: str, images: dict[str, bytes]
 ) -> tuple[list[str], list[int]]:
-    """Insert an expected-output markdown cell after each marked cell that has its figures.
-
-    ``student`` and ``solution`` have the same cells (before stamping). Returns the names of the
-    figures used and the indices of the marked cells that have none in ``images``.
-    """
+    """Insert an expected-output cell after each marked cell; return figures used, cells without."""
     cells, used, missing = [], [], []
     for index, (cell, source) in enumerate(zip(student.cells, solution.cells)):
         cells.append(cell)
@@ -496,12 +352,7 @@ def add_expected(
 def plan(
     root: Path, record: Path | None = None, expected: Path | None = None
 ) -> tuple[dict[Path, str | bytes], list[Path], list[str]]:
-    """Compute every file to write, the stale files, and one report line per notebook.
-
-    ``record``: a folder of executed solutions whose checked outputs are copied in first.
-    ``expected``: a folder of executed solutions whose figures become the expected outputs;
-    without it, the committed files in ``notebooks/expected/`` are used.
-    """
+    """Files to write, stale files, report lines; ``record``/``expected``: executed solutions."""
     solutions = sorted((root / "solutions").glob("*.ipynb"))
     slug = repo_slug(root) if solutions else ""
     files: dict[Path, str | bytes] = {}
@@ -513,7 +364,10 @@ def plan(
         try:
             raw = nbformat.read(path, as_version=4)
             if record is not None and (record / path.name).exists():
-                record_outputs(raw, nbformat.read(record / path.name, as_version=4))
+                ran = executed_cells(nbformat.read(record / path.name, as_version=4))
+                for cell in raw.cells:  # normalise keeps only the checked cells' text
+                    if cell.cell_type == "code" and cell.source in ran:
+                        cell.outputs = ran[cell.source].outputs
             images = committed
             if expected is not None and (expected / path.name).exists():
                 executed = nbformat.read(expected / path.name, as_version=4)
@@ -523,10 +377,8 @@ def plan(
             files.update({folder / name: images[name] for name in used})
             exercises = count_exercises(raw)
             files[path] = render(normalise(stamp(raw, slug, where), path.stem, keep_checked=True))
-            target = root / "notebooks" / path.name
-            files[target] = render(
-                normalise(stamp(student, slug, f"notebooks/{path.name}"), path.stem)
-            )
+            stamped = stamp(student, slug, f"notebooks/{path.name}")
+            files[root / "notebooks" / path.name] = render(normalise(stamped, path.stem))
         except BuildError as err:
             raise BuildError(f"{where}: {err}") from None
         line = f"{where} -> notebooks/{path.name}: {exercises} exercise(s)"
@@ -548,18 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if stale")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
-    parser.add_argument(
-        "--record",
-        type=Path,
-        metavar="DIR",
-        help="copy the outputs of # NBVAL_CHECK_OUTPUT cells from executed notebooks in DIR",
-    )
-    parser.add_argument(
-        "--expected",
-        type=Path,
-        metavar="DIR",
-        help="re-render the expected figures of # EXPECTED_OUTPUT cells from executed notebooks in DIR",
-    )
+    for flag, what in (("--record", "# NBVAL_CHECK_OUTPUT outputs"), ("--expected", "figures")):
+        parser.add_argument(flag, type=Path, metavar="DIR", help=f"take {what} from executed DIR")
     args = parser.parse_args(argv)
     root: Path = args.root.resolve()
     try:
@@ -578,8 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         if problems:
             print("Notebooks out of date; run `make notebooks`:", *problems, sep="\n")
             return 1
-        figures = sum(p.suffix == ".png" for p in files)
-        notebooks = sum(p.suffix == ".ipynb" for p in files)
+        figures, notebooks = (sum(p.suffix == s for p in files) for s in (".png", ".ipynb"))
         print(f"{notebooks} notebooks, {figures} expected figures and the README up to date.")
         return 0
     for path in changed:
@@ -590,10 +431,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"removed {path.relative_to(root).as_posix()} {why[path]}")
     print("\n".join(report) or "no notebooks in solutions/")
     return 0
-
-
-def _tags(cell: NotebookNode) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []))
 
 
 if __name__ == "__main__":
