@@ -45,9 +45,8 @@ class Observed(dict):
 
 @dataclass(frozen=True)
 class Mistake:
-    """One row of a check's table: ``seen(observed)`` is true when the observation shows the mistake
-    (rows are tried in order); ``message`` names it and where to look (``{field}`` reads the
-    observation), never the solution."""
+    """A row of a check's table: ``seen(observed)`` is true when the observation shows the mistake
+    (rows tried in order); ``message`` names it and where to look (``{field}``s read the observed)."""
 
     seen: Callable[[Any], bool]
     message: str
@@ -109,9 +108,7 @@ def hint(name: str, level: int | None = None) -> None:
     if not 1 <= level <= len(hints):
         raise ValueError(f"{name!r} has hints 1 to {len(hints)}; there is no hint {level}.")
     _hints_shown[name] = max(_hints_shown.get(name, 0), level)
-    more = (
-        f'(next: checks.hint("{name}") again)' if level < len(hints) else "(that was the last one)"
-    )
+    more = f'(next: checks.hint("{name}") again)' if level < len(hints) else "(the last one)"
     print(f"Hint {level} of {len(hints)} for {name}: {hints[level - 1]}\n{more}")
 
 

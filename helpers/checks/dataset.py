@@ -232,19 +232,6 @@ MOVES = [
 ]  # fmt: skip
 
 
-def _test_corpus(root: Path) -> tuple[list[Utterance], dict[str, int]]:
-    """A 5-s file of speaker 8975 and a 1.2-s one of speaker 19, at 16 kHz."""
-    rng, utterances = np.random.default_rng(0), []
-    for speaker, seconds in [("8975", 5.0), ("19", 1.2)]:
-        t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
-        tone = 0.3 * np.sin(2 * np.pi * (120 + 40 * int(speaker) % 200) * t)
-        (root / speaker).mkdir()
-        path = f"{speaker}/{speaker}-1-0000.flac"
-        sf.write(root / path, tone + 0.05 * rng.standard_normal(len(t)), SAMPLE_RATE)
-        utterances.append(Utterance(path, speaker, "1", len(t), SAMPLE_RATE))
-    return utterances, {"19": 0, "8975": 1}
-
-
 def _crop_start(dataset: object, index: int, total: int) -> int:
     """Where the window of ``dataset[index]`` starts in the file of ``total`` frames."""
     with record_decodes() as decodes:
@@ -261,8 +248,15 @@ def crop_dataset(dataset_class: type) -> None:
     load_audio, zero-padded at the end; the map's label); the module built in ``__init__``; global
     generators untouched; a crop in the file from (seed, epoch, index) only."""
     with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        utterances, labels = _test_corpus(root)
+        root, rng, utterances, labels = Path(folder), np.random.default_rng(0), [], {}
+        for speaker, seconds in [("8975", 5.0), ("19", 1.2)]:  # a 5-s and a 1.2-s file, 16 kHz
+            t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+            tone = 0.3 * np.sin(2 * np.pi * (120 + 40 * int(speaker) % 200) * t)
+            (root / speaker).mkdir()
+            path = f"{speaker}/{speaker}-1-0000.flac"
+            sf.write(root / path, tone + 0.05 * rng.standard_normal(len(t)), SAMPLE_RATE)
+            utterances.append(Utterance(path, speaker, "1", len(t), SAMPLE_RATE))
+            labels[speaker] = int(speaker == "8975")
         total = utterances[0].frames
         for kind in FEATURE_KINDS:
             reference = make_feature(kind)

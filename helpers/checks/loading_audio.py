@@ -11,6 +11,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -181,9 +182,7 @@ def _stand_in(real: Callable, fell_back: list[str]) -> Callable:
 @exercise("""torchaudio.load returns two things; its waveform has a channel axis even for mono files.
 Return its tensor and rate as they are: no squeeze, no transpose, no constant rate.
 Call torchaudio.load on the path with its defaults; an AttributeError means a misspelt name.""")
-def torchaudio_loading(
-    load_with_torchaudio: Callable[[object], tuple], path: object = None
-) -> None:
+def torchaudio_loading(load_with_torchaudio: Callable, path: object = None) -> None:
     """Check ``load_with_torchaudio(path) -> (waveform, rate)`` on 8 kHz stereo, 16 kHz mono and
     ``path``: ``torchaudio.load`` called (watched; soundfile stands in where it cannot decode), its
     unscaled (channels, samples) tensor of the whole file, the file's rate; misspelt names raise."""
@@ -239,24 +238,18 @@ def audio_window(read_window: Callable[..., object]) -> None:
     """Check ``read_window(path, start_seconds, seconds)`` on 3-s files at 16 and 8 kHz:
     ``load_audio``'s 1-D tensor of just that window (only it decoded, soundfile watched), start and
     length in samples at the file's rate within one sample of rounding (``int()`` is fine)."""
-    with tempfile.TemporaryDirectory() as folder:
-        for rate in (SAMPLE_RATE, 8_000):
-            path = Path(folder) / f"test-{rate}.flac"
-            sf.write(path, _noise(3.0, rate), rate)
-            for start, seconds in [(0.5, 1.0), (2.00005, 0.75)]:
-                case = f"For {seconds:g} s from {start:g} s of a 3-s file at {rate} Hz"
-                with core.record_decodes() as decodes, warnings.catch_warnings(action="ignore"):
-                    got = call(read_window, path, start, seconds, what=f"read_window: {case}")
-                seen = Observed(
-                    got=got, case=case, path=path, rate=rate, start=start, seconds=seconds
-                )
-                seen.update(length=round(seconds * SAMPLE_RATE), kind=type(got).__name__)
-                seen.shape = tuple(np.shape(got))
-                seen.update(
-                    decoded=max((d.frames for d in decodes), default=0), step=SAMPLE_RATE // rate
-                )
-                seen.returned = round(len(got) * rate / SAMPLE_RATE) if seen.shape else 0
-                verdict(seen, WINDOW)
+    with _test_files([("16k.flac", 3.0, 16_000, 1), ("8k.flac", 3.0, 8_000, 1)], None) as files:
+        for path, (start, seconds) in product(files, [(0.5, 1.0), (2.00005, 0.75)]):
+            rate = audio_info(path).sample_rate
+            case = f"For {seconds:g} s from {start:g} s of a 3-s file at {rate} Hz"
+            with core.record_decodes() as decodes, warnings.catch_warnings(action="ignore"):
+                got = call(read_window, path, start, seconds, what=f"read_window: {case}")
+            seen = Observed(got=got, case=case, path=path, rate=rate, start=start, seconds=seconds)
+            seen.update(length=round(seconds * SAMPLE_RATE), step=SAMPLE_RATE // rate)
+            seen.update(kind=type(got).__name__, shape=tuple(np.shape(got)))
+            seen.decoded = max([0] + [d.frames for d in decodes])
+            seen.returned = round(len(got) * rate / SAMPLE_RATE) if seen.shape else 0
+            verdict(seen, WINDOW)
     passed("reads just the window asked for, placed in samples at each file's own rate")
 
 

@@ -248,9 +248,7 @@ def mel_and_mfcc(compute: Callable[..., tuple[object, object]]) -> None:
     seen.of_power = librosa.feature.mfcc(S=power, n_mfcc=n_mfcc)
     seen.tolerance = 1e-2 * np.abs(seen.reference[1:]).max()
     verdict(seen, MEL_AND_MFCC)
-    core.passed(
-        f"mel spectrogram ({n_mels}, {seen.frames}) in dB and MFCC ({n_mfcc}, {seen.frames})"
-    )
+    core.passed(f"mel spectrogram ({n_mels}, {seen.frames}) in dB, MFCC ({n_mfcc}, {seen.frames})")
 
 
 POOLED = [
