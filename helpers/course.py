@@ -1,11 +1,5 @@
-"""What a notebook imports: the data, the device, the seed, and the course's pipeline in one call::
-
-    DATA = find_dataset()                       # the real data if downloaded, else synthetic (said loudly)
-    sets = make_sets(DATA, make_feature("mfcc", n_mfcc=80, n_mels=80))
-    train_loader, val_loader = make_loaders(sets, batch_size=64)
-
-``AUDIO_COURSE_QUICK=1`` (CI) makes every notebook run in seconds: tiny synthetic corpus, short training.
-"""
+"""What a notebook imports: the data (:func:`find_dataset`), device, seed, the pipeline in one call
+(:func:`make_sets`, :func:`make_loaders`); ``AUDIO_COURSE_QUICK=1`` (CI): tiny data, short runs."""
 
 from __future__ import annotations
 
@@ -25,7 +19,7 @@ from .cache import FeatureCache
 from .checkpoints import checkpoint_dir, find_checkpoint, load_checkpoint, save_checkpoint
 from .corpus import Manifest, Utterance, load_manifest, speaker_to_index, split_utterances
 from .dataset import SpeakerDataset, make_loader
-from .download import fallback_notice
+from .download import SYNTHETIC_OPTIONS, TIERS, fallback_notice
 from .features import AudioFeature
 from .paths import (
     FULL_DATA,
@@ -38,7 +32,7 @@ from .paths import (
 from .synthetic import make_synthetic_corpus
 from .training import History, get_device
 
-DATA_KINDS = ("small", "full", "synthetic")  # AUDIO_COURSE_DATA_KIND, data_download.py --tier
+DATA_KINDS = TIERS  # AUDIO_COURSE_DATA_KIND, data_download.py --tier
 TIER_FOLDERS = {"small": SMALL_DATA, "full": FULL_DATA}  # where the downloaded tiers are unpacked
 QUICK = os.environ.get("AUDIO_COURSE_QUICK", "") not in ("", "0")  # tiny data, short training
 SEED = 0  # split, crops, initialisation and batches all follow from it
@@ -46,8 +40,7 @@ DEVICE = get_device()  # the GPU if there is one (Colab: Runtime → Change runt
 RECOMMENDED = dict(model="cnn1d", feature="mfcc", n_mfcc=40, epochs=30, batch_size=32, lr=3e-3)
 RECOMMENDED |= dict(label_smoothing=0.1, crop_seconds=3.0, augment="reverb,noise,eq", augment_p=0.5)
 RECOMMENDED |= dict(head="softmax", margin=0.2, scale=30.0)
-"""What ``python -m helpers.cli.train --data DIR`` trains, chosen on four corpora of tools/corpora.py
-(docs/model.md): waveform augmentation, SpecAugment, the softmax head, 40 MFCCs, 3-s crops."""
+"""What ``python -m helpers.cli.train`` trains, chosen on four corpora (docs/model.md)."""
 
 
 def quick(full: int | float, fast: int | float) -> int | float:
@@ -56,11 +49,8 @@ def quick(full: int | float, fast: int | float) -> int | float:
 
 
 def find_dataset(kind: str | None = None, verbose: bool = True) -> Path:
-    """The corpus folder: ``$AUDIO_COURSE_DATA`` if set (by the Colab setup); else the tier ``kind``
-    (default ``$AUDIO_COURSE_DATA_KIND``; ``"real"`` is ``"full"``): ``small`` and ``full`` must be
-    downloaded (``FileNotFoundError`` names the command), ``synthetic`` is made on first use; else
-    the ``full`` tier if downloaded, else ``small``, else a synthetic corpus, said loudly (the tiny
-    one in quick mode). ``verbose`` prints which and why."""
+    """``$AUDIO_COURSE_DATA``, else tier ``kind`` (``$AUDIO_COURSE_DATA_KIND``; ``"real"``: full),
+    else ``full`` or ``small`` if downloaded, else a synthetic corpus made now (said loudly)."""
     if os.environ.get("AUDIO_COURSE_DATA"):
         path = Path(os.environ["AUDIO_COURSE_DATA"]).expanduser()
         if verbose:
@@ -75,7 +65,7 @@ def find_dataset(kind: str | None = None, verbose: bool = True) -> Path:
     if kind in TIER_FOLDERS and not is_complete(TIER_FOLDERS[kind]):
         raise FileNotFoundError(
             f"The {kind} tier is not in {TIER_FOLDERS[kind]}. Run "
-            f"`{download_command('--tier', kind)}` (in Colab: the setup cell, with data = {kind!r})."
+            f"`{download_command('--tier', kind)}` (in Colab: the setup cell, data = {kind!r})."
         )
     found = kind if kind in TIER_FOLDERS else None
     if kind is None and not QUICK:
@@ -84,11 +74,10 @@ def find_dataset(kind: str | None = None, verbose: bool = True) -> Path:
         if verbose:
             print(f"Dataset: the {found} tier, {TIER_FOLDERS[found]}")
         return TIER_FOLDERS[found]
-    if QUICK:
-        path = make_synthetic_corpus(SYNTHETIC_TINY, progress=verbose)
-    else:
-        options = {"n_speakers": 24, "files_per_speaker": 12, "max_seconds": 8.0}
-        path = make_synthetic_corpus(SYNTHETIC_DATA, **options, progress=verbose)
+    options = {} if QUICK else SYNTHETIC_OPTIONS  # quick: the tiny corpus
+    path = make_synthetic_corpus(
+        SYNTHETIC_TINY if QUICK else SYNTHETIC_DATA, **options, progress=verbose
+    )
     if verbose:
         why = "asked for" if kind == "synthetic" else "quick mode" if QUICK else "no real data"
         print(
@@ -107,8 +96,7 @@ def seed_everything(seed: int = SEED) -> None:
 
 
 def headline(name: str, value: float | int | str) -> None:
-    """Print a notebook's headline result; under ``make run`` (``$AUDIO_COURSE_HEADLINE``, a JSON
-    file per notebook) also record it for the summary table."""
+    """Print a notebook's headline result (and write it to ``$AUDIO_COURSE_HEADLINE``'s JSON)."""
     print(f"Headline: {name} = {f'{value:.4g}' if isinstance(value, float) else value}")
     if target := os.environ.get("AUDIO_COURSE_HEADLINE"):
         Path(target).parent.mkdir(parents=True, exist_ok=True)
@@ -122,31 +110,20 @@ def keep_trained(
     speaker_to_index: dict[str, int],
     settings: dict[str, float | int | str | None],
 ) -> tuple[torch.nn.Module, History]:
-    """Train once, keep the model: ``train()`` runs only if no checkpoint ``name`` in
-    :func:`helpers.checkpoints.checkpoint_dir` (on Drive when mounted) has the same speakers and
-    ``settings``; returns the model on :data:`DEVICE` in ``eval()`` mode and its history."""
+    """``train()`` unless checkpoint ``name`` fits the speakers and ``settings``; model, history."""
     if (found := find_checkpoint(name, speaker_to_index, settings=settings)) is not None:
         model = load_checkpoint(found, device=DEVICE)
-        print(
-            f"loaded {found}: trained in an earlier run with these settings (delete it to retrain)"
-        )
+        print(f"loaded {found}: trained in an earlier run with these settings (delete to retrain)")
         return model, History(**model.checkpoint["history"])
     model, history = train()
-    path = save_checkpoint(
-        checkpoint_dir() / name,
-        model,
-        feature,
-        speaker_to_index,
-        settings=settings,
-        history=history.as_dict(),
-    )
-    print(f"saved {path}")
+    args = checkpoint_dir() / name, model, feature, speaker_to_index
+    print(f"saved {save_checkpoint(*args, settings=settings, history=history.as_dict())}")
     return model.eval(), history
 
 
 def features_on_device(device: torch.device = DEVICE) -> bool:
-    """Whether features are computed per batch on the device (CUDA: the items are waveforms and the
-    CPU only decodes) rather than per item; ``AUDIO_COURSE_FEATURES_ON_DEVICE=1``/``0`` forces it."""
+    """Whether features run per batch on the device (CUDA) rather than per item (forced by
+    ``$AUDIO_COURSE_FEATURES_ON_DEVICE``)."""
     if forced := os.environ.get("AUDIO_COURSE_FEATURES_ON_DEVICE", ""):
         return forced not in ("0", "false", "no")
     return device.type == "cuda"
@@ -154,9 +131,8 @@ def features_on_device(device: torch.device = DEVICE) -> bool:
 
 @dataclass
 class SpeakerSets:
-    """The training (random crops) and validation (centre crops) sets of a corpus, its manifest,
-    labels, ``feature``, and the ``batch_transform`` to pass to ``fit``/``evaluate`` (``feature``
-    when the items are waveforms, else ``None``)."""
+    """Training and validation sets of a corpus, with what ``fit`` needs (``batch_transform``:
+    ``feature`` when the items are waveforms)."""
 
     train: SpeakerDataset
     val: SpeakerDataset
@@ -165,15 +141,8 @@ class SpeakerSets:
     feature: AudioFeature
     batch_transform: AudioFeature | None
 
-    @property
-    def names(self) -> list[str]:
-        """Speaker id of each class index."""
-        return sorted(self.speaker_to_index, key=self.speaker_to_index.get)
-
-    @property
-    def n_speakers(self) -> int:
-        """Number of classes."""
-        return len(self.speaker_to_index)
+    names = property(lambda self: sorted(self.speaker_to_index, key=self.speaker_to_index.get))
+    n_speakers = property(lambda self: len(self.speaker_to_index))  # classes
 
 
 def make_sets(
@@ -188,11 +157,8 @@ def make_sets(
     on_device: bool | None = None,
     seed: int = SEED,
 ) -> SpeakerSets:
-    """The course's pipeline in one call: manifest, labels (built on ``utterances``, default the
-    whole manifest), seeded split (``split_utterances``), two ``SpeakerDataset``s of
-    ``crop_seconds`` crops. ``cache``: read items from a ``FeatureCache`` (default: in quick mode
-    and on the GPU path); ``on_device``: items are waveforms, ``feature`` runs per batch on the
-    device (default :func:`features_on_device`)."""
+    """Manifest, labels, seeded split and two ``SpeakerDataset``s of ``crop_seconds`` crops;
+    ``cache``: a ``FeatureCache`` (default: quick mode, GPU path), ``on_device``: waveform items."""
     manifest = load_manifest(root, progress=False)
     utterances = list(manifest.utterances if utterances is None else utterances)
     labels = speaker_to_index(utterances)
@@ -205,16 +171,14 @@ def make_sets(
         SpeakerDataset(part, labels, root, item_feature, crop_seconds, is_train, seed, cache=store)
         for part, is_train in ((train, True), (val, False))
     )
-    return SpeakerSets(
-        train_set, val_set, manifest, labels, feature, feature if on_device else None
-    )
+    batch_transform = feature if on_device else None
+    return SpeakerSets(train_set, val_set, manifest, labels, feature, batch_transform)
 
 
 def make_loaders(
     sets: SpeakerSets, batch_size: int = 64, num_workers: int | None = None, seed: int = SEED
 ) -> tuple[DataLoader, DataLoader]:
-    """Training loader (shuffled, seeded, full batches) and validation loader (twice the batch);
-    ``num_workers`` default: 2 on the GPU path (decoding while the device trains), else 0."""
+    """Training (shuffled, seeded, full batches) and validation loaders (2 workers on the GPU)."""
     if num_workers is None:
         num_workers = 2 if sets.batch_transform is not None else 0
     batch_size = min(batch_size, len(sets.train))
@@ -225,8 +189,7 @@ def make_loaders(
 
 
 def show_table(rows: Sequence[dict], formats: dict[str, str] | None = None) -> pd.DataFrame:
-    """Rows of results as a pandas DataFrame (rendered as a table), ``formats`` mapping a column to
-    a format such as ``"{:.1%}"`` (the frame holds the text; the numbers stay in ``rows``)."""
+    """Rows as a DataFrame, ``formats`` (column -> ``"{:.1%}"``...) applied to its text."""
     table = pd.DataFrame(list(rows))
     for column, spec in (formats or {}).items():
         if column in table:
