@@ -1,9 +1,8 @@
 """The self-check engine: a check is its reference behaviour plus a table of known mistakes.
 
-A check gathers what the student's code did into an ``Observed`` and hands it to ``verdict`` with
-its ``Mistake`` rows: the first row seen raises ``ExerciseError`` with its message, else ``✓`` is
-printed. ``@exercise(hint, hint, hint)`` registers the hints ``hint(name)`` shows one at a time. The
-probes every notebook needs are written once, below; ``docs/checks.md`` shows how to write a check.
+``verdict(Observed(...), [Mistake(seen, message), ...])`` raises ``ExerciseError`` for the first row
+seen; ``@exercise`` registers the hints ``hint(name)`` shows; the shared probes follow. How to write
+a check: ``docs/checks.md``.
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ class Observed(dict):
 @dataclass(frozen=True)
 class Mistake:
     """A row of a check's table: ``seen(observed)`` is true when the observation shows the mistake
-    (rows tried in order); ``message`` names it and where to look (``{field}``s read the observed)."""
+    (rows tried in order); ``message`` names it and where to look (``{field}`` reads the fields)."""
 
     seen: Callable[[Any], bool]
     message: str

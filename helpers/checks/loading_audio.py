@@ -1,7 +1,7 @@
 """Checks for notebook 01, loading audio: duration, ``librosa.load``, ``torchaudio.load``, windows.
 
-The loaders are tried on files the check writes (a 16 kHz mono FLAC, 44.1 or 8 kHz stereo WAVs), so
-a constant rate, a dropped channel or a window that never moves shows, whatever the notebook's file.
+The answers read files the check writes (mono and stereo, 8 to 44.1 kHz), where a constant rate, a
+dropped channel or a window that never moves shows.
 """
 
 from __future__ import annotations
