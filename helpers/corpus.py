@@ -1,12 +1,4 @@
-"""What is in a corpus and how it is divided: utterances, the manifest, labels, the split::
-
-    manifest = load_manifest("train-dataset")          # every file once: speaker, chapter, length
-    labels = speaker_to_index(manifest.utterances)     # "103" -> 0, "1034" -> 1, ...
-    train, val = split_utterances(manifest.utterances, val_fraction=0.3, seed=0)
-
-A corpus folder is ``root/<speaker>/<file>.flac`` (or LibriSpeech's ``root/<speaker>/<chapter>/...``);
-nothing here decodes audio beyond the file headers.
-"""
+"""A corpus ``root/<speaker>/[<chapter>/]<file>.flac``: manifest (headers only), labels, split."""
 
 from __future__ import annotations
 
@@ -29,8 +21,7 @@ from .paths import MANIFEST_NAME, atomic_write_text, download_command, is_audio_
 
 @dataclass(frozen=True)
 class Utterance:
-    """One audio file: ``path`` relative to the corpus root, its own ``frames`` and ``sample_rate``
-    (so a crop can be placed without opening it)."""
+    """One audio file: ``path`` relative to the corpus root, ``frames`` at ``sample_rate`` Hz."""
 
     path: str
     speaker: str
@@ -38,10 +29,7 @@ class Utterance:
     frames: int
     sample_rate: int
 
-    @property
-    def seconds(self) -> float:
-        """Duration (s)."""
-        return self.frames / self.sample_rate
+    seconds = property(lambda self: self.frames / self.sample_rate)  # duration (s)
 
 
 @dataclass
@@ -61,40 +49,31 @@ class Manifest:
 
 
 def find_audio_files(root: str | os.PathLike) -> list[Path]:
-    """Audio files of a corpus, sorted: ``root/<speaker>/*`` and ``root/<speaker>/<chapter>/*``,
-    hidden files and folders (``.DS_Store``, macOS ``._*`` twins, the cache) left out."""
+    """Audio files of a corpus, sorted, hidden files and folders (``._*``, the cache) left out."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(
             f"No dataset folder at {root}. Download the data with `{download_command()}` "
             f"(or make a synthetic one with `{download_command('--tier', 'synthetic')}`)."
         )
-    found = [*root.glob("*/*"), *root.glob("*/*/*")]
-    return sorted(
-        p
-        for p in found
-        if is_audio_file(p) and not any(s[0] == "." for s in p.relative_to(root).parts)
-    )
+    found = [p for p in [*root.glob("*/*"), *root.glob("*/*/*")] if is_audio_file(p)]
+    return sorted(p for p in found if not any(s[0] == "." for s in p.relative_to(root).parts))
 
 
 def parse_name(relative: Path) -> tuple[str, str | None]:
-    """``(speaker, chapter)`` of a file from its path relative to the corpus root: the speaker is
-    the first folder; the chapter the second folder (LibriSpeech's nested layout), else the middle
-    field of a ``<speaker>-<chapter>-<utt>`` file name, else ``None``."""
+    """``(speaker, chapter)`` of a relative path: its folders, else ``<speaker>-<chapter>-<utt>``."""
     parts = relative.parts
     if len(parts) == 3:
         return parts[0], parts[1]
-    match = re.match(r"^(?P<speaker>[^-]+)-(?P<chapter>[^-]+)-(?P<utt>.+)$", relative.stem)
-    return parts[0], (match["chapter"] if match else None)
+    match = re.match(r"^[^-]+-([^-]+)-.+$", relative.stem)
+    return parts[0], (match[1] if match else None)
 
 
 def load_manifest(
     root: str | os.PathLike, refresh: bool = False, progress: bool = True
 ) -> Manifest:
-    """Every audio file under ``root`` with its speaker, chapter, length and rate. Headers are read
-    once and cached in ``root/.manifest.json`` by size and modification time; an unreadable or
-    empty file is skipped with a warning (``Manifest.skipped``). ``FileNotFoundError`` if ``root``
-    is missing or holds no readable audio."""
+    """Every audio file under ``root``, headers cached in ``root/.manifest.json`` by size and time;
+    unreadable files skipped with a warning; ``FileNotFoundError`` if none is readable."""
     root = Path(root)
     if not (files := find_audio_files(root)):
         raise FileNotFoundError(
@@ -111,25 +90,21 @@ def load_manifest(
     utterances, skipped, entries = [], [], {}
     for path in tqdm(files, desc="reading headers", disable=not progress, leave=False):
         key, stat = path.relative_to(root).as_posix(), path.stat()
-        entry = cached.get(key)
-        if (
-            not isinstance(entry, dict)
-            or entry.get("size") != stat.st_size
-            or entry.get("mtime_ns") != stat.st_mtime_ns
-        ):
+        entry, stamp = cached.get(key), dict(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+        if not isinstance(entry, dict) or stamp.items() - entry.items():
             try:
                 info = audio_info(path)
                 entry = {"frames": info.frames, "sample_rate": info.sample_rate}
             except AudioError as error:
                 entry = {"error": str(error)}
-            entry.update(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+            entry.update(stamp)
         entries[key] = entry
         if "error" in entry:
             skipped.append((key, entry["error"]))
         else:
-            speaker, chapter = parse_name(path.relative_to(root))
+            speaker_chapter = parse_name(path.relative_to(root))
             utterances.append(
-                Utterance(key, speaker, chapter, entry["frames"], entry["sample_rate"])
+                Utterance(key, *speaker_chapter, entry["frames"], entry["sample_rate"])
             )
     if entries != cached:
         try:
@@ -143,15 +118,14 @@ def load_manifest(
     if not utterances:
         raise FileNotFoundError(
             f"None of the {len(files)} audio files in {root} is readable (see the warning above). "
-            f"Delete the folder and download the data again: `{download_command('--tier', 'small')}` "
+            f"Delete the folder and download it again: `{download_command('--tier', 'small')}` "
             "(or `--tier full`)."
         )
     return Manifest(root, utterances, skipped)
 
 
 def speaker_to_index(utterances: Sequence[Utterance]) -> dict[str, int]:
-    """Each speaker's class index ``0..n_speakers-1`` in sorted order (numeric ids as numbers):
-    the corpus's ids (19, 103, 8975...) as indices would need a mostly dead 8976-way output."""
+    """Each speaker's class index ``0..n_speakers-1`` in sorted order (numeric ids as numbers)."""
     speakers = {u.speaker for u in utterances}
     order = sorted(speakers, key=lambda s: (0, int(s), s) if s.isdigit() else (1, 0, s))
     return {speaker: index for index, speaker in enumerate(order)}
@@ -160,12 +134,8 @@ def speaker_to_index(utterances: Sequence[Utterance]) -> dict[str, int]:
 def split_utterances(
     utterances: Sequence[Utterance], val_fraction: float = 0.3, seed: int = 0, by: str = "file"
 ) -> tuple[list[Utterance], list[Utterance]]:
-    """Split every speaker's files between training and validation, reproducibly (same seed and
-    files, same split, in any order): each speaker keeps ``round(val_fraction * n)`` files (at
-    least one) for validation, so every class is tested. ``by="chapter"`` holds out whole
-    recording sessions (one microphone, room and day), so that a model cannot pass by recognising
-    the recording; a speaker with one chapter is split by file, one with one file goes to
-    training, each with a warning."""
+    """Per speaker, ``round(val_fraction * n)`` files (at least one) to validation, the same for a
+    seed in any order; ``by="chapter"`` holds out whole sessions (else by file, with a warning)."""
     if by not in ("file", "chapter"):
         raise ValueError(f"by must be 'file' or 'chapter', not {by!r}")
     per_speaker: dict[str, list[Utterance]] = defaultdict(list)
@@ -197,18 +167,17 @@ def split_utterances(
         order = rng.permutation(len(files))
         val += [files[i] for i in order[:n_val]]
         train += [files[i] for i in order[n_val:]]
-    if lonely:
-        what = f"{len(lonely)} speaker(s) with a single file, kept for training only: {lonely[:10]}"
-        warnings.warn(what, stacklevel=2)
-    if single_chapter:
-        what = f"{len(single_chapter)} speaker(s) with one chapter split by file: {single_chapter[:10]}"
-        warnings.warn(what, stacklevel=2)
+    for who, what in (
+        (lonely, "a single file, kept for training only"),
+        (single_chapter, "one chapter split by file"),
+    ):
+        if who:
+            warnings.warn(f"{len(who)} speaker(s) with {what}: {who[:10]}", stacklevel=2)
     return train, val
 
 
 def holdout_speakers(speakers: Sequence[str], n_unseen: int, seed: int = 0) -> tuple[list, list]:
-    """``(seen, unseen)`` speakers: train on the first, verify on the ``n_unseen`` others; the same
-    seed and speakers give the same split, whatever their order."""
+    """``(seen, unseen)`` speakers, ``n_unseen`` held out, the same for a seed in any order."""
     pool = [str(s) for s in np.random.default_rng(seed).permutation(sorted(set(speakers)))]
     return pool[n_unseen:], pool[:n_unseen]
 
