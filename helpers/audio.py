@@ -1,9 +1,4 @@
-"""Reading audio files: the whole file or a window of it, as a mono float tensor at a known rate.
-
-Not ``torchaudio.load``, which decodes the *whole* file even for 3 seconds of it: ``soundfile`` seeks
-inside a FLAC/WAV/OGG file and decodes only the window asked for, so a 3-s crop costs the same for a
-6-s file as for a 35-s one.
-"""
+"""Reading audio: a file or a window (``soundfile`` decodes only the window), mono, resampled."""
 
 from __future__ import annotations
 
@@ -30,16 +25,12 @@ class AudioError(RuntimeError):
 
 @dataclass(frozen=True)
 class AudioInfo:
-    """What a file's header says, read without decoding the audio."""
+    """What a file's header says: ``frames`` per channel at ``sample_rate`` Hz, ``channels``."""
 
-    frames: int  # samples per channel
-    sample_rate: int  # Hz
+    frames: int
+    sample_rate: int
     channels: int
-
-    @property
-    def seconds(self) -> float:
-        """Duration (s)."""
-        return self.frames / self.sample_rate
+    seconds = property(lambda self: self.frames / self.sample_rate)  # duration (s)
 
 
 def _fail(path: str | os.PathLike, problem: str) -> AudioError:
@@ -50,8 +41,7 @@ def _fail(path: str | os.PathLike, problem: str) -> AudioError:
 
 
 def audio_info(path: str | os.PathLike) -> AudioInfo:
-    """Length, rate and channels from an audio file's header; :class:`AudioError` if it is not
-    readable audio or holds no samples."""
+    """A file's :class:`AudioInfo`; :class:`AudioError` if unreadable or empty."""
     try:
         info = sf.info(os.fspath(path))
     except Exception as error:  # soundfile raises several types for unreadable files
@@ -63,7 +53,7 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
 
 @functools.cache
 def _resampler(rate: int, new_rate: int) -> torchaudio.transforms.Resample:
-    """torchaudio's windowed-sinc resampler, built once per pair of rates (as costly as using it)."""
+    """torchaudio's resampler, built once per pair of rates."""
     return torchaudio.transforms.Resample(rate, new_rate)
 
 
@@ -73,10 +63,8 @@ def load_audio(
     start: int = 0,
     frames: int = -1,
 ) -> torch.Tensor:
-    """A file, or only its window of ``frames`` samples (``-1``: to the end) from sample ``start``
-    (both at the file's rate), as a mono float32 waveform ``(samples,)`` in [-1, 1] (channels
-    averaged), resampled to ``sample_rate`` Hz (``None``: the file's rate; a note says so once per
-    pair of rates)."""
+    """Mono float32 ``(samples,)`` of ``frames`` (``-1``: all) from ``start`` (file's rate),
+    resampled to ``sample_rate`` Hz (``None``: the file's; a warning once per pair of rates)."""
     try:
         data, file_rate = sf.read(
             os.fspath(path), frames=frames, start=max(start, 0), dtype="float32", always_2d=True
@@ -85,7 +73,6 @@ def load_audio(
         raise _fail(path, f"cannot decode audio ({error})") from None
     if data.shape[0] == 0:
         raise _fail(path, f"no audio in the window start={start}, frames={frames}")
-    # (frames, 1) is contiguous, so column 0 is a free view; several channels are averaged to one.
     mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
     waveform = torch.from_numpy(np.ascontiguousarray(mono))
     if sample_rate is None or file_rate == sample_rate:
@@ -98,8 +85,7 @@ def load_audio(
 
 
 def fit_length(waveform: torch.Tensor, samples: int) -> torch.Tensor:
-    """Cut or zero-pad (silence at the end) the last axis of ``waveform`` to ``samples`` samples."""
-    length = waveform.shape[-1]
-    if length >= samples:
-        return waveform[..., :samples]
-    return torch.nn.functional.pad(waveform, (0, samples - length))
+    """Cut or zero-pad (at the end) the last axis of ``waveform`` to ``samples`` samples."""
+    return torch.nn.functional.pad(
+        waveform[..., :samples], (0, max(0, samples - waveform.shape[-1]))
+    )

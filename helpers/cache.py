@@ -20,18 +20,10 @@ from .paths import CACHE_DIR_NAME, atomic_write_text
 
 
 class FeatureCache:
-    """Log features (float16 ``(frames, n_bins)`` rows of ``feature.extract``) or int16 waveforms
-    (``feature=None``) of whole files in one memory-mapped ``.npy`` under ``root/.cache/``
-    (``cache_dir``), built once with a progress bar: an item is then a slice, no decoding, no FFT,
-    and random crops still move every epoch. The file name hashes the feature's settings and the
-    files (path, length, rate), so a change makes a new cache; ``path`` is the array, its index
-    (file -> first row, rows) the ``.json`` beside it. Disk use: 32 kB per second of audio for
-    waveforms, 8 kB/s for 40 MFCCs, 40 kB/s for a 201-bin spectrogram (100 h: 11.5, 2.9, 14.5 GB).
-    Waveforms come back exactly (16-bit); cached features equal the decoded crop's but for the
-    float16 rounding (~1e-3) and the first and last ``n_fft / (2 hop_length)`` frames (the STFT
-    pads the file's edges, not the crop's); a crop starts on the nearest frame (≤ 5 ms away). A
-    cache pickles without its array (DataLoader workers started with "spawn" reopen the map).
-    """
+    """Float16 ``(frames, n_bins)`` features (or int16 waveforms, ``feature=None``) of whole files
+    in one memory-mapped ``.npy`` under ``root/.cache/``, named by a hash of the settings and files;
+    crops are slices (features: to the nearest frame, ~1e-3 rounding). Disk: 32 kB/s of audio
+    (waveforms), 8 kB/s (40 MFCCs), 40 kB/s (201-bin spectrogram). Pickles without its array."""
 
     VERSION = 2  # bump when the layout of the files changes
 
@@ -44,9 +36,7 @@ class FeatureCache:
         cache_dir: str | os.PathLike | None = None,
         progress: bool = True,
     ) -> None:
-        self.root = Path(root)
-        self.feature = feature
-        self.sample_rate = sample_rate
+        self.root, self.feature, self.sample_rate = Path(root), feature, sample_rate
         kind = "waveform" if feature is None else repr(feature)
         files = sorted((u.path, u.frames, u.sample_rate) for u in utterances)
         description = json.dumps([self.VERSION, kind, sample_rate, files])
@@ -61,24 +51,20 @@ class FeatureCache:
         if not (self.path.exists() and self.index_path.exists()):
             folder.mkdir(parents=True, exist_ok=True)
             self._build(sorted(utterances, key=lambda u: u.path), progress)
-        self.index: dict[str, tuple[int, int]] = {
-            k: tuple(v) for k, v in json.loads(self.index_path.read_text()).items()
-        }
-        self.array = np.load(self.path, mmap_mode="r")
+        index = json.loads(self.index_path.read_text())  # file -> (first row, rows)
+        self.index: dict[str, tuple[int, int]] = {k: tuple(v) for k, v in index.items()}
+        self.__setstate__(self.__dict__)
 
     def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["array"] = None  # reopened by __setstate__: never copy the cache into a worker
-        return state
+        return self.__dict__ | {"array": None}  # a worker reopens the map: never a copy
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.array = np.load(self.path, mmap_mode="r")
 
     def _build(self, utterances: list[Utterance], progress: bool) -> None:
-        """Decode every file once into a memory-mapped ``.npy`` under a temporary name (its pages
-        are the file's, so a cache bigger than the RAM builds), renamed when whole, then write the
-        index, last. A file that fails to decode is cached as silence, with a warning."""
+        """Decode every file into a ``.npy`` memory map renamed when whole, then the index; a file
+        that fails to decode is cached as silence, with a warning."""
         lengths = [self._samples(u) for u in utterances]
         if self.feature is not None:  # rows: samples (waveforms) or frames (features)
             lengths = [self.feature.frames(n) for n in lengths]
@@ -103,7 +89,7 @@ class FeatureCache:
             tmp.unlink(missing_ok=True)
 
     def _rows(self, utterance: Utterance) -> np.ndarray:
-        """What the array holds for ``utterance``: int16 samples, or ``(frames, n_bins)`` features."""
+        """Rows of ``utterance``: int16 samples, or ``(frames, n_bins)`` features."""
         samples = self._samples(utterance)
         try:
             waveform = fit_length(load_audio(self.root / utterance.path, self.sample_rate), samples)
@@ -120,9 +106,8 @@ class FeatureCache:
         return round(utterance.frames * self.sample_rate / utterance.sample_rate)
 
     def crop(self, utterance: Utterance, position: float, crop_seconds: float) -> torch.Tensor:
-        """The ``crop_seconds`` crop of ``utterance`` starting at ``position`` (0–1 of the room
-        left, placed as ``SpeakerDataset.read_crop`` places it; a short file padded with silence):
-        float32 waveform ``(crop_samples,)`` or ``feature.finish`` of the cached features."""
+        """The crop at ``position`` (0–1 of the room left, as ``SpeakerDataset.read_crop``):
+        float32 waveform ``(crop_samples,)`` or ``feature.finish`` of the features, padded with silence."""
         offset, length = self.index[utterance.path]
         samples = self._samples(utterance)
         crop_samples = round(crop_seconds * self.sample_rate)

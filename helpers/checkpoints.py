@@ -1,9 +1,4 @@
-"""Checkpoints: a model's weights with what rebuilds it and its input (feature, labels, crop length)::
-
-save_checkpoint("checkpoints/best.pt", model, feature=feature, speaker_to_index=labels)
-model = load_checkpoint("checkpoints/best.pt")          # rebuilt, in eval mode
-feature = feature_from_checkpoint(model)
-"""
+"""Checkpoints: a model's weights with what rebuilds it and its input (feature, labels...)."""
 
 from __future__ import annotations
 
@@ -20,13 +15,11 @@ from .models import make_model
 from .paths import CHECKPOINT_DIR
 
 CHECKPOINT_FORMAT = 1  # version of the dictionary written by save_checkpoint
-DRIVE_ENV = (
-    "AUDIO_COURSE_DRIVE_DIR"  # set by the Colab setup when Drive is mounted: the kit's folder
-)
+DRIVE_ENV = "AUDIO_COURSE_DRIVE_DIR"  # set by the Colab setup when Drive is mounted
 
 
 def describe_feature(feature: AudioFeature | dict | None) -> dict | None:
-    """``{"kind": ..., "options": {...}}`` such that ``make_feature(kind, **options)`` rebuilds it."""
+    """``{"kind": ..., "options": {...}}``: ``make_feature(kind, **options)`` rebuilds it."""
     if feature is None or isinstance(feature, dict):
         return feature
     if isinstance(feature, MFCC):
@@ -59,9 +52,8 @@ def save_checkpoint(
     speaker_to_index: dict[str, int] | None = None,
     **extra: Any,
 ) -> Path:
-    """Save a ``torch.save`` dictionary, through a temporary file renamed into place: ``format``,
-    ``model`` (``name``, ``n_features``, ``n_classes``, ``options``), ``state_dict``, ``feature``
-    (:func:`describe_feature`), ``speaker_to_index`` and the ``extra`` entries (epoch, metrics...)."""
+    """``torch.save`` (renamed into place) the weights, what rebuilds the model and ``feature``,
+    ``speaker_to_index`` and the ``extra`` entries."""
     config, name = dict(getattr(model, "config", {})), getattr(model, "name", "")
     if not name or "n_features" not in config:
         raise TypeError("save_checkpoint needs a helpers.models model (with .name and .config)")
@@ -82,8 +74,7 @@ def save_checkpoint(
 def load_checkpoint(
     path: str | os.PathLike, model: nn.Module | None = None, device: str | torch.device = "cpu"
 ) -> nn.Module:
-    """Load a checkpoint's weights into ``model``, or into a model rebuilt from it; return it in
-    ``eval()`` mode on ``device``, its metadata (all but the weights) in ``model.checkpoint``."""
+    """``model`` (else one rebuilt) with the weights, in eval mode, metadata in ``.checkpoint``."""
     payload = torch.load(path, map_location="cpu", weights_only=True)
     if payload.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a helpers checkpoint (format {payload.get('format')!r})")
@@ -104,8 +95,7 @@ def feature_from_checkpoint(checkpoint: nn.Module | dict) -> AudioFeature | None
 
 
 def checkpoint_dir() -> Path:
-    """Where the notebooks keep checkpoints: ``$AUDIO_COURSE_DRIVE_DIR/checkpoints`` on Google Drive
-    when mounted (so 06 and 07, each in its own Colab runtime, find 05's), else ``checkpoints/``."""
+    """``$AUDIO_COURSE_DRIVE_DIR/checkpoints`` when Drive is mounted, else ``checkpoints/``."""
     drive = os.environ.get(DRIVE_ENV)
     return Path(drive) / "checkpoints" if drive else CHECKPOINT_DIR
 
@@ -113,9 +103,8 @@ def checkpoint_dir() -> Path:
 def find_checkpoint(
     name: str = "best.pt", speaker_to_index: dict[str, int] | None = None, **expected: Any
 ) -> Path | None:
-    """The checkpoint ``name`` in :func:`checkpoint_dir` (then ``checkpoints/``), or ``None``,
-    counted only if trained on exactly ``speaker_to_index`` (another corpus has other classes) and
-    holding the ``expected`` extras, e.g. ``settings={"epochs": 30, "head": "aam"}``."""
+    """Checkpoint ``name`` in :func:`checkpoint_dir` (then ``checkpoints/``) trained on exactly
+    ``speaker_to_index`` with the ``expected`` extras (``settings={...}``), else ``None``."""
     if speaker_to_index is not None:
         expected["speaker_to_index"] = dict(speaker_to_index)
     for folder in dict.fromkeys([checkpoint_dir(), CHECKPOINT_DIR]):

@@ -61,7 +61,7 @@ def find_audio_files(root: str | os.PathLike) -> list[Path]:
 
 
 def parse_name(relative: Path) -> tuple[str, str | None]:
-    """``(speaker, chapter)`` of a relative path: its folders, else ``<speaker>-<chapter>-<utt>``."""
+    """``(speaker, chapter)`` of a relative path: folders, else ``<speaker>-<chapter>-<utt>``."""
     parts = relative.parts
     if len(parts) == 3:
         return parts[0], parts[1]

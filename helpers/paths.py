@@ -1,9 +1,4 @@
-"""Where things live: the kit's folders, the data tiers' folders, markers and file suffixes.
-
-Standard library only (the Colab setup cell uses it before anything is installed), and the bottom
-of the package's import graph. A finished data folder holds a ``.complete`` marker, written last
-(:func:`mark_complete`), so a half download or half-generated corpus never looks whole.
-"""
+"""Where things live: folders, data tiers, the ``.complete`` marker written last (stdlib only)."""
 
 from __future__ import annotations
 
@@ -54,8 +49,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 
 def download_command(*args: str) -> str:
-    """``python data_download.py ARGS`` as it runs from the current folder (``../`` from
-    ``notebooks/`` and ``solutions/``, absolute outside the checkout): every message names it so."""
+    """``python data_download.py ARGS`` as it runs from the current folder."""
     script, cwd = REPO_ROOT / "data_download.py", Path.cwd().resolve()
     inside = cwd == REPO_ROOT or REPO_ROOT in cwd.parents
     return shlex.join(["python", os.path.relpath(script, cwd) if inside else str(script), *args])
