@@ -257,19 +257,15 @@ def plot_stft_framing(
 def plot_mel_filterbank(feature: Any, ax: Axes | None = None, title: str | None = None) -> Axes:
     """The mel filters ``mel_scale.fb`` ``(n_fft // 2 + 1, n_mels)`` of ``make_feature("mfcc")``."""
     if (scale := getattr(feature, "mel_scale", None)) is None:
-        raise TypeError(
-            f"{type(feature).__name__} has no mel filterbank: pass make_feature('mfcc')"
-        )
+        raise TypeError(f"{type(feature).__name__} has no mel filters: pass make_feature('mfcc')")
     weights = _numpy(scale.fb)  # (n_freqs, n_mels)
     n_freqs, n_mels = weights.shape
     hz = np.linspace(0, scale.sample_rate / 2, n_freqs)
     ax = _axes(ax, figsize=(10, 3.5))
     for band in range(n_mels):
         ax.plot(hz, weights[:, band], color=plt.cm.viridis(band / max(n_mels - 1, 1)), lw=0.9)
-    apart = scale.sample_rate / (2 * (n_freqs - 1))
-    title = (
-        title or f"Mel filterbank: {n_mels} triangles over {n_freqs} FFT bins ({apart:g} Hz apart)"
-    )
+    apart = f"{n_freqs} FFT bins ({scale.sample_rate / (2 * (n_freqs - 1)):g} Hz apart)"
+    title = title or f"Mel filterbank: {n_mels} triangles over {apart}"
     ax.set(xlabel="frequency (Hz)", ylabel="weight of the FFT bin", title=title, xlim=(0, hz[-1]))
     return ax
 
@@ -314,8 +310,9 @@ def plot_receptive_field(
         text = f"{layer['field']} frames = {layer['field'] * hop_ms:g} ms"
         ax.text(half + 1.5, row, text, va="center", fontsize=8)
         previous_jump = layer["jump"]
-    labels = ["input"] + [
-        f"{f['name']} (k={f['kernel']}, d={f['dilation']}, s={f['stride']})" for f in layers
+    labels = [
+        "input",
+        *(f"{f['name']} (k={f['kernel']}, d={f['dilation']}, s={f['stride']})" for f in layers),
     ]
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     what = f"{layers[-1]['field']} input frames after {len(layers)} Conv1d layers"
@@ -323,10 +320,6 @@ def plot_receptive_field(
     ax.set(xlabel="input frame, relative to the unit's centre", ylabel="layer", title=title)
     ax.set(xlim=(-half - 1.5, half + 1.5 + 0.25 * (2 * half + 3)))
     return ax
-
-
-def _shape(shape: Sequence[int]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 def pipeline_shapes(feature: Any, model: Any, seconds: float = 3.0) -> dict[str, tuple[int, ...]]:
@@ -343,8 +336,8 @@ def pipeline_shapes(feature: Any, model: Any, seconds: float = 3.0) -> dict[str,
     def record(module: Any, inputs: tuple, output: Any) -> None:
         shapes["network"], shapes["pooled"] = tuple(inputs[0].shape[1:]), tuple(output.shape[1:])
 
-    pools = [m for m in model.modules() if isinstance(m, StatsPool)]
-    hooks, was_training = [pool.register_forward_hook(record) for pool in pools], model.training
+    hooks = [m.register_forward_hook(record) for m in model.modules() if isinstance(m, StatsPool)]
+    was_training = model.training
     try:
         with torch.no_grad():
             x = feature(waveform)
@@ -363,17 +356,13 @@ def plot_embedding_pipeline(
 ) -> Axes:
     """One clip's path through a course model, a box per stage with its :func:`pipeline_shapes`."""
     shapes = pipeline_shapes(feature, model, seconds)
-    stages = [
-        f"waveform\n{_shape(shapes['waveform'])}\n{seconds:g} s of samples",
-        f"features\n{_shape(shapes['features'])}\n{type(feature).__name__}",
-    ]
+    stages = [f"waveform\n{shapes['waveform']}\n{seconds:g} s of samples"]
+    stages.append(f"features\n{shapes['features']}\n{type(feature).__name__}")
     if "network" in shapes:
         n_convs = sum(type(m).__name__.startswith("Conv") for m in model.modules())
-        stages += [
-            f"{type(model).__name__}\n{_shape(shapes['network'])}\n{n_convs} conv layers",
-            f"stats pooling\n{_shape(shapes['pooled'])}\nmean ‖ std over time",
-        ]
-    stages.append(f"embedding\n{_shape(shapes['embedding'])}\nLinear + BatchNorm")
+        stages.append(f"{type(model).__name__}\n{shapes['network']}\n{n_convs} conv layers")
+        stages.append(f"stats pooling\n{shapes['pooled']}\nmean ‖ std over time")
+    stages.append(f"embedding\n{shapes['embedding']}\nLinear + BatchNorm")
     ax = _axes(ax, figsize=(13, 3.2))
     boxes = {"boxstyle": "round,pad=0.4", "facecolor": "#e8f0fa", "edgecolor": "C0"}
     x = np.arange(len(stages)) * 1.6
@@ -383,7 +372,7 @@ def plot_embedding_pipeline(
             ax.annotate("", (xi - 0.62, 0), (x[i - 1] + 0.62, 0), arrowprops={"arrowstyle": "->"})
     right, ends = x[-1] + 1.8, {**boxes, "facecolor": "#fdf0e0", "edgecolor": "C1"}
     for y, text in [
-        (0.55, f"classifier (Linear)\n{_shape(shapes['logits'])} logits\nwhich speaker? (05)"),
+        (0.55, f"classifier (Linear)\n{shapes['logits']} logits\nwhich speaker? (05)"),
         (-0.55, "cosine(e₁, e₂)\none score\nsame speaker? (07)"),
     ]:
         ax.text(right, y, text, ha="center", va="center", fontsize=9, bbox=ends)
