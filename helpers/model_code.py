@@ -1,16 +1,14 @@
-"""Your model classes, carried from notebook 04 to notebook 05 in ``checkpoint_dir() / "my_models.py"``.
+"""Your model classes, carried from notebook 04 to 05 (a new runtime) in ``checkpoint_dir() / "my_models.py"``.
 
-Each Colab notebook runs in a fresh runtime. 04 ends with :func:`save_model_code`: the top-level
-imports, functions, classes and literal constants of the cells run so far (IPython's history ``In``,
-the last version of each name winning) go to the file, which is then imported on its own and each
-class built and run on a batch, so a name it lacks shows at once in 04. 05 calls :func:`load_model_code`.
+04's :func:`save_model_code` writes the top-level imports, functions, classes and literal constants of
+the cells run so far (IPython's ``In``, each name's last version), then rebuilds each class from that
+file alone, so a name it lacks shows at once in 04. 05's :func:`load_model_code` imports the file.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
-import os
 from pathlib import Path
 from types import ModuleType
 
@@ -19,12 +17,6 @@ import torch
 from .checkpoints import checkpoint_dir
 from .paths import atomic_write_text
 
-__all__ = ["load_model_code", "model_code_path", "save_model_code"]
-
-HEADER = (
-    '"""Written by notebook 04 from your cells: edit 04 and run it again, not this file."""\n\n'
-)
-
 
 def model_code_path() -> Path:
     """``checkpoint_dir() / "my_models.py"`` (on Drive when mounted)."""
@@ -32,14 +24,13 @@ def model_code_path() -> Path:
 
 
 def _top_level_code(cells: list[str]) -> str:
-    """Imports first, then functions, classes and literal constants, each name's last version."""
+    """Imports first, then functions, classes and literal constants (not ``{}``, ``[]``, ``()``)."""
     imports, definitions = {}, {}
     for cell in cells:
         try:
-            tree = ast.parse(cell)
+            tree, lines = ast.parse(cell), cell.splitlines()
         except SyntaxError:
             continue
-        lines = cell.splitlines()
         for node in tree.body:
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
             text = "\n".join(lines[first - 1 : node.end_lineno])
@@ -49,29 +40,21 @@ def _top_level_code(cells: list[str]) -> str:
                 definitions[node.name] = text
             elif isinstance(node, ast.Assign):
                 try:
-                    if ast.literal_eval(node.value) in ({}, [], ()):
-                        continue  # an empty container a cell fills: no constant a class needs
-                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                    continue
-                definitions[ast.unparse(node.targets)] = text
-    return HEADER + "\n".join(imports.values()) + "\n\n\n" + "\n\n\n".join(definitions.values())
+                    if ast.literal_eval(node.value) not in ({}, [], ()):
+                        definitions[ast.unparse(node.targets)] = text
+                except Exception:  # not a literal
+                    pass
+    header = '"""Written by notebook 04 from your cells: edit and rerun 04, not this file."""'
+    return "\n\n\n".join([header + "\n\n" + "\n".join(imports), *definitions.values()])
 
 
-def save_model_code(
-    examples: dict[str, torch.Tensor],
-    path: str | os.PathLike | None = None,
-    cells: list[str] | None = None,
-) -> Path:
-    """Write the top-level code of the cells run so far, then build and run each class from it alone.
+def save_model_code(examples: dict[str, torch.Tensor], path=None, cells=None) -> Path:
+    """Write the top-level code of ``cells`` (default: the notebook's history) to ``path`` (default
+    :func:`model_code_path`), then build each class of ``examples`` (name -> batch ``(B, F[, T])``) from
+    that file alone as ``cls(F, 5).eval()``, which must return ``(B, 5)``.
 
-    ``examples`` maps a class name to a batch it takes, ``(B, n_features[, T])``: the class is built
-    as ``cls(n_features, 5)`` from the file and must return ``(B, 5)`` in ``eval()`` mode. Those that
-    do are listed in the file's ``READY`` (05 trains them); one not defined or still raising
-    ``NotImplementedError`` (an exercise not done) is left out with a message. ``cells`` defaults to
-    the notebook's history; ``path`` to :func:`model_code_path`.
-
-    Raises ``RuntimeError`` naming each class that fails from the file alone (e.g. a helper it calls
-    was defined inside an ``if`` rather than at the top level of a cell).
+    The file's ``READY`` lists those that do (05 trains them); one missing or raising
+    ``NotImplementedError`` is left out with a message. ``RuntimeError`` names any other that fails.
     """
     if cells is None:
         from IPython import get_ipython
@@ -80,18 +63,17 @@ def save_model_code(
         if shell is None or "In" not in shell.user_ns:
             raise RuntimeError("save_model_code reads the notebook's cells: call it in a notebook")
         cells = list(shell.user_ns["In"])
-    path = Path(path) if path is not None else model_code_path()
+    path = Path(path or model_code_path())
     code = _top_level_code(cells)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, code)
     module, ready, failed = _import(path), [], []
     for name, x in examples.items():
         try:
-            model = getattr(module, name)(x.shape[1], 5).eval() if hasattr(module, name) else None
-            if model is None:
+            if not hasattr(module, name):
                 raise NotImplementedError
             with torch.no_grad():
-                shape = tuple(model(x).shape)
+                shape = tuple(getattr(module, name)(x.shape[1], 5).eval()(x).shape)
             if shape != (len(x), 5):
                 raise ValueError(f"returns {shape}, not {(len(x), 5)}")
             ready.append(name)
@@ -110,30 +92,27 @@ def save_model_code(
     return path
 
 
-def load_model_code(
-    path: str | os.PathLike | None = None, verbose: bool = True
-) -> ModuleType | None:
+def load_model_code(path=None, verbose: bool = True) -> ModuleType | None:
     """Import the file 04 wrote, saying which; ``None`` (and how to make it) if there is none."""
-    path = Path(path) if path is not None else model_code_path()
-    if not path.is_file():
+    path = Path(path or model_code_path())
+    if path.is_file():
+        module = _import(path)
         if verbose:
-            print(
-                f"No model code from notebook 04 at {path}: run notebook 04 to its end first (in "
-                "Colab with `drive` ticked, so that the file survives the runtime).\n"
-                "Meanwhile only the reference models of helpers.models are trained here."
-            )
-        return None
-    module = _import(path)
+            ready = ", ".join(getattr(module, "READY", [])) or "none"
+            print(f"Importing your model code from {path} (written by notebook 04): {ready}")
+        return module
     if verbose:
-        ready = ", ".join(getattr(module, "READY", [])) or "none"
-        print(f"Importing your model code from {path} (written by notebook 04): {ready}")
-    return module
+        print(
+            f"No model code from notebook 04 at {path}: run notebook 04 to its end first (in Colab "
+            "with `drive` ticked, so that the file survives the runtime).\n"
+            "Meanwhile only the reference models of helpers.models are trained here."
+        )
+    return None
 
 
 def _import(path: Path) -> ModuleType:
     """Run the file as a module; ``ImportError`` naming the file and the fix if it fails."""
     spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)

@@ -10,6 +10,7 @@ from helpers.metrics import (
     bootstrap_eer,
     classification_metrics,
     confusion,
+    cosine_scores,
     equal_error_rate,
     files_across_chapters,
     min_dcf,
@@ -167,6 +168,12 @@ def test_min_dcf_docstring_frames_p_target_as_a_prior() -> None:
     text = metrics.__doc__ + min_dcf.__doc__
     assert "impostors are rare and costly" not in text
     assert "prior" in text and "0.05" in text
+
+
+def test_cosine_scores_of_float32_are_float64_and_zero_for_a_zero_vector() -> None:
+    a, b = np.array([[0, 0], [3, 4], [-4, 3]], np.float32), np.array([[3, 4]], np.float32)
+    scores = cosine_scores(a, b)
+    assert scores.dtype == np.float64 and np.allclose(scores, [[0], [1], [0]])
 
 
 def test_weighted_eer_counts_a_trial_as_often_as_its_weight() -> None:
