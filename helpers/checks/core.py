@@ -263,6 +263,5 @@ def record_decodes() -> Iterator[list[Decode]]:
             start = position.get(id(file), 0)
             asked = args[1] if len(args) > 1 else kwargs.get("frames", -1)
             left = file.frames - start
-            decodes.append(
-                Decode(file.name, start, left if asked < 0 else min(asked, left), file.frames)
-            )
+            frames = left if asked < 0 else min(asked, left)
+            decodes.append(Decode(file.name, start, frames, file.frames))

@@ -212,7 +212,7 @@ ITEM = [
     Mistake(lambda o: len(o.shape) == 2 and o.shape[0] == o.expected[0] and o.seconds < 3 and o.shape[1] < o.expected[1],
             "The features of the {item} have {shape[1]} frames: the short clip was not padded."),
     Mistake(lambda o: o.shape != o.expected,
-            "The features of the {item} have shape {shape}, not {expected}, a 3-s crop at 16000 Hz's."),
+            "The features of the {item} have shape {shape}, not {expected}: a 3-s crop at 16000 Hz's."),
     Mistake(lambda o: not torch.isfinite(o.x).all(),
             "The features of the {item} hold NaN or infinite values."),
     Mistake(lambda o: o.seconds < 3 and not torch.allclose(o.x, o.padded, atol=1e-3),
