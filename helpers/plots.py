@@ -43,20 +43,15 @@ def plot_waveform(
 
 
 def plot_features(
-    features: Any,
-    kind: str = "mfcc",
-    sample_rate: int = SAMPLE_RATE,
-    hop_length: int = 160,
-    n_fft: int = 400,
-    ax: Axes | None = None,
-    title: str | None = None,
+    features: Any, kind: str = "mfcc", ax: Axes | None = None, title: str | None = None, **framing
 ) -> Axes:
-    """Features of one clip: ``mfcc``/``spectrogram`` ``(bins, frames)`` images, pooled curves."""
+    """Features of one clip: ``mfcc``/``spectrogram`` ``(bins, frames)`` images, pooled curves;
+    ``framing``: ``sr`` (Hz), ``hop_length``, ``n_fft`` (samples) if not 16000, 160, 400."""
     x, title, ax = _numpy(features), title or kind.replace("_", " "), _axes(ax)
+    framing = dict(sr=SAMPLE_RATE, hop_length=160, n_fft=400) | framing
     if kind in ("mfcc", "spectrogram"):
-        framing = dict(sr=sample_rate, hop_length=hop_length, n_fft=n_fft, x_axis="time")
         y_axis = "linear" if kind == "spectrogram" else None
-        image = librosa.display.specshow(x, y_axis=y_axis, ax=ax, **framing)
+        image = librosa.display.specshow(x, x_axis="time", y_axis=y_axis, ax=ax, **framing)
         ax.figure.colorbar(image, ax=ax, label="log power" if y_axis else "normalised value")
         ylabel = "frequency (Hz)" if y_axis else "MFCC coefficient"
         ax.set(xlabel="time (s)", ylabel=ylabel, title=title)
@@ -67,7 +62,7 @@ def plot_features(
         ax.bar(np.arange(len(x)), x)
         ax.set(xlabel="MFCC coefficient", ylabel="mean over time", title=title)
     elif kind == "spectrogram_pooled":
-        ax.plot(np.arange(len(x)) * sample_rate / n_fft, x)
+        ax.plot(np.arange(len(x)) * framing["sr"] / framing["n_fft"], x)
         ax.set(xlabel="frequency (Hz)", ylabel="mean log power", title=title)
     elif kind != "spectrogram":
         raise ValueError(f"unknown feature kind {kind!r}")
@@ -193,10 +188,7 @@ def use_plotly_renderer() -> str:
 
 
 def plot_embeddings_3d(
-    points: np.ndarray,
-    labels: Sequence,
-    names: Sequence[str] | dict | None = None,
-    title: str = "Speaker embeddings, first 3 principal components",
+    points: Any, labels: Sequence, names: Sequence | dict | None = None, title: str | None = None
 ) -> go.Figure:
     """Interactive 3-D scatter of ``points`` ``(N, 3)``, a trace per label (``names[label]``)."""
     use_plotly_renderer()
@@ -207,6 +199,7 @@ def plot_embeddings_3d(
         name = str(names[label] if names is not None else label)
         figure.add_trace(go.Scatter3d(x=x, y=y, z=z, mode="markers", marker={"size": 3}, name=name))
     scene = {"xaxis_title": "PC 1", "yaxis_title": "PC 2", "zaxis_title": "PC 3"}
+    title = title or "Speaker embeddings, first 3 principal components"
     figure.update_layout(title=title, scene=scene, legend_title_text="speaker", height=600)
     return figure
 
