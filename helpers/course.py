@@ -74,17 +74,13 @@ def find_dataset(kind: str | None = None, verbose: bool = True) -> Path:
         if verbose:
             print(f"Dataset: the {found} tier, {TIER_FOLDERS[found]}")
         return TIER_FOLDERS[found]
-    options = {} if QUICK else SYNTHETIC_OPTIONS  # quick: the tiny corpus
-    path = make_synthetic_corpus(
-        SYNTHETIC_TINY if QUICK else SYNTHETIC_DATA, **options, progress=verbose
-    )
+    root, options = (SYNTHETIC_TINY, {}) if QUICK else (SYNTHETIC_DATA, SYNTHETIC_OPTIONS)
+    path = make_synthetic_corpus(root, **options, progress=verbose)
     if verbose:
         why = "asked for" if kind == "synthetic" else "quick mode" if QUICK else "no real data"
-        print(
-            "*" * 78 + f"\n* Dataset: SYNTHETIC voices in {path} ({why}).\n"
-            "* Results here say nothing about real speech. For real speech, run\n"
-            f"*     {download_command('--tier', 'small')}\n" + "*" * 78
-        )
+        run, rule = download_command("--tier", "small"), "*" * 78
+        print(f"{rule}\n* Dataset: SYNTHETIC voices in {path} ({why}).\n* Results here say nothing")
+        print(f"* about real speech. For real speech, run\n*     {run}\n{rule}")
     return path
 
 
@@ -124,9 +120,8 @@ def keep_trained(
 def features_on_device(device: torch.device = DEVICE) -> bool:
     """Whether features run per batch on the device (CUDA) rather than per item (forced by
     ``$AUDIO_COURSE_FEATURES_ON_DEVICE``)."""
-    if forced := os.environ.get("AUDIO_COURSE_FEATURES_ON_DEVICE", ""):
-        return forced not in ("0", "false", "no")
-    return device.type == "cuda"
+    forced = os.environ.get("AUDIO_COURSE_FEATURES_ON_DEVICE", "")
+    return forced not in ("0", "false", "no") if forced else device.type == "cuda"
 
 
 @dataclass
@@ -181,20 +176,18 @@ def make_loaders(
     """Training (shuffled, seeded, full batches) and validation loaders (2 workers on the GPU)."""
     if num_workers is None:
         num_workers = 2 if sets.batch_transform is not None else 0
+    workers = {"num_workers": num_workers}
     batch_size = min(batch_size, len(sets.train))
-    train_loader = make_loader(
-        sets.train, batch_size, shuffle=True, seed=seed, num_workers=num_workers, drop_last=True
-    )
-    return train_loader, make_loader(sets.val, 2 * batch_size, num_workers=num_workers)
+    train = make_loader(sets.train, batch_size, shuffle=True, seed=seed, drop_last=True, **workers)
+    return train, make_loader(sets.val, 2 * batch_size, **workers)
 
 
 def show_table(rows: Sequence[dict], formats: dict[str, str] | None = None) -> pd.DataFrame:
     """Rows as a DataFrame, ``formats`` (column -> ``"{:.1%}"``...) applied to its text."""
     table = pd.DataFrame(list(rows))
-    for column, spec in (formats or {}).items():
-        if column in table:
-            table[column] = table[column].map(spec.format)
-    return table
+    return table.assign(
+        **{c: table[c].map(f.format) for c, f in (formats or {}).items() if c in table}
+    )
 
 
 if __name__ == "__main__":  # `python -m helpers.course`: make sure a dataset exists, say which
