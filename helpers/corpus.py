@@ -102,10 +102,8 @@ def load_manifest(
         if "error" in entry:
             skipped.append((key, entry["error"]))
         else:
-            speaker_chapter = parse_name(path.relative_to(root))
-            utterances.append(
-                Utterance(key, *speaker_chapter, entry["frames"], entry["sample_rate"])
-            )
+            who = parse_name(path.relative_to(root))  # (speaker, chapter)
+            utterances.append(Utterance(key, *who, entry["frames"], entry["sample_rate"]))
     if entries != cached:
         try:
             atomic_write_text(cache_path, json.dumps({"version": 1, "files": entries}))
@@ -139,11 +137,9 @@ def split_utterances(
     if by not in ("file", "chapter"):
         raise ValueError(f"by must be 'file' or 'chapter', not {by!r}")
     per_speaker: dict[str, list[Utterance]] = defaultdict(list)
-    for utterance in sorted(utterances, key=lambda u: u.path):
-        per_speaker[utterance.speaker].append(utterance)
-    train: list[Utterance] = []
-    val: list[Utterance] = []
-    lonely, single_chapter = [], []
+    for u in sorted(utterances, key=lambda u: u.path):
+        per_speaker[u.speaker].append(u)
+    train, val, lonely, single_chapter = [], [], [], []
     for speaker, files in sorted(per_speaker.items()):
         stable = int.from_bytes(hashlib.sha1(speaker.encode()).digest()[:4], "little")  # unsalted
         rng = np.random.default_rng([seed, stable])
@@ -168,7 +164,7 @@ def split_utterances(
         val += [files[i] for i in order[:n_val]]
         train += [files[i] for i in order[n_val:]]
     for who, what in (
-        (lonely, "a single file, kept for training only"),
+        (lonely, "a single file, training only"),
         (single_chapter, "one chapter split by file"),
     ):
         if who:
