@@ -1,33 +1,16 @@
 #!/usr/bin/env python3
 """Execute the solution notebooks headless into ``build/`` (executed ``.ipynb`` + HTML) and summarise.
 
-``make run`` calls this. Each notebook runs in its own kernel, in ``solutions/``, with matplotlib's
-inline backend (figures are kept in the outputs); its ``headline(...)`` value is collected for the summary table::
+``make run``: each notebook in its own kernel, in ``solutions/``, inline figures; a table of seconds,
+status and ``headline(...)``. Exit 1 if a notebook fails or a cell runs past its timeout (printed with
+the notebook and cell; the partial output is saved): ``--train-timeout`` for a cell that calls a
+``*fit*``/``*train*``/``*embed*`` function, ``--timeout`` for the others. nbclient's stand-in for
+ipywidgets' ``Output`` widget is off: it sent outputs to the kernel on the shell channel while
+waiting there for the cell's reply, which a busy machine then missed until the timeout (3 of 10 runs
+of 02's explorer; none of 10 without it). HTML pages embed plotly.js once and work offline.
 
-    notebook                   seconds  status  headline
-    01_loading_audio.ipynb         4.1  ok      duration (s) = 14.2
-    ...
-
-Usage::
-
-    python tools/run_notebooks.py [--quick] [--out build] [--no-html] [--timeout S]
-                                  [--train-timeout S] [NAME_FILTER ...]
-
-Exit status 1 if any notebook fails or a cell runs past its timeout (the error, or the notebook and
-cell that timed out, is printed, and the partial output still saved). A cell that trains or embeds
-(it calls a function whose name contains ``fit``, ``train`` or ``embed``) may run ``--train-timeout``
-seconds (default 3,600: the notebooks' training budgets are at most 10 minutes per model); any other
-cell ``--timeout`` seconds (default 600).
-
-No widget frontend: the runner does not stand in for ipywidgets' ``Output`` widget, so what a widget
-draws (02's ``n_fft``/``hop_length`` explorer: its default figure) lands in the cell's outputs. (nbclient's
-stand-in sent each captured output back to the kernel on the shell channel while it waited on that
-channel for the cell's reply; on a busy machine the reply was then missed until the cell's timeout ran
-out: 3 of 10 runs of the explorer cell here, none of 10 without the stand-in.)
-
-The HTML pages work offline: plotly figures (sent as ``application/vnd.plotly.v1+json``, which
-nbconvert does not draw) get an HTML form, and plotly.js is embedded once per page, in its first
-figure (:func:`export_html`).
+Usage: ``python tools/run_notebooks.py [--quick] [--out build] [--no-html] [--timeout 600]
+[--train-timeout 3600] [NAME_FILTER ...]``
 """
 
 from __future__ import annotations
@@ -47,41 +30,24 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 ROOT = Path(__file__).resolve().parents[1]
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
-
-
-def with_plotly_html(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` in which each plotly figure output also has a ``text/html`` form.
-
-    The first figure's HTML carries plotly.js itself (about 4.8 MB), the others call the
-    ``Plotly`` it defines: the page draws every figure offline, with the library in it once.
-    Outputs that already have HTML (e.g. from plotly's ``notebook`` renderer) are left as they are.
-    """
-    import plotly.io as pio
-
-    nb = copy.deepcopy(nb)
-    first = True
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if PLOTLY_MIMETYPE in data and "text/html" not in data:
-                figure = dict(data[PLOTLY_MIMETYPE])
-                data["text/html"] = pio.to_html(
-                    figure, include_plotlyjs=first, full_html=False, validate=False
-                )
-                first = False
-    return nb
+LONG_CELL = re.compile(r"\b\w*(?:fit|train|embed)\w*\s*\(")  # these get the long timeout
 
 
 def export_html(nb: nbformat.NotebookNode) -> str:
-    """The executed notebook ``nb`` as one HTML page (nbconvert's lab template), plotly included."""
+    """The executed ``nb`` (unchanged) as one HTML page; plotly.js goes in the first plotly figure."""
+    import plotly.io as pio
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter().from_notebook_node(with_plotly_html(nb))
-    return body
-
-
-LONG_CELL = re.compile(r"\b\w*(?:fit|train|embed)\w*\s*\(")
-"""A cell that calls a function whose name contains fit, train or embed gets the long timeout."""
+    nb, first = copy.deepcopy(nb), True
+    for output in (o for cell in nb.cells for o in cell.get("outputs", [])):
+        data = output.get("data", {})
+        if PLOTLY_MIMETYPE in data and "text/html" not in data:
+            figure = dict(data[PLOTLY_MIMETYPE])
+            data["text/html"] = pio.to_html(
+                figure, include_plotlyjs=first, full_html=False, validate=False
+            )
+            first = False
+    return HTMLExporter().from_notebook_node(nb)[0]
 
 
 def cell_timeout(source: str, timeout: int, train_timeout: int) -> int:
@@ -105,10 +71,9 @@ def execute(nb: nbformat.NotebookNode, folder: Path, timeout: int, train_timeout
     except CellExecutionError as error:
         return f"failed:\n{str(error)[-3000:]}"
     except CellTimeoutError:
-        index = running["index"]
-        limit = cell_timeout(nb.cells[index].source, timeout, train_timeout)
-        first = nb.cells[index].source.strip().split("\n")[0]
-        return f"timed out: cell {index} ({first!r}) ran past its {limit} s"
+        source = nb.cells[running["index"]].source
+        limit, first = cell_timeout(source, timeout, train_timeout), source.strip().split("\n")[0]
+        return f"timed out: cell {running['index']} ({first!r}) ran past its {limit} s"
     except DeadKernelError:
         return f"failed: the kernel died in cell {running.get('index')}"
     return "ok"
@@ -125,7 +90,6 @@ def run_notebook(
     start = time.perf_counter()
     outcome = execute(nb, path.parent, timeout, train_timeout)
     seconds = time.perf_counter() - start
-    status = "ok" if outcome == "ok" else outcome.split(":")[0].upper()
     if outcome != "ok":
         print(f"\n{path.name} {outcome}", file=sys.stderr)
     nbformat.write(nb, out / path.name)
@@ -134,10 +98,9 @@ def run_notebook(
     headline = ""
     if headline_file.exists():
         value = json.loads(headline_file.read_text())
-        shown = value["value"]
-        shown = f"{shown:.4g}" if isinstance(shown, float) else shown
+        shown = f"{value['value']:.4g}" if isinstance(value["value"], float) else value["value"]
         headline = f"{value['name']} = {shown}"
-    return seconds, status, headline
+    return seconds, "ok" if outcome == "ok" else outcome.split(":")[0].upper(), headline
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,36 +111,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     parser.add_argument("--no-html", dest="html", action="store_false")
     parser.add_argument("--timeout", type=int, default=600, help="per cell (s)")
-    parser.add_argument(
-        "--train-timeout", type=int, default=3600, help="per cell that trains or embeds (s)"
-    )
+    parser.add_argument("--train-timeout", type=int, default=3600, help="per training cell (s)")
     args = parser.parse_args(argv)
-    # Figures go into the executed notebooks and the HTML: the inline backend, explicitly (with
-    # MPLBACKEND=Agg, as in `make test`, plt.show() would draw nothing).
+    # Figures go into the outputs: the inline backend, explicitly (MPLBACKEND=Agg would draw none).
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     if args.quick:
         os.environ["AUDIO_COURSE_QUICK"] = "1"
     notebooks = sorted((ROOT / "solutions").glob("*.ipynb"))
-    if args.filters:
-        notebooks = [p for p in notebooks if any(f in p.name for f in args.filters)]
+    notebooks = [p for p in notebooks if not args.filters or any(f in p.name for f in args.filters)]
     if not notebooks:
         print("no solution notebooks to run", file=sys.stderr)
         return 1
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "headlines").mkdir(exist_ok=True)
+    (args.out / "headlines").mkdir(parents=True, exist_ok=True)
     rows = []
     for path in notebooks:
         print(f"running {path.name} ...", flush=True)
-        rows.append(
-            (path.name, *run_notebook(path, args.out, args.html, args.timeout, args.train_timeout))
-        )
-
+        run = run_notebook(path, args.out, args.html, args.timeout, args.train_timeout)
+        rows.append((path.name, *run))
     width = max(len(r[0]) for r in rows)
     print(f"\n{'notebook':<{width}}  {'seconds':>7}  {'status':<9}  headline")
     for name, seconds, status, headline in rows:
         print(f"{name:<{width}}  {seconds:7.1f}  {status:<9}  {headline}")
-    total = sum(r[1] for r in rows)
-    print(f"{'total':<{width}}  {total:7.1f}  outputs in {args.out}")
+    print(f"{'total':<{width}}  {sum(r[1] for r in rows):7.1f}  outputs in {args.out}")
     return 1 if any(r[2] != "ok" for r in rows) else 0
 
 
