@@ -46,11 +46,10 @@ def modules_run(function: Callable, *args: object, what: str) -> tuple[object, l
         return call(function, *args, what=what), calls
 
 
-def _trainable(model: nn.Module) -> int:
+def trainable(model: nn.Module) -> int:
+    """The number of values of ``model``'s parameters that require a gradient."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-
-# Exercise: the classifier
 
 # fmt: off
 OUTPUTS = [
@@ -115,7 +114,7 @@ def classifier(
         model.train(was_training)
     shown = " and ".join(f"{tuple(x.shape)} → {(BATCH, n_classes)}" for x in inputs)
     ok = f"{type(model).__name__}: {shown}; {FAMILIES[family]}; embeddings of size {seen.size}; "
-    verdict(seen, ARCHITECTURE, ok + f"{_trainable(model):,} trainable parameters.")
+    verdict(seen, ARCHITECTURE, ok + f"{trainable(model):,} trainable parameters.")
 
 
 def _outputs(model: nn.Module, inputs: list[torch.Tensor], n_classes: int) -> Observed:
@@ -190,9 +189,6 @@ def _passes_input_on(module: nn.Module, inputs: object) -> bool:
     return isinstance(a, torch.Tensor) and not torch.allclose(a, b, atol=1e-6)
 
 
-# Exercise: statistics pooling
-
-# fmt: off
 POOLING = [
     Mistake(lambda o: o.kind != "Tensor", "pool(x) should return a tensor, got {kind}: use torch operations on the tensor."),
     Mistake(lambda o: o.shape == (3, 5), "The output has one value per channel: only one statistic; the mean AND the standard deviation over time."),
@@ -203,8 +199,7 @@ POOLING = [
     Mistake(lambda o: not o.halves(o.mean, None), "The first half is not the mean over time of each channel (over the last axis)."),
     Mistake(lambda o: any(o.halves(None, o.x.var(-1, correction=c)) for c in (0, 1)), "The second half is the variance, not the standard deviation (its square root)."),
     Mistake(lambda o: not any(o.halves(None, o.x.std(-1, correction=c)) for c in (0, 1)), "The second half is not the standard deviation over time of each channel (over the last axis)."),
-]
-# fmt: on
+]  # fmt: skip
 
 
 @exercise("""Two statistics per channel, computed over time (the last axis), then put side by side.
@@ -228,8 +223,6 @@ def statistics_pooling(pool: Callable[[torch.Tensor], torch.Tensor]) -> None:
     ok = "statistics pooling: (3, 5, 50) → (3, 10), the mean then the standard deviation over time."
     verdict(seen, POOLING, ok)
 
-
-# Exercises: counting parameters
 
 # fmt: off
 COUNT = [
@@ -264,7 +257,7 @@ def parameter_count(count: Callable[[nn.Module], int]) -> None:
     for name, model in [("a model with a frozen first layer", frozen), ("a small CNN", conv)]:
         got = call(count, model, what=f"count_parameters({name})")
         seen = Observed(name=name, model=model, got=got, kind=type(got).__name__)
-        seen["wanted"] = _trainable(model)
+        seen["wanted"] = trainable(model)
         valid = isinstance(got, int | torch.Tensor) and not isinstance(got, bool)
         if not (valid and int(got) == seen.wanted):
             verdict(seen, COUNT)
@@ -282,7 +275,7 @@ def parameter_formula(formula: Callable[[int, int, int], int]) -> None:
         model.extend([nn.ReLU(), nn.Dropout(0.3), nn.Linear(hidden, n_classes)])
         sizes = f"n_features={n_features}, hidden={hidden}, n_classes={n_classes}"
         got = call(formula, n_features, hidden, n_classes, what=f"your formula for {sizes}")
-        case = f"For {sizes} your formula gives {got}; the model has {_trainable(model)} parameters"
-        seen = Observed(case=case, got=got, wanted=_trainable(model), hidden=hidden)
+        case = f"For {sizes} your formula gives {got}; the model has {trainable(model)} parameters"
+        seen = Observed(case=case, got=got, wanted=trainable(model), hidden=hidden)
         verdict(Observed(seen, n_classes=n_classes), FORMULA)
     passed("parameter formula matches the model for three sets of sizes.")
