@@ -24,15 +24,11 @@ KIT_PACKAGES = {"sklearn": "scikit-learn"} | {  # import name -> pip distributio
     name: name for name in ("soundfile", "librosa", "matplotlib", "tqdm", "gdown", "torchcodec")
 }
 PTH_NAME = "audio-course.pth"  # in site-packages: puts the kit on every process's path
-_WARNING = (
-    "!" * 78
-    + """
+_WARNING = f"""{"!" * 78}
 WARNING: downloading the data failed (see above). Falling back to a SMALL SYNTHETIC data set:
 the results say nothing about real speakers. Running the setup cell again does NOT retry a
 source that failed in this runtime; the note at the end says how to.
-"""
-    + "!" * 78
-)
+{"!" * 78}"""
 
 
 def is_colab() -> bool:
@@ -100,9 +96,9 @@ def install_packages(needed: dict[str, str] = KIT_PACKAGES) -> list[str]:
     finally:
         os.unlink(fh.name)
     if code != 0:
+        what = f"pip could not install {' '.join(specs)} (see above) without changing Colab's"
         raise RuntimeError(
-            f"pip could not install {' '.join(specs)} (see above) without changing Colab's "
-            f"{', '.join(PROTECTED)}. Run this cell again; if it fails again, report it."
+            f"{what} {', '.join(PROTECTED)}. Run this cell again; if it fails again, report it."
         )
     importlib.invalidate_caches()
     return missing
@@ -194,7 +190,7 @@ def setup(data: str = "small", drive: bool = False, gpu: bool = False) -> Path |
         where = f"downloaded once, kept in {archives}"
     else:
         where = f"from {archives}, nothing downloaded"
-    from .download import fallback_notice
+    from .download import fallback_notice  # needs tqdm: installed by now
 
     tier, seconds = os.environ.get("AUDIO_COURSE_DATA_KIND", "?"), time.monotonic() - started
     print(f"Ready in {seconds:.1f} s: data tier {tier!r} in {folder}\n  archive: {where}")
