@@ -1,8 +1,4 @@
-"""Download and unpack a data tier of the course: ``python data_download.py --help``.
-
-The command line over :mod:`helpers.download`. Exit codes: 0 success, 1 download/check/unpack
-failure, 2 usage error, 130 interrupted.
-"""
+"""Download and unpack a data tier of the course (over :mod:`helpers.download`): ``--help``."""
 
 from __future__ import annotations
 
@@ -15,13 +11,14 @@ from helpers import download
 
 
 def _sha256(text: str) -> str:
+    """A SHA-256 hex digest, lower case (argparse's type)."""
     if not re.fullmatch(r"[0-9a-fA-F]{64}", text.strip()):
         raise argparse.ArgumentTypeError(f"not a SHA-256 hex digest (64 hex digits): {text!r}")
     return text.strip().lower()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of ``data_download.py``."""
+def main(argv: list[str] | None = None) -> int:
+    """Run ``data_download.py``; an error is one paragraph on stderr, no traceback. The exit code."""
     parser = argparse.ArgumentParser(
         prog="data_download.py",
         description="Download a data tier and unpack it to DEST/<speaker>/*.flac. Safe to re-run: "
@@ -35,13 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--tier", choices=download.TIERS, help="which data (default: full)")
     add("--dest", type=Path, metavar="DIR", help="data folder (default: the tier's folder)")
     add("--archive-dir", type=Path, metavar="DIR", help="keep archives here; reuse them from here")
-    add(
-        "--source",
-        choices=download.SOURCES,
-        default="auto",
-        help="full tier: where from; auto "
-        "= Google Drive, then Cloud Storage, then OpenSLR train-clean-100 (default)",
-    )
+    where = "full tier: where from; auto = Google Drive, then Cloud Storage, then OpenSLR train-clean-100"
+    add("--source", choices=download.SOURCES, default="auto", help=f"{where} (default)")
     one = parser.add_mutually_exclusive_group().add_argument
     one("--url", help="a mirror (a file, or a folder ending in /), tried first")
     one("--archive", type=Path, metavar="FILE", help="unpack this .tar.gz instead")
@@ -55,13 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic("--speakers", type=int, metavar="N", help="number of speakers")
     synthetic("--files", type=int, metavar="N", help="files per speaker")
     synthetic("--seed", type=int, metavar="S", help="random seed")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run ``data_download.py`` (``argv`` default ``sys.argv[1:]``); an error is one paragraph on
-    stderr, no traceback. Returns the exit code."""
-    parser = build_parser()
     try:
         args = parser.parse_args(argv)
         if args.synthetic and args.tier not in (None, "synthetic"):
@@ -78,11 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             options = {"n_speakers": args.speakers, "files_per_speaker": args.files}
             download.make_synthetic(args.dest, quiet=args.quiet, seed=args.seed, **options)
         else:
-            options = {k: getattr(args, k) for k in ("archive_dir", "url", "quiet", "source")}
-            options |= {k: getattr(args, k) for k in ("archive", "sha256", "keep_archive", "retry")}
-            download.fetch_tier(
-                args.tier, args.dest, with_test_clean=args.with_test_clean, **options
-            )
+            keys = "archive_dir url quiet source archive sha256 keep_archive retry with_test_clean"
+            download.fetch_tier(args.tier, args.dest, **{k: getattr(args, k) for k in keys.split()})
     except download.DownloadError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2 if exc.kind == "usage" else 1
