@@ -20,17 +20,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from tqdm.auto import tqdm
 
-from . import paths
-from .fetch import (
-    CHUNK_SIZE,
-    EXTRACT_SPACE_FACTOR,
-    NEXT_STEPS,
-    DownloadError,
-    check_free_space,
-    download_drive,
-    download_http,
-    say,
-)
+from . import fetch, paths
+from .fetch import DownloadError, download_drive, download_http, say
 from .paths import download_command
 
 TIERS = ("small", "full", "synthetic")
@@ -50,7 +41,7 @@ FALLBACK_ENV = "AUDIO_COURSE_DATA_FALLBACK"  # set by the Colab setup on a fallb
 SYNTHETIC_OPTIONS = {"n_speakers": 24, "files_per_speaker": 12, "max_seconds": 8.0}  # as course's
 FAILURES_FILE = "audio-course-failed-sources.json"  # in tempfile.gettempdir(): one per runtime
 
-_REMEMBERED = set(NEXT_STEPS) - {"interrupted", "disk", "local"}  # skipped on a re-run
+_REMEMBERED = set(fetch.NEXT_STEPS) - {"interrupted", "disk", "local"}  # skipped on a re-run
 _FINAL = {"usage", "disk", "local"}  # another source would not help
 # Where one archive (file name ``archive``) comes from: ``label`` goes to the .complete marker
 # (drive, gcs, openslr, url); a ``url`` ``drive:<id>`` is a Google Drive file.
@@ -125,8 +116,8 @@ def _unpack(archive: Path, root: Path, sha256: str | None, quiet: bool) -> None:
     """Check ``archive`` and the space, unpack its audio into ``root/<speaker>/<file>`` refusing
     absolute paths, ``..`` and links out of ``root`` (all removed on a failure)."""
     check_archive(archive, sha256, quiet)
-    space = int(EXTRACT_SPACE_FACTOR * archive.stat().st_size)
-    check_free_space(root.parent, space, f"unpacking {archive.name}")
+    space = int(fetch.EXTRACT_SPACE_FACTOR * archive.stat().st_size)
+    fetch.check_free_space(root.parent, space, f"unpacking {archive.name}")
     safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python >= 3.11.4
     written: list[Path] = []
     try:
@@ -151,7 +142,7 @@ def _unpack(archive: Path, root: Path, sha256: str | None, quiet: bool) -> None:
                     renamed.name = target
                     tar.extract(renamed, root, **safe)
                     written.append(root / target)
-            while tar.fileobj.read(CHUNK_SIZE):  # to the end: checks the gzip CRC and length
+            while tar.fileobj.read(fetch.CHUNK_SIZE):  # to the end: checks the gzip CRC and length
                 pass
         if not written:
             what = f"{archive} holds no audio file in <speaker>/ folders: it is not the data"
