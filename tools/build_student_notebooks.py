@@ -34,19 +34,12 @@ END_RE = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 EXPECTED_MARKER, EXPECTED_TAG, EXPECTED_DIR = "# EXPECTED_OUTPUT", "expected-output", "expected"
 EXPECTED_WIDTH, EXPECTED_MAX_BYTES = 720, 60_000  # pixels, bytes per PNG
-EXPECTED_TEXT = (
-    "**Expected output** of the cell above: the reference solution's figure (quick mode, synthetic "
-    "data; yours may differ in detail, not in kind)."
-)
+EXPECTED_TEXT = "**Expected output** of the cell above: the reference solution's figure (quick mode, synthetic data; yours may differ in detail, not in kind)."
+FIGURE = "![expected figure {}](data:image/png;base64,{})"
 BADGE_TAG, SETUP_TAG = "course-badge", "course-setup"
-NOTEBOOK_METADATA = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-}
-BADGE = (
-    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-    "(https://colab.research.google.com/github/{slug}/blob/main/{path})"
-)
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+NOTEBOOK_METADATA = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+BADGE = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/{slug}/blob/main/{path})"
 SETUP_CODE = """\
 # @title Setup
 # @markdown Run this cell first (in Colab only; elsewhere it does nothing): it fetches the kit,
@@ -104,27 +97,25 @@ Region = namedtuple("Region", "start end indent instruction")  # 0-based BEGIN/E
 def find_regions(source: str) -> list[Region]:
     """The ``# BEGIN SOLUTION: ...``/``# END SOLUTION`` regions of a code cell (MarkerError if bad)."""
     regions, begin = [], None
-    for number, line in enumerate(source.split("\n")):
+    for n, line in enumerate(source.split("\n"), 1):
         if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line:
             continue
         if match := BEGIN_RE.match(line):
             if begin is not None:
-                raise MarkerError(
-                    number + 1, f"nested BEGIN SOLUTION (line {begin[0] + 1} is open)"
-                )
+                raise MarkerError(n, f"nested BEGIN SOLUTION (line {begin[0]} is open)")
             if not (match["instruction"] or "").strip():
-                raise MarkerError(number + 1, "write '# BEGIN SOLUTION: <instruction>'")
-            begin = (number, match)
+                raise MarkerError(n, "write '# BEGIN SOLUTION: <instruction>'")
+            begin = (n, match)
         elif END_RE.match(line):
             if begin is None:
-                raise MarkerError(number + 1, "END SOLUTION without a BEGIN SOLUTION")
+                raise MarkerError(n, "END SOLUTION without a BEGIN SOLUTION")
             indent, instruction = begin[1]["indent"], begin[1]["instruction"].strip()
-            regions.append(Region(begin[0], number, indent, instruction))
+            regions.append(Region(begin[0] - 1, n - 1, indent, instruction))
             begin = None
         else:
-            raise MarkerError(number + 1, f"malformed marker: {line.strip()!r}")
+            raise MarkerError(n, f"malformed marker: {line.strip()!r}")
     if begin is not None:
-        raise MarkerError(begin[0] + 1, "BEGIN SOLUTION without an END SOLUTION")
+        raise MarkerError(begin[0], "BEGIN SOLUTION without an END SOLUTION")
     return regions
 
 
@@ -132,11 +123,9 @@ def stub_code(source: str) -> str:
     """Replace each exercise region of a code cell by a FIXME comment and a raise."""
     lines = source.split("\n")
     for r in reversed(find_regions(source)):
-        message = json.dumps(f"FIXME: {r.instruction}", ensure_ascii=False)
-        lines[r.start : r.end + 1] = [
-            f"{r.indent}# FIXME: {r.instruction}",
-            f"{r.indent}raise NotImplementedError({message})",
-        ]
+        fixme = f"FIXME: {r.instruction}"
+        stub = f"raise NotImplementedError({json.dumps(fixme, ensure_ascii=False)})"
+        lines[r.start : r.end + 1] = [f"{r.indent}# {fixme}", r.indent + stub]
     return "\n".join(lines)
 
 
@@ -169,11 +158,8 @@ def stub_markdown(source: str) -> str:
 
 def reveal_answers(source: str) -> str:
     """Turn each ``<!-- BEGIN ANSWER -->...<!-- END ANSWER -->`` into a collapsible ``<details>``."""
-    return replace_pairs(
-        source,
-        "ANSWER",
-        lambda a: f"<details>\n<summary>Show the answer</summary>\n\n{a.strip()}\n\n</details>",
-    )
+    show = "<details>\n<summary>Show the answer</summary>\n\n{}\n\n</details>"
+    return replace_pairs(source, "ANSWER", lambda answer: show.format(answer.strip()))
 
 
 def count_exercises(nb: NotebookNode) -> int:
@@ -200,9 +186,8 @@ def stamp(nb: NotebookNode, slug: str, path: str) -> NotebookNode:
     title = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), None)
     if title is None:
         raise BuildError("no markdown title cell to put the Colab badge after")
-    badge = nbformat.v4.new_markdown_cell(
-        BADGE.format(slug=slug, path=path), metadata={"tags": [BADGE_TAG]}
-    )
+    badge = BADGE.format(slug=slug, path=path)
+    badge = nbformat.v4.new_markdown_cell(badge, metadata={"tags": [BADGE_TAG]})
     code = setup_code(f"https://github.com/{slug}", path)
     setup = nbformat.v4.new_code_cell(code, metadata=copy.deepcopy(SETUP_METADATA))
     stamped = copy.deepcopy(nb)
@@ -240,9 +225,9 @@ def normalise(nb: NotebookNode, name: str, keep_checked: bool = False) -> Notebo
     return out
 
 
-def render(nb: NotebookNode) -> str:
+def render(nb: NotebookNode) -> bytes:
     """Serialise a notebook: JSON, indent 1, sorted keys, non-ASCII kept, trailing newline."""
-    return nbformat.writes(nb).rstrip("\n") + "\n"
+    return (nbformat.writes(nb).rstrip("\n") + "\n").encode()
 
 
 def repo_slug(root: Path) -> str:
@@ -253,10 +238,8 @@ def repo_slug(root: Path) -> str:
         url = tomllib.loads(path.read_text(encoding="utf-8"))["project"]["urls"]["Repository"]
     except FileNotFoundError:
         raise BuildError(f"{path} not found: {hint}") from None
-    except (KeyError, TypeError):
-        raise BuildError(f"{path} has no repository URL: {hint}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise BuildError(f"{path} is not valid TOML: {err}") from None
+    except (KeyError, TypeError, tomllib.TOMLDecodeError) as err:
+        raise BuildError(f"{path} has no repository URL ({err!r}): {hint}") from None
     match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?", str(url))
     if match is None:
         raise BuildError(f"{path}: Repository = {url!r} is not a GitHub URL: {hint}")
@@ -274,11 +257,6 @@ def stamp_readme(text: str, slug: str) -> str:
     for prefix, suffix in README_LINKS:
         text = re.sub(rf"(https://{prefix})[\w.-]+/[\w.-]+?({suffix})", rf"\g<1>{slug}\2", text)
     return text
-
-
-def executed_cells(executed: NotebookNode) -> dict[str, NotebookNode]:
-    """The code cells of an executed copy by source: only unchanged cells are matched."""
-    return {c.source: c for c in executed.cells if c.cell_type == "code"}
 
 
 def is_expected(cell: NotebookNode) -> bool:
@@ -308,7 +286,7 @@ def shrink_png(data: bytes) -> bytes:
 
 def render_expected(nb: NotebookNode, executed: NotebookNode, stem: str) -> dict[str, bytes]:
     """Expected figures (file name -> PNG) of the marked cells of ``nb``, from an executed copy."""
-    sources = executed_cells(executed)
+    sources = {c.source: c for c in executed.cells if c.cell_type == "code"}  # unchanged cells
     images: dict[str, bytes] = {}
     for index, cell in enumerate(nb.cells):
         if not is_expected(cell) or cell.source not in sources:
@@ -337,12 +315,9 @@ def add_expected(
         if not names:
             missing.append(index)
             continue
-        figures = "\n\n".join(
-            f"![expected figure {k + 1}](data:image/png;base64,"
-            f"{base64.b64encode(images[name]).decode()})"
-            for k, name in enumerate(names)
-        )
-        text = f"{EXPECTED_TEXT}\n\n{figures}"
+        data = [base64.b64encode(images[name]).decode() for name in names]
+        figures = [FIGURE.format(k, b) for k, b in enumerate(data, 1)]
+        text = "\n\n".join([EXPECTED_TEXT, *figures])
         cells.append(nbformat.v4.new_markdown_cell(text, metadata={"tags": [EXPECTED_TAG]}))
         used += names
     student.cells = cells
@@ -351,11 +326,11 @@ def add_expected(
 
 def plan(
     root: Path, record: Path | None = None, expected: Path | None = None
-) -> tuple[dict[Path, str | bytes], list[Path], list[str]]:
+) -> tuple[dict[Path, bytes], list[Path], list[str]]:
     """Files to write, stale files, report lines; ``record``/``expected``: executed solutions."""
     solutions = sorted((root / "solutions").glob("*.ipynb"))
     slug = repo_slug(root) if solutions else ""
-    files: dict[Path, str | bytes] = {}
+    files: dict[Path, bytes] = {}
     report: list[str] = []
     folder = root / "notebooks" / EXPECTED_DIR
     committed = {p.name: p.read_bytes() for p in folder.glob("*.png")}
@@ -364,7 +339,8 @@ def plan(
         try:
             raw = nbformat.read(path, as_version=4)
             if record is not None and (record / path.name).exists():
-                ran = executed_cells(nbformat.read(record / path.name, as_version=4))
+                ran = nbformat.read(record / path.name, as_version=4).cells
+                ran = {c.source: c for c in ran if c.cell_type == "code"}  # unchanged cells
                 for cell in raw.cells:  # normalise keeps only the checked cells' text
                     if cell.cell_type == "code" and cell.source in ran:
                         cell.outputs = ran[cell.source].outputs
@@ -388,7 +364,7 @@ def plan(
         report.append(line)
     readme = root / "README.md"
     if solutions and readme.exists():
-        files[readme] = stamp_readme(readme.read_text(encoding="utf-8"), slug)
+        files[readme] = stamp_readme(readme.read_text(encoding="utf-8"), slug).encode()
     names = {p.name for p in solutions}
     stale = [p for p in sorted((root / "notebooks").glob("*.ipynb")) if p.name not in names]
     stale += [folder / n for n in sorted(committed) if folder / n not in files]
@@ -409,11 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    data = {p: text.encode() if isinstance(text, str) else text for p, text in files.items()}
-    changed = [p for p, content in data.items() if not p.exists() or p.read_bytes() != content]
-    why = {
-        p: "(no solution)" if p.suffix == ".ipynb" else "(no marked cell uses it)" for p in stale
-    }
+    changed = [p for p, content in files.items() if not p.exists() or p.read_bytes() != content]
+    why = {p: ("(no marked cell uses it)", "(no solution)")[p.suffix == ".ipynb"] for p in stale}
     if args.check:
         problems = [f"  {p.relative_to(root).as_posix()}" for p in changed]
         problems += [f"  {p.relative_to(root).as_posix()} {why[p]}" for p in stale]
@@ -425,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for path in changed:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data[path])
+        path.write_bytes(files[path])
     for path in stale:
         path.unlink()
         print(f"removed {path.relative_to(root).as_posix()} {why[path]}")
