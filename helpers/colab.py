@@ -31,11 +31,6 @@ source that failed in this runtime; the note at the end says how to.
 {"!" * 78}"""
 
 
-def is_colab() -> bool:
-    """Whether this code runs inside Google Colab."""
-    return "google.colab" in sys.modules
-
-
 def env_flag(name: str) -> bool | None:
     """An on/off environment variable: ``None`` if unset or empty, off for 0/false/no/off."""
     value = os.environ.get(name, "").strip()
@@ -170,7 +165,7 @@ def setup(data: str = "small", drive: bool = False, gpu: bool = False) -> Path |
     data = os.environ.get("AUDIO_COURSE_DATA_KIND") or data
     if data not in TIERS:
         raise ValueError(f"data must be one of {', '.join(TIERS)}, not {data!r}")
-    if not is_colab():
+    if "google.colab" not in sys.modules:
         print("Not running in Colab: nothing to set up.")
         return None
     installed = install_packages()

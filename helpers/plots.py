@@ -204,9 +204,6 @@ def plot_embeddings_3d(
     return figure
 
 
-# --- diagrams: how the features and the models work ----------------------------------------------
-
-
 def plot_stft_framing(
     waveform: Any,
     n_fft: int = 400,
