@@ -1,7 +1,5 @@
 """Reading audio: a file or a window (``soundfile`` decodes only the window), mono, resampled."""
 
-from __future__ import annotations
-
 import functools
 import os
 import warnings

@@ -1,7 +1,5 @@
 """A memory-mapped cache of a corpus: features (or waveforms) decoded once, sliced every epoch."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 import os

@@ -1,7 +1,5 @@
 """Checkpoints: a model's weights with what rebuilds it and its input (feature, labels...)."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 from typing import Any

@@ -1,8 +1,6 @@
 """The Colab setup cell's :func:`setup`: install what is missing (never :data:`PROTECTED`), put the
 kit on the path, mount Drive if asked, fetch the data tier. Standard library only at import."""
 
-from __future__ import annotations
-
 import codecs
 import importlib.metadata
 import importlib.util

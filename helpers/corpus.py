@@ -1,7 +1,5 @@
 """A corpus ``root/<speaker>/[<chapter>/]<file>.flac``: manifest (headers only), labels, split."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 import os

@@ -1,8 +1,6 @@
 """What a notebook imports: the data (:func:`find_dataset`), device, seed, the pipeline in one call
 (:func:`make_sets`, :func:`make_loaders`); ``AUDIO_COURSE_QUICK=1`` (CI): tiny data, short runs."""
 
-from __future__ import annotations
-
 import json
 import os
 import random

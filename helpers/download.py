@@ -2,8 +2,6 @@
 ``small`` (LibriSpeech dev-clean, 337 MB, 40 speakers; + test-clean), ``full`` (the 5.5 GB
 practical's archive: Drive, else Cloud Storage, else train-clean-100), ``synthetic``."""
 
-from __future__ import annotations
-
 import copy
 import gzip
 import json

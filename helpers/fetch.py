@@ -1,8 +1,6 @@
 """One file, resumably, over HTTP (``Range``) or from Google Drive (``gdown``); every failure a
 :class:`DownloadError` naming what happened and what to do (:data:`NEXT_STEPS`)."""
 
-from __future__ import annotations
-
 import http.client
 import os
 import re

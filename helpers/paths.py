@@ -1,7 +1,5 @@
 """Where things live: folders, data tiers, the ``.complete`` marker written last (stdlib only)."""
 
-from __future__ import annotations
-
 import os
 import shlex
 from pathlib import Path

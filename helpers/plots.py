@@ -1,8 +1,6 @@
 """Figures of the course: each labels its axes (units) and title, draws into ``ax`` (else a new
 figure) and returns it (``plot_history``: the ``Figure``); tensors or arrays; plotly for 3-D."""
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Sequence
