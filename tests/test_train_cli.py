@@ -78,7 +78,7 @@ def test_cli_other_models(
         torch.set_num_threads(threads)
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["model"] == model and result["feature"] == feature
-    assert result["val_utterance_accuracy"] >= 0.5, result  # chance: 1/6
+    assert result["val_utterance_accuracy"] >= 0.4, result  # chance 1/6; 12 files, 1 file = 8 %
     assert load_checkpoint(result["checkpoint"]).config.get("residual") == (
         "--no-residual" not in extra
     )

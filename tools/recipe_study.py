@@ -43,7 +43,15 @@ CONFIGS = {  # the recommended recipe, then one ingredient off at a time, then t
 def run(corpus: Path, kind: str, config: str, seed: int, out: Path, minutes: float) -> dict:
     """One training run; its JSON result with the run's command, date and load average."""
     folder = out.parent / "runs" / f"{kind}-{config.replace(' ', '_')}-seed{seed}"
-    command = [sys.executable, "-m", "helpers.cli.train", "--data", str(corpus), "--seed", str(seed)]
+    command = [
+        sys.executable,
+        "-m",
+        "helpers.cli.train",
+        "--data",
+        str(corpus),
+        "--seed",
+        str(seed),
+    ]
     command += [*SPLITS[kind], *CONFIGS[config], "--max-minutes", str(minutes)]
     command += ["--out", str(folder), "--json", "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -57,18 +65,23 @@ def run(corpus: Path, kind: str, config: str, seed: int, out: Path, minutes: flo
             "load_before": round(load, 1), "command": " ".join(command[1:])}  # fmt: skip
 
 
-def table(paths: list[Path]) -> pd.DataFrame:
-    """Utterance accuracy (and EER) per config × corpus, seeds side by side."""
+def table(paths: list[Path]) -> str:
+    """Markdown: utterance accuracy / EER (epochs reached) per config × corpus, seeds side by side."""
     rows = [json.loads(line) for path in paths for line in path.read_text().splitlines()]
-    frame = pd.DataFrame([r for r in rows if "error" not in r])
-    frame["cell"] = [
-        f"{r.val_utterance_accuracy:.1%}" + (f" / {r.eer:.1%}" if r.get("eer") == r.get("eer") and "eer" in r else "")
-        + f" ({r.epochs} ep)" * (r.model != "baseline")
-        for r in frame.itertuples()
-    ]  # fmt: skip
-    return frame.pivot_table(
-        index="config", columns=["corpus", "seed"], values="cell", aggfunc="first"
-    )
+    cells = {}
+    for r in rows:
+        if "error" in r:
+            continue
+        cell = f"{r['val_utterance_accuracy']:.1%}" + (f" / {r['eer']:.1%}" if "eer" in r else "")
+        cell += f" ({r['epochs']})" if r["model"] != "baseline" else ""
+        cells[(r["config"], f"{r['corpus']} s{r['seed']}")] = cell
+    frame = pd.Series(cells).unstack().fillna("")
+    lines = [
+        "| config | " + " | ".join(frame.columns) + " |",
+        "|---" * (len(frame.columns) + 1) + "|",
+    ]
+    lines += [f"| {name} | " + " | ".join(row) + " |" for name, row in frame.iterrows()]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", type=Path, nargs="+", help="print the table of these results")
     args = parser.parse_args(argv)
     if args.table:
-        print(table(args.table).to_markdown())
+        print(table(args.table))
         return 0
     jobs = [(c, k, s) for c in args.configs for s in args.seeds for k in args.kinds]
     args.out.parent.mkdir(parents=True, exist_ok=True)
