@@ -42,8 +42,6 @@ PIPELINES = {  # name: (prefix of its JSON keys, its row in the table)
     "streaming": ("", "kit streaming: SpeakerDataset, soundfile 3-s window, one {feature} module"),
     "cached": ("cached_", "kit cached: SpeakerDataset + FeatureCache (memory-mapped), 2nd+ pass"),
 }
-
-
 log = partial(print, file=sys.stderr, flush=True)
 
 
@@ -52,9 +50,7 @@ class PracticalDataset(Dataset):
     (bins, frames) or (bins,), label)``; ``Spectrogram()`` defaults (``(201, 241)`` for 3 s), or,
     as the practical gave no MFCC code, torchaudio's ``MFCC`` with the kit's 40 coefficients, 80 mels."""
 
-    def __init__(
-        self, paths: Sequence[str | os.PathLike], speakers: Sequence[str], kind: str
-    ) -> None:
+    def __init__(self, paths: Sequence[os.PathLike], speakers: Sequence[str], kind: str) -> None:
         self.file_paths = [os.fspath(p) for p in paths]
         self.speakers = list(speakers)
         self.kind = kind
@@ -65,9 +61,7 @@ class PracticalDataset(Dataset):
     def transform(self, sample_rate: int) -> torch.nn.Module:
         """A new feature transform, built for every item as in the practical."""
         if self.kind.startswith("mfcc"):
-            return torchaudio.transforms.MFCC(
-                sample_rate=sample_rate, n_mfcc=40, melkwargs={"n_mels": 80}
-            )
+            return torchaudio.transforms.MFCC(sample_rate, n_mfcc=40, melkwargs={"n_mels": 80})
         return torchaudio.transforms.Spectrogram()
 
     def __getitem__(self, idx: int) -> tuple[torch.Tensor, int | str]:
@@ -92,29 +86,22 @@ class PracticalDataset(Dataset):
         return features, id_label
 
 
-def choose_clips(
-    utterances: Sequence[Utterance], clips: int, seed: int
-) -> tuple[list[Utterance], int]:
-    """``clips`` utterances drawn with a fixed seed (cycling through a smaller corpus), and how
-    many distinct files they come from."""
+def choose_clips(utterances: Sequence[Utterance], clips: int, seed: int) -> tuple[list, int]:
+    """``clips`` utterances drawn with ``seed`` (cycling through a small corpus); distinct files."""
     order = np.random.default_rng(seed).permutation(len(utterances))
     chosen = [utterances[order[i % len(order)]] for i in range(clips)]
     return chosen, len({u.path for u in chosen})
 
 
-def time_pipelines(
-    datasets: dict[str, Dataset], workers: int, repeats: int, seed: int
-) -> dict[str, list[list[float]]]:
+def time_pipelines(datasets: dict[str, Dataset], workers: int, repeats: int, seed: int) -> dict:
     """Seconds of each pipeline on each chunk in each repeat, ``[name][repeat][chunk]``: a warm-up
     pass first, then a new epoch (new crops) per repeat, the pipelines taking turns on each chunk
     (with DataLoader workers, one persistent loader per pipeline and one chunk per repeat)."""
     indices = list(range(len(datasets["practical"])))
     step = CHUNK if workers == 0 else len(indices)
     chunks = [indices[i : i + step] for i in range(0, len(indices), step)]
-    loader = {"batch_size": None, "sampler": indices, "num_workers": workers}
-    loaders = {
-        n: DataLoader(d, persistent_workers=True, **loader) for n, d in datasets.items() if workers
-    }
+    loader = dict(batch_size=None, sampler=indices, num_workers=workers, persistent_workers=True)
+    loaders = {n: DataLoader(d, **loader) for n, d in datasets.items() if workers}
 
     def run(name: str, chunk: list[int]) -> float:
         start = time.perf_counter()
@@ -148,31 +135,26 @@ def rss_mb() -> float | None:
 
 def run_benchmark(args: argparse.Namespace) -> dict:
     """Time the three pipelines as the command line ``args`` say; returns the JSON's fields."""
-    feature, clips, workers, seed, repeats = (
-        getattr(args, k) for k in ("feature", "clips", "workers", "seed", "repeats")
-    )
+    feature, workers, seed, repeats = args.feature, args.workers, args.seed, args.repeats
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads or previous_threads)
     try:
         root, rss_start = args.data_dir, rss_mb()
         manifest = load_manifest(root, progress=False)
         labels = speaker_to_index(manifest.utterances)
-        chosen, n_files = choose_clips(manifest.utterances, clips, seed)
+        chosen, n_files = choose_clips(manifest.utterances, args.clips, seed)
         distinct = list({u.path: u for u in chosen}.values())
         mean_seconds = float(np.mean([u.seconds for u in distinct]))
         log(f"{len(chosen)} clips from {n_files} files (mean {mean_seconds:.1f} s) of {root}")
         module = make_feature(feature)
         kit = {"feature": module, "train": True, "seed": seed}
         paths, speakers = [root / u.path for u in chosen], [u.speaker for u in chosen]
-        datasets = {
-            "practical": PracticalDataset(paths, speakers, feature),
-            "streaming": SpeakerDataset(chosen, labels, root, **kit),
-        }
+        datasets = {"practical": PracticalDataset(paths, speakers, feature)}
+        datasets["streaming"] = SpeakerDataset(chosen, labels, root, **kit)
         with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
             start = time.perf_counter()
-            cache = FeatureCache(
-                root, distinct, module, cache_dir=args.cache_dir or tmp, progress=False
-            )
+            folder = args.cache_dir or tmp
+            cache = FeatureCache(root, distinct, module, cache_dir=folder, progress=False)
             build_seconds, cache_mb = time.perf_counter() - start, cache.path.stat().st_size / 1e6
             log(f"FeatureCache built in {build_seconds:.2f} s ({cache_mb:.0f} MB)")
             datasets["cached"] = SpeakerDataset(chosen, labels, root, cache=cache, **kit)
@@ -184,9 +166,8 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     median = {name: statistics.median(passes[name]) for name in PIPELINES}
     best = {name: sum(map(min, zip(*times[name]))) for name in PIPELINES}
     n = len(chosen)
-    result = {"feature": feature, "clips": n, "n_files": n_files}
-    result |= {"mean_seconds": round(mean_seconds, 3), "seed": seed, "workers": workers}
-    result |= {"threads": threads, "repeats": repeats}
+    result = dict(feature=feature, clips=n, n_files=n_files, mean_seconds=round(mean_seconds, 3))
+    result |= dict(seed=seed, workers=workers, threads=threads, repeats=repeats)
     for name, (key, _) in PIPELINES.items():
         result[f"{key}clips_per_s"] = round(n / median[name], 2)
         result[f"{key}ms_per_clip"] = round(1e3 * median[name] / n, 4)
@@ -198,9 +179,8 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     }
     saving_ms = result["ms_per_clip"] - result["cached_ms_per_clip"]
     result["cache_build_seconds"], result["cache_mb"] = round(build_seconds, 3), round(cache_mb, 1)
-    result["cache_break_even_clips"] = (
-        round(build_seconds * 1e3 / saving_ms) if saving_ms > 0 else None
-    )
+    even = round(build_seconds * 1e3 / saving_ms) if saving_ms > 0 else None
+    result["cache_break_even_clips"] = even
     result["rss_start_mb"] = None if rss_start is None else round(rss_start, 1)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
     result["max_rss_mb"] = round(peak / 1024 / (1024 if sys.platform == "darwin" else 1), 1)
@@ -253,9 +233,7 @@ def format_table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: ``python tools/bench.py DATA_DIR [options]``."""
-    parser = argparse.ArgumentParser(
-        description="Time the practical's data pipeline against the kit's streaming and cached ones."
-    )
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
     add("data_dir", type=Path, help="corpus folder: DATA_DIR/<speaker>/...")
     add("--feature", choices=FEATURE_KINDS, default="spectrogram")
