@@ -64,9 +64,8 @@ def load_audio(
     """Mono float32 ``(samples,)`` of ``frames`` (``-1``: all) from ``start`` (file's rate),
     resampled to ``sample_rate`` Hz (``None``: the file's; a warning once per pair of rates)."""
     try:
-        data, file_rate = sf.read(
-            os.fspath(path), frames=frames, start=max(start, 0), dtype="float32", always_2d=True
-        )
+        window = dict(frames=frames, start=max(start, 0), dtype="float32", always_2d=True)
+        data, file_rate = sf.read(os.fspath(path), **window)
     except Exception as error:  # soundfile raises several types for unreadable files
         raise _fail(path, f"cannot decode audio ({error})") from None
     if data.shape[0] == 0:
@@ -84,6 +83,5 @@ def load_audio(
 
 def fit_length(waveform: torch.Tensor, samples: int) -> torch.Tensor:
     """Cut or zero-pad (at the end) the last axis of ``waveform`` to ``samples`` samples."""
-    return torch.nn.functional.pad(
-        waveform[..., :samples], (0, max(0, samples - waveform.shape[-1]))
-    )
+    missing = max(0, samples - waveform.shape[-1])
+    return torch.nn.functional.pad(waveform[..., :samples], (0, missing))

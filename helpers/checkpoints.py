@@ -58,10 +58,8 @@ def save_checkpoint(
     spec = {"name": name, "n_features": config.pop("n_features")}
     spec |= {"n_classes": config.pop("n_classes"), "options": config}
     labels = dict(speaker_to_index) if speaker_to_index is not None else None
-    payload = _plain(
-        {"format": CHECKPOINT_FORMAT, "model": spec, "feature": describe_feature(feature)}
-        | {"speaker_to_index": labels, **extra}
-    )
+    meta = {"format": CHECKPOINT_FORMAT, "model": spec, "feature": describe_feature(feature)}
+    payload = _plain(meta | {"speaker_to_index": labels, **extra})
     payload["state_dict"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

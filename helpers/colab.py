@@ -90,9 +90,8 @@ def install_packages(needed: dict[str, str] = KIT_PACKAGES) -> list[str]:
         os.unlink(fh.name)
     if code != 0:
         what = f"pip could not install {' '.join(specs)} (see above) without changing Colab's"
-        raise RuntimeError(
-            f"{what} {', '.join(PROTECTED)}. Run this cell again; if it fails again, report it."
-        )
+        what += f" {', '.join(PROTECTED)}. Run this cell again; if it fails again, report it."
+        raise RuntimeError(what)
     importlib.invalidate_caches()
     return missing
 

@@ -137,12 +137,12 @@ def split_utterances(
     per_speaker: dict[str, list[Utterance]] = defaultdict(list)
     for u in sorted(utterances, key=lambda u: u.path):
         per_speaker[u.speaker].append(u)
-    train, val, lonely, single_chapter = [], [], [], []
+    train, val, single, one_chapter = [], [], [], []
     for speaker, files in sorted(per_speaker.items()):
         stable = int.from_bytes(hashlib.sha1(speaker.encode()).digest()[:4], "little")  # unsalted
         rng = np.random.default_rng([seed, stable])
         if len(files) < 2:
-            lonely.append(speaker)
+            single.append(speaker)
             train += files
             continue
         n_val = min(len(files) - 1, max(1, round(val_fraction * len(files))))
@@ -157,14 +157,15 @@ def split_utterances(
             train += [u for u in files if u.chapter not in held]
             continue
         if by == "chapter":
-            single_chapter.append(speaker)
+            one_chapter.append(speaker)
         order = rng.permutation(len(files))
         val += [files[i] for i in order[:n_val]]
         train += [files[i] for i in order[n_val:]]
-    for who, what in (
-        (lonely, "a single file, training only"),
-        (single_chapter, "one chapter split by file"),
-    ):
+    notes = {
+        "a single file (training only)": single,
+        "one chapter split by file": one_chapter,
+    }
+    for what, who in notes.items():
         if who:
             warnings.warn(f"{len(who)} speaker(s) with {what}: {who[:10]}", stacklevel=2)
     return train, val

@@ -13,20 +13,14 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
+from . import paths
 from .cache import FeatureCache
 from .checkpoints import checkpoint_dir, find_checkpoint, load_checkpoint, save_checkpoint
 from .corpus import Manifest, Utterance, load_manifest, speaker_to_index, split_utterances
 from .dataset import SpeakerDataset, make_loader
 from .download import SYNTHETIC_OPTIONS, TIERS, fallback_notice
 from .features import AudioFeature
-from .paths import (
-    FULL_DATA,
-    SMALL_DATA,
-    SYNTHETIC_DATA,
-    SYNTHETIC_TINY,
-    download_command,
-    is_complete,
-)
+from .paths import FULL_DATA, SMALL_DATA, SYNTHETIC_DATA, SYNTHETIC_TINY, download_command
 from .synthetic import make_synthetic_corpus
 from .training import History, get_device
 
@@ -60,14 +54,12 @@ def find_dataset(kind: str | None = None, verbose: bool = True) -> Path:
     kind = "full" if kind == "real" else kind
     if kind not in (None, *DATA_KINDS):
         raise ValueError(f"the data tier must be one of {', '.join(DATA_KINDS)}, not {kind!r}")
-    if kind in TIER_FOLDERS and not is_complete(TIER_FOLDERS[kind]):
-        raise FileNotFoundError(
-            f"The {kind} tier is not in {TIER_FOLDERS[kind]}. Run "
-            f"`{download_command('--tier', kind)}` (in Colab: the setup cell, data = {kind!r})."
-        )
+    if kind in TIER_FOLDERS and not paths.is_complete(TIER_FOLDERS[kind]):
+        what = f"The {kind} tier is not in {TIER_FOLDERS[kind]}. Run `{download_command('--tier', kind)}`"
+        raise FileNotFoundError(f"{what} (in Colab: the setup cell, data = {kind!r}).")
     found = kind if kind in TIER_FOLDERS else None
     if kind is None and not QUICK:
-        found = next((t for t in ("full", "small") if is_complete(TIER_FOLDERS[t])), None)
+        found = next((t for t in ("full", "small") if paths.is_complete(TIER_FOLDERS[t])), None)
     if found is not None:
         if verbose:
             print(f"Dataset: the {found} tier, {TIER_FOLDERS[found]}")
@@ -183,9 +175,8 @@ def make_loaders(
 def show_table(rows: Sequence[dict], formats: dict[str, str] | None = None) -> pd.DataFrame:
     """Rows as a DataFrame, ``formats`` (column -> ``"{:.1%}"``...) applied to its text."""
     table = pd.DataFrame(list(rows))
-    return table.assign(
-        **{c: table[c].map(f.format) for c, f in (formats or {}).items() if c in table}
-    )
+    formats = {c: f for c, f in (formats or {}).items() if c in table}
+    return table.assign(**{c: table[c].map(f.format) for c, f in formats.items()})
 
 
 if __name__ == "__main__":  # `python -m helpers.course`: make sure a dataset exists, say which

@@ -85,9 +85,8 @@ def _network_error(url: str, exc: BaseException | None, timeout: float = 0) -> D
         if found := re.search(pattern, text.lower()):
             port = parts.port or (443 if parts.scheme == "https" else 80)
             after = f" after {timeout:g} s" if timeout else ""
-            what = what.format(
-                host=parts.hostname, port=port, text=found[0].capitalize(), after=after
-            )
+            host, text = parts.hostname, found[0].capitalize()
+            what = what.format(host=host, port=port, text=text, after=after)
             return DownloadError(what, kind=kind)
     return None
 
@@ -115,7 +114,7 @@ def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool) -> Non
         if status >= 400 and not (status == 416 and offset):
             busy = status in (408, 429) or status >= 500
             why = {
-                403: "the file is not public, or the link expired",
+                403: "the file is not public or the link expired",
                 404: "there is no file there",
             }
             why = "the server is busy or failing" if busy else why.get(status, "it was refused")
@@ -188,7 +187,6 @@ def download_drive(file_id: str, dest_file: str | os.PathLike, quiet: bool = Fal
         what = f"Google Drive file {file_id}: gdown failed ({text[:300]})"
         raise net or DownloadError(what, "Retry later, or use another source") from exc
     if result is None or not output.is_file():
-        raise DownloadError(
-            f"gdown did not download Drive file {file_id}", "Retry, or another source"
-        )
+        what = f"gdown did not download Drive file {file_id}"
+        raise DownloadError(what, "Retry, or another source")
     return output.replace(dest_file)

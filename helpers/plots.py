@@ -165,9 +165,8 @@ def plot_det(
 
 
 PLOTLY_TEMPLATE = "audio_course"  # small margins; the 3-D camera far enough to show the cube
-pio.templates[PLOTLY_TEMPLATE] = go.layout.Template(
-    layout={"margin": dict(l=10, r=10, b=10, t=60), "scene_camera_eye": dict(x=1.6, y=1.6, z=1.1)}
-)
+_layout = {"margin": dict(l=10, r=10, b=10, t=60), "scene_camera_eye": dict(x=1.6, y=1.6, z=1.1)}
+pio.templates[PLOTLY_TEMPLATE] = go.layout.Template(layout=_layout)
 
 
 def plotly_renderer() -> str:
@@ -298,11 +297,8 @@ def plot_receptive_field(
         text = f"{layer['field']} frames = {layer['field'] * hop_ms:g} ms"
         ax.text(half + 1.5, row, text, va="center", fontsize=8)
         previous_jump = layer["jump"]
-    labels = [
-        "input",
-        *(f"{f['name']} (k={f['kernel']}, d={f['dilation']}, s={f['stride']})" for f in layers),
-    ]
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    labels = [f"{f['name']} (k={f['kernel']}, d={f['dilation']}, s={f['stride']})" for f in layers]
+    ax.set_yticks(range(len(labels) + 1), ["input", *labels], fontsize=8)
     what = f"{layers[-1]['field']} input frames after {len(layers)} Conv1d layers"
     title = title or f"Receptive field of {name or type(model).__name__}: {what}"
     ax.set(xlabel="input frame, relative to the unit's centre", ylabel="layer", title=title)
