@@ -1,15 +1,12 @@
 #!/usr/bin/env python3
 """The 3-hour route's budget: per notebook, the words read, the exercises done and the waits.
 
-On the route: each notebook's introduction (before its first ``## ``), its ``*Core — …*`` sections
-and its ``## Summary``, Think! answers included; not code, images, HTML comments, link targets,
-optional sections or Further reading. A word is a whitespace-separated token. Time = words / 180 a
-minute + 6 min per exercise + the waits (``WAITS``: estimates for a Colab T4 on ``small``); the full
-time counts every section but Further reading. ``tests/test_route.py`` holds README to it.
-
-Usage: ``python tools/route.py [--write-readme | --check | --measure DIR]``: print the course map
-and the budget; write them between README's ``route-table`` markers; exit 1 if that block is stale;
-print the slow cells of notebooks executed by ``tools/run_notebooks.py --quick --no-html --out DIR``.
+Read on the route: the introduction, the ``*Core — …*`` sections and the Summary, Think! answers
+included (not code, images, comments, link targets or Further reading); time = words / 180 a minute
++ 6 min per exercise + waits (``WAITS``). Usage: ``python tools/route.py [--write-readme | --check |
+--measure DIR]``: print the course map and budget, write them into README (``route-table``
+markers), exit 1 if README's block is stale, or print the slow cells of notebooks executed by
+``tools/run_notebooks.py --quick --no-html --out DIR``.
 """
 
 from __future__ import annotations
@@ -133,12 +130,10 @@ def budget(path: Path) -> Budget:
     found = parts(nbformat.read(path, as_version=4))
     route = "\n".join(text for part, text in found if part in ("intro", "core", "summary"))
     full = "\n".join(text for part, text in found if part != "reading")
-    numbers = {
-        kind: [int(SECTION.match(t)[1]) for p, t in found if p == kind]
-        for kind in ("core", "optional")
-    }
+    sections = [(p, int(SECTION.match(t)[1])) for p, t in found if p in ("core", "optional")]
+    core, optional = ([n for p, n in sections if p == kind] for kind in ("core", "optional"))
     return Budget(
-        path.name[:2], path.stem, numbers["core"], numbers["optional"], count_words(route),
+        path.name[:2], path.stem, core, optional, count_words(route),
         len(EXERCISE.findall(route)), len(THINK.findall(route)), count_words(full),
         len(EXERCISE.findall(full)),
     )  # fmt: skip
@@ -241,6 +236,9 @@ def readme_block(text: str) -> str:
     return text[text.index(BEGIN) + len(BEGIN) : text.index(END)].strip("\n")
 
 
+TIMING = ("iopub.execute_input", "shell.execute_reply")  # nbclient's cell metadata
+
+
 def measure(folder: Path, slower_than: float = 2.0) -> None:
     """Print the code cells of notebooks executed into ``folder`` that ran ``slower_than`` seconds
     or longer, with their section (nbclient's timing metadata)."""
@@ -252,12 +250,9 @@ def measure(folder: Path, slower_than: float = 2.0) -> None:
                 section = headings[-1] if headings else section
                 continue
             timing = cell.metadata.get("execution", {})
-            if "iopub.execute_input" not in timing or "shell.execute_reply" not in timing:
+            if not all(k in timing for k in TIMING):
                 continue
-            start, end = (
-                datetime.fromisoformat(timing[k].replace("Z", "+00:00"))
-                for k in ("iopub.execute_input", "shell.execute_reply")
-            )
+            start, end = (datetime.fromisoformat(timing[k]) for k in TIMING)
             seconds = (end - start).total_seconds()
             total += seconds
             if seconds >= slower_than:
@@ -266,18 +261,15 @@ def measure(folder: Path, slower_than: float = 2.0) -> None:
         print(f"{path.stem[:2]}  {total:7.1f} s  (all cells)")
 
 
-def title_time(b: Budget) -> str:
-    """The start of the **Time** line that ``b``'s title cell must carry."""
-    return f"**Time**: ~{minutes(b.minutes(False))} min; on the 3-hour route ~{minutes(b.minutes())} min"
-
-
 def stale_titles(rows: list[Budget], folder: Path = ROOT / "solutions") -> list[str]:
     """The notebooks whose title cell's **Time** line disagrees with the model, with the line."""
     stale = []
     for b in rows:
         title = nbformat.read(folder / f"{b.name}.ipynb", as_version=4).cells[0].source
-        if title_time(b) + " " not in title and not title.rstrip().endswith(title_time(b)):
-            stale.append(f"{b.name}: {title_time(b)}")
+        full, route = minutes(b.minutes(False)), minutes(b.minutes())
+        time = f"**Time**: ~{full} min; on the 3-hour route ~{route} min"
+        if time + " " not in title and not title.rstrip().endswith(time):
+            stale.append(f"{b.name}: {time}")
     return stale
 
 
@@ -304,12 +296,11 @@ def main(argv: list[str] | None = None) -> int:
             README.write_text(new, encoding="utf-8")
         print("README.md updated" if new != text else "README.md already up to date")
     print(block(rows))
-    total = totals(rows)
+    t, target = totals(rows), TARGETS
     print(
-        f"\nwhole route: {total['words']:,} words, {total['exercises']} exercises, "
-        f"{total['minutes']:.0f} min (targets: ≤ {TARGETS['words']:,}, ≤ {TARGETS['exercises']}, "
-        f"≤ {TARGETS['minutes']})"
+        f"\nwhole route: {t['words']:,} words, {t['exercises']} exercises, {t['minutes']:.0f} min"
     )
+    print(f"(targets: ≤ {target['words']:,}, ≤ {target['exercises']}, ≤ {target['minutes']})")
     for line in stale_titles(rows):
         print(f"title cell to update: {line}")
     return 0
