@@ -13,8 +13,6 @@ minDCF weighs them by a prior ``p_target`` (0.01 here, VoxSRC uses 0.05) with ``
     cost, strict_threshold = min_dcf(scores, same, p_target=0.01)
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 import numpy as np

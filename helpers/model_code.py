@@ -5,8 +5,6 @@ the cells run so far (IPython's ``In``, each name's last version), then rebuilds
 file alone, so a name it lacks shows at once in 04. 05's :func:`load_model_code` imports the file.
 """
 
-from __future__ import annotations
-
 import ast
 import importlib.util
 from pathlib import Path
