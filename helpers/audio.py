@@ -56,10 +56,7 @@ def _resampler(rate: int, new_rate: int) -> torchaudio.transforms.Resample:
 
 
 def load_audio(
-    path: str | os.PathLike,
-    sample_rate: int | None = SAMPLE_RATE,
-    start: int = 0,
-    frames: int = -1,
+    path: str | os.PathLike, sample_rate: int | None = SAMPLE_RATE, start: int = 0, frames: int = -1
 ) -> torch.Tensor:
     """Mono float32 ``(samples,)`` of ``frames`` (``-1``: all) from ``start`` (file's rate),
     resampled to ``sample_rate`` Hz (``None``: the file's; a warning once per pair of rates)."""

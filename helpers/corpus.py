@@ -46,14 +46,18 @@ class Manifest:
         return text + (f", {len(self.skipped)} skipped" if self.skipped else "")
 
 
+def _get_data() -> str:
+    synthetic = download_command("--tier", "synthetic")
+    return (
+        f"download the data with `{download_command()}` (or `{synthetic}` for a synthetic corpus)."
+    )
+
+
 def find_audio_files(root: str | os.PathLike) -> list[Path]:
     """Audio files of a corpus, sorted, hidden files and folders (``._*``, the cache) left out."""
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(
-            f"No dataset folder at {root}. Download the data with `{download_command()}` "
-            f"(or make a synthetic one with `{download_command('--tier', 'synthetic')}`)."
-        )
+        raise FileNotFoundError(f"No dataset folder at {root}: {_get_data()}")
     found = [p for p in [*root.glob("*/*"), *root.glob("*/*/*")] if is_audio_file(p)]
     return sorted(p for p in found if not any(s[0] == "." for s in p.relative_to(root).parts))
 
@@ -74,10 +78,9 @@ def load_manifest(
     unreadable files skipped with a warning; ``FileNotFoundError`` if none is readable."""
     root = Path(root)
     if not (files := find_audio_files(root)):
+        expected = f"expected {root}/<speaker>/<file>.flac"
         raise FileNotFoundError(
-            f"No audio files (.flac, .wav, .ogg) in {root}: expected {root}/<speaker>/<file>.flac. "
-            f"Download the data with `{download_command()}` "
-            f"(or `{download_command('--tier', 'synthetic')}` for a small synthetic corpus)."
+            f"No audio files (.flac, .wav, .ogg) in {root}: {expected}: {_get_data()}"
         )
     cache_path, cached = root / MANIFEST_NAME, {}
     if cache_path.exists() and not refresh:
@@ -112,11 +115,8 @@ def load_manifest(
         more = f"\n  ... and {len(skipped) - 5} more" if len(skipped) > 5 else ""
         warnings.warn(f"skipped {len(skipped)} unreadable file(s):\n  {listed}{more}", stacklevel=2)
     if not utterances:
-        raise FileNotFoundError(
-            f"None of the {len(files)} audio files in {root} is readable (see the warning above). "
-            f"Delete the folder and download it again: `{download_command('--tier', 'small')}` "
-            "(or `--tier full`)."
-        )
+        what = f"None of the {len(files)} audio files in {root} is readable (see the warning above)"
+        raise FileNotFoundError(f"{what}. Delete the folder and {_get_data()}")
     return Manifest(root, utterances, skipped)
 
 

@@ -276,13 +276,10 @@ def receptive_fields(model: Any) -> list[dict[str, int]]:
 
 
 def plot_receptive_field(
-    model: Any,
-    hop_ms: float = 10.0,
-    name: str | None = None,
-    ax: Axes | None = None,
-    title: str | None = None,
+    model: Any, name: str | None = None, ax: Axes | None = None, title: str | None = None
 ) -> Axes:
-    """Per ``Conv1d`` row, a bar over its :func:`receptive_fields` field and dots at its taps."""
+    """Per ``Conv1d`` row, a bar over its :func:`receptive_fields` field (frames, 10 ms each) and
+    dots at its taps."""
     layers = receptive_fields(model)
     ax = _axes(ax, figsize=(10, 0.45 * len(layers) + 1.5))
     half = (layers[-1]["field"] - 1) / 2
@@ -294,7 +291,7 @@ def plot_receptive_field(
         ax.barh(row, 2 * reach + 1, left=-reach - 0.5, height=0.6, color=colour, alpha=0.35)
         taps = (np.arange(layer["kernel"]) - (layer["kernel"] - 1) / 2) * layer["dilation"]
         ax.plot(taps * previous_jump, np.full_like(taps, row), "o", color=colour, markersize=4)
-        text = f"{layer['field']} frames = {layer['field'] * hop_ms:g} ms"
+        text = f"{layer['field']} frames = {layer['field'] * 10} ms"  # at a 10-ms hop
         ax.text(half + 1.5, row, text, va="center", fontsize=8)
         previous_jump = layer["jump"]
     labels = [f"{f['name']} (k={f['kernel']}, d={f['dilation']}, s={f['stride']})" for f in layers]
