@@ -30,6 +30,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 ROOT = Path(__file__).resolve().parents[1]
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+PLOTLY_HTML = {"full_html": False, "validate": False}  # a <div> with its script
 LONG_CELL = re.compile(r"\b\w*(?:fit|train|embed)\w*\s*\(")  # these get the long timeout
 
 
@@ -43,9 +44,7 @@ def export_html(nb: nbformat.NotebookNode) -> str:
         data = output.get("data", {})
         if PLOTLY_MIMETYPE in data and "text/html" not in data:
             figure = dict(data[PLOTLY_MIMETYPE])
-            data["text/html"] = pio.to_html(
-                figure, include_plotlyjs=first, full_html=False, validate=False
-            )
+            data["text/html"] = pio.to_html(figure, include_plotlyjs=first, **PLOTLY_HTML)
             first = False
     return HTMLExporter().from_notebook_node(nb)[0]
 
@@ -58,11 +57,9 @@ def cell_timeout(source: str, timeout: int, train_timeout: int) -> int:
 def execute(nb: nbformat.NotebookNode, folder: Path, timeout: int, train_timeout: int) -> str:
     """Execute ``nb`` in place, in ``folder``, headless; return ``"ok"`` or what went wrong."""
     client = NotebookClient(
-        nb,
-        timeout_func=lambda cell: cell_timeout(cell.source, timeout, train_timeout),
-        kernel_name="python3",
-        resources={"metadata": {"path": str(folder)}},
+        nb, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     )
+    client.timeout_func = lambda cell: cell_timeout(cell.source, timeout, train_timeout)
     client.comm_open_handlers = {}  # no widget frontend (see the module's docstring)
     running: dict[str, int] = {}
     client.on_cell_start = lambda cell, cell_index: running.update(index=cell_index)
@@ -79,9 +76,7 @@ def execute(nb: nbformat.NotebookNode, folder: Path, timeout: int, train_timeout
     return "ok"
 
 
-def run_notebook(
-    path: Path, out: Path, html: bool, timeout: int, train_timeout: int = 3600
-) -> tuple[float, str, str]:
+def run_notebook(path: Path, out: Path, html: bool, timeout: int, train_timeout: int = 3600):
     """Execute ``path`` into ``out``; return ``(seconds, status, headline)``."""
     headline_file = (out / "headlines" / f"{path.stem}.json").resolve()
     headline_file.unlink(missing_ok=True)
