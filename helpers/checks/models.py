@@ -1,9 +1,7 @@
 """Checks for notebook 04, models: a classifier's contract and architecture, parameters, pooling.
 
-The course's models take ``(batch, n_features)`` (a pooled feature) or ``(batch, n_features,
-frames)``; ``model.embed(x)`` is the embedding ``(batch, embedding_dim)``, ``model(x)`` one raw score
-per speaker ``(batch, n_classes)``.
-"""
+A model takes ``(batch, n_features[, frames])``; ``model.embed(x)`` gives ``(batch, embedding_dim)``,
+``model(x)`` one raw score per speaker ``(batch, n_classes)``."""
 
 from __future__ import annotations
 
@@ -88,11 +86,10 @@ def classifier(
     model: nn.Module, n_features: int, n_classes: int, family: str, frames: tuple = FRAMES
 ) -> None:
     """Check a classifier of notebook 04 (``family`` "dense", "cnn1d" or "cnn2d") on float32 batches.
-    Requires: an ``nn.Module``; ``model(x)`` a finite ``(batch, n_classes)`` tensor of raw scores for
-    ``(batch, n_features)`` (dense) or every clip length in ``frames``, in eval mode independent of
-    the rest of the batch; ``embed(x)`` ``(batch, embedding_dim)``, signed; BatchNorm; dense: 3 Linear
-    layers and Dropout; CNNs: the family's convolution, a skip, mean+std pooling; every parameter
-    learns."""
+    Requires: an ``nn.Module``; ``model(x)`` finite raw scores ``(batch, n_classes)`` for every clip
+    length in ``frames`` (dense: no frames), in eval mode independent of the batch; ``embed(x)``
+    ``(batch, embedding_dim)``, signed; BatchNorm; dense: 3 Linear layers, Dropout; CNNs: the
+    family's convolution, a skip, mean+std pooling; every parameter learns."""
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {tuple(FAMILIES)}, not {family!r}")
     is_module(model, "an instance of your class")

@@ -1,9 +1,7 @@
 """Checks for notebook 05, training: the epoch loop, the comparison table, scoring, metrics.
 
-``train_one_epoch`` runs a tiny problem with hooks on every part it must use: the loader hands out
-batches "on the host" that only ``.to(device)`` makes plain (a fake device), and before each step the
-optimizer's gradients are compared with those of the last backward pass.
-"""
+``train_one_epoch`` is watched by hooks: batches "on the host" that only ``.to(device)`` makes plain
+(a fake device), the mode, each loss, and the gradients at each step against the last backward's."""
 
 from __future__ import annotations
 
@@ -325,9 +323,8 @@ PRF = [
 precision of k = diagonal / column k's sum; recall = diagonal / row k's sum; F1 their harmonic mean.
 Where a denominator is 0 (a class never predicted or present) the value is 0, as in scikit-learn.""")
 def precision_recall_f1(compute: Callable[[np.ndarray], tuple]) -> None:
-    """Check ``compute(cm) -> (precision, recall, f1)`` per class on three integer confusion
-    matrices. Requires: three arrays of one value per class, scikit-learn's with
-    ``zero_division=0`` (no NaN)."""
+    """Check ``compute(cm) -> (precision, recall, f1)`` on three integer confusion matrices.
+    Requires: three arrays, one value per class, scikit-learn's with ``zero_division=0`` (no NaN)."""
     for seen in _confusions():
         seen["got"] = call(compute, seen.cm.copy(), what=f"precision_recall_f1({seen.what})")
         seen["near"] = lambda a, b: np.allclose(a, b, atol=1e-6)

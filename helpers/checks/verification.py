@@ -1,7 +1,6 @@
 """Checks for notebook 07, verification: unseen speakers, cosine scores, trials, the EER.
 
-The inputs have the types notebook 07 passes: float32 embeddings, integer labels, lists of str ids.
-"""
+The inputs have the types notebook 07 passes: float32 embeddings, integer labels, lists of str ids."""
 
 from __future__ import annotations
 
