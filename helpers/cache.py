@@ -61,8 +61,7 @@ class FeatureCache:
         self.array = np.load(self.path, mmap_mode="r")
 
     def _build(self, utterances: list[Utterance], progress: bool) -> None:
-        """Decode every file into a ``.npy`` memory map renamed when whole, then the index; a file
-        that fails to decode is cached as silence, with a warning."""
+        """Decode every file into the map (silence, with a warning, if it fails), then the index."""
         lengths = [self._samples(u) for u in utterances]
         if self.feature is not None:  # rows: samples (waveforms) or frames (features)
             lengths = [self.feature.frames(n) for n in lengths]
@@ -104,8 +103,8 @@ class FeatureCache:
         return round(utterance.frames * self.sample_rate / utterance.sample_rate)
 
     def crop(self, utterance: Utterance, position: float, crop_seconds: float) -> torch.Tensor:
-        """The crop at ``position`` (0–1 of the room left, as ``SpeakerDataset.read_crop``):
-        float32 waveform ``(crop_samples,)`` or ``feature.finish`` of the features, padded with silence."""
+        """The crop at ``position`` (0–1 of the room left, as ``SpeakerDataset.read_crop``): float32
+        waveform ``(crop_samples,)`` or ``feature.finish`` of the features, silence-padded."""
         offset, length = self.index[utterance.path]
         samples = self._samples(utterance)
         crop_samples = round(crop_seconds * self.sample_rate)

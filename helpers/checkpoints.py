@@ -50,8 +50,7 @@ def save_checkpoint(
     speaker_to_index: dict[str, int] | None = None,
     **extra: Any,
 ) -> Path:
-    """``torch.save`` (renamed into place) the weights, what rebuilds the model and ``feature``,
-    ``speaker_to_index`` and the ``extra`` entries."""
+    """``torch.save`` the weights with what rebuilds the model, its ``feature`` and labels."""
     config, name = dict(getattr(model, "config", {})), getattr(model, "name", "")
     if not name or "n_features" not in config:
         raise TypeError("save_checkpoint needs a helpers.models model (with .name and .config)")

@@ -97,8 +97,7 @@ def install_packages(needed: dict[str, str] = KIT_PACKAGES) -> list[str]:
 
 
 def link_kit(repo: Path = REPO_ROOT) -> Path | None:
-    """Put ``repo`` on every process's path: a ``.pth`` in a writable site-packages (returned),
-    else ``PYTHONPATH`` (``None``)."""
+    """Put ``repo`` on every process's path: a ``.pth`` (returned), else ``$PYTHONPATH``."""
     for folder in site.getsitepackages():
         try:
             (pth := Path(folder) / PTH_NAME).write_text(f"{repo}\n", encoding="utf-8")

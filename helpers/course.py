@@ -55,7 +55,8 @@ def find_dataset(kind: str | None = None, verbose: bool = True) -> Path:
     if kind not in (None, *DATA_KINDS):
         raise ValueError(f"the data tier must be one of {', '.join(DATA_KINDS)}, not {kind!r}")
     if kind in TIER_FOLDERS and not paths.is_complete(TIER_FOLDERS[kind]):
-        what = f"The {kind} tier is not in {TIER_FOLDERS[kind]}. Run `{download_command('--tier', kind)}`"
+        cmd = download_command("--tier", kind)
+        what = f"The {kind} tier is not in {TIER_FOLDERS[kind]}. Run `{cmd}`"
         raise FileNotFoundError(f"{what} (in Colab: the setup cell, data = {kind!r}).")
     found = kind if kind in TIER_FOLDERS else None
     if kind is None and not QUICK:
@@ -108,16 +109,14 @@ def keep_trained(
 
 
 def features_on_device(device: torch.device = DEVICE) -> bool:
-    """Whether features run per batch on the device (CUDA) rather than per item (forced by
-    ``$AUDIO_COURSE_FEATURES_ON_DEVICE``)."""
+    """Whether features run per batch on CUDA (``$AUDIO_COURSE_FEATURES_ON_DEVICE`` forces)."""
     forced = os.environ.get("AUDIO_COURSE_FEATURES_ON_DEVICE", "")
     return forced not in ("0", "false", "no") if forced else device.type == "cuda"
 
 
 @dataclass
 class SpeakerSets:
-    """Training and validation sets of a corpus, with what ``fit`` needs (``batch_transform``:
-    ``feature`` when the items are waveforms)."""
+    """A corpus's training and validation sets and what ``fit`` needs (``batch_transform``)."""
 
     train: SpeakerDataset
     val: SpeakerDataset

@@ -111,8 +111,7 @@ def _target_name(name: str) -> str | None:
 
 
 def _unpack(archive: Path, root: Path, sha256: str | None, quiet: bool) -> None:
-    """Check ``archive`` and the space, unpack its audio into ``root/<speaker>/<file>`` refusing
-    absolute paths, ``..`` and links out of ``root`` (all removed on a failure)."""
+    """Check ``archive``; unpack its audio to ``root/<speaker>/<file>``, refusing unsafe members."""
     check_archive(archive, sha256, quiet)
     space = int(fetch.EXTRACT_SPACE_FACTOR * archive.stat().st_size)
     fetch.check_free_space(root.parent, space, f"unpacking {archive.name}")
@@ -207,8 +206,7 @@ def tier_sources(
 def _fetch_part(
     part: list[Source], root: Path, folder: Path, retry: bool, quiet: bool
 ) -> tuple[str, Path]:
-    """Unpack into ``root`` the archive of ``part`` found in ``folder``, else from the first source
-    that works (a line on stderr per failure); ``(label, path)``, else one error listing all."""
+    """Unpack ``part``'s archive from ``folder``, else the first source that works."""
     for src in part:
         if (path := folder / src.archive).is_file():
             say(f"Found {path}; checking it.", quiet)
@@ -357,8 +355,7 @@ def fetch_tier(
 def make_synthetic(
     dest: str | os.PathLike | None = None, *, quiet: bool = False, **options: float | None
 ) -> Path:
-    """Make the synthetic corpus in ``dest`` unless there; ``options`` (not None) over
-    :data:`SYNTHETIC_OPTIONS`."""
+    """Make the synthetic corpus in ``dest`` unless there; ``options`` over SYNTHETIC_OPTIONS."""
     dest = Path(dest).expanduser().absolute() if dest is not None else tier_folder("synthetic")
     if _prepare(dest, quiet):
         return dest

@@ -258,8 +258,7 @@ def plot_mel_filterbank(feature: Any, ax: Axes | None = None, title: str | None 
 
 
 def receptive_fields(model: Any) -> list[dict[str, int]]:
-    """Per ``Conv1d``: ``name``, ``kernel``, ``dilation``, ``stride``, ``field`` (input frames a
-    unit sees: each adds ``(kernel - 1) × dilation × jump``), ``jump`` (product of strides)."""
+    """Per ``Conv1d``: ``kernel``, ``dilation``, ``stride``, ``field`` (input frames), ``jump``."""
     from torch import nn
 
     layers, field, jump = [], 1, 1
@@ -304,8 +303,7 @@ def plot_receptive_field(
 
 
 def pipeline_shapes(feature: Any, model: Any, seconds: float = 3.0) -> dict[str, tuple[int, ...]]:
-    """Shapes of one clip (no batch axis) at each stage of a course model (``network``/``pooled``
-    around its ``StatsPool``, if any), measured on silence in eval mode."""
+    """Shapes of one clip (no batch axis) at each stage of a course model, in eval mode."""
     import torch
 
     from .models import StatsPool
