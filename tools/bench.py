@@ -30,12 +30,14 @@ import numpy as np
 import torch
 import torchaudio
 from torch.utils.data import DataLoader, Dataset
+from torchaudio.transforms import MFCC, Spectrogram
 
 from helpers.cache import FeatureCache
 from helpers.corpus import Utterance, load_manifest, speaker_to_index
 from helpers.dataset import SpeakerDataset
 from helpers.features import FEATURE_KINDS, make_feature
 
+MFCC_SIZES = {"n_mfcc": 40, "melkwargs": {"n_mels": 80}}  # the kit's (the practical gave none)
 CHUNK = 25  # clips per turn of the pipelines
 PIPELINES = {  # name: (prefix of its JSON keys, its row in the table)
     "practical": ("seed_", "practical: torchaudio.load (whole file) + new {transform} per item"),
@@ -58,12 +60,6 @@ class PracticalDataset(Dataset):
     def __len__(self) -> int:
         return len(self.file_paths)
 
-    def transform(self, sample_rate: int) -> torch.nn.Module:
-        """A new feature transform, built for every item as in the practical."""
-        if self.kind.startswith("mfcc"):
-            return torchaudio.transforms.MFCC(sample_rate, n_mfcc=40, melkwargs={"n_mels": 80})
-        return torchaudio.transforms.Spectrogram()
-
     def __getitem__(self, idx: int) -> tuple[torch.Tensor, int | str]:
         file_path = self.file_paths[idx]
         waveform, sr = torchaudio.load(file_path)
@@ -80,7 +76,9 @@ class PracticalDataset(Dataset):
         speaker = self.speakers[idx]
         id_label = int(speaker) if speaker.isdigit() else speaker
 
-        features = self.transform(sr)(w_sample)
+        mfcc = self.kind.startswith("mfcc")  # a new transform per item, as in the practical
+        spec_features_extraction = MFCC(sr, **MFCC_SIZES) if mfcc else Spectrogram()
+        features = spec_features_extraction(w_sample)
         if self.kind.endswith("_pooled"):
             features = features.mean(dim=-1)
         return features, id_label
