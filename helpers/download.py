@@ -318,7 +318,7 @@ def fetch_tier(
         files = sum(paths.is_audio_file(f) for p in speakers for f in p.iterdir())
         labels, names = "+".join(r[0] for r in results), "+".join(r[1].name for r in results)
         info = f"tier={tier} source={labels} speakers={len(speakers)} files={files} archive={names}"
-        paths.mark_complete(tmp, info + "\n")
+        (tmp / paths.COMPLETE_MARKER).write_text(info + "\n")  # the folder's last file
         tmp.chmod(dest.parent.stat().st_mode & 0o777)  # mkdtemp makes it private
         if dest.exists():
             dest.rmdir()  # empty, checked by _prepare

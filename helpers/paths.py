@@ -23,15 +23,8 @@ def is_audio_file(path: str | os.PathLike) -> bool:
 
 
 def is_complete(folder: str | os.PathLike) -> bool:
-    """Whether ``folder`` holds the :data:`COMPLETE_MARKER` written by :func:`mark_complete`."""
+    """Whether ``folder`` holds the :data:`COMPLETE_MARKER` (written last into a data folder)."""
     return (Path(folder) / COMPLETE_MARKER).is_file()
-
-
-def mark_complete(folder: str | os.PathLike, text: str = "") -> Path:
-    """Write the :data:`COMPLETE_MARKER` into ``folder`` (last step of making a data folder)."""
-    marker = Path(folder) / COMPLETE_MARKER
-    marker.write_text(text)
-    return marker
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
