@@ -37,16 +37,14 @@ Wait = namedtuple("Wait", "route full quick_route quick_full note", defaults=(""
 """Training: minutes on a Colab T4 with `small` (estimates), on the route and in the notebook, and
 seconds measured in quick mode (None: not measured)."""
 WAITS = {
-    # Estimates for a Colab T4 on `small` (40 speakers, ~1,900 training files), scaled from
-    # docs/model.md: decoding bounds the GPU path at ~1,000–2,000 crops/s, so an epoch plus its
-    # validation takes ~2–4 s and 30 epochs ~1–2 min per model. 05 trains six models on the route
-    # (three of the kit's, three of yours) and the ablation's runs in its optional section 7; 06
-    # trains a fallback model only without 05's checkpoint (Colab without Drive); 07 trains one model
-    # on the route and a second in its optional section 8.
-    # Quick mode (tiny synthetic data, 2 shared CPU cores), the training cells' seconds from
-    # `python tools/run_notebooks.py --quick --no-html --out /tmp/q 05 06 07` then
-    # `python tools/route.py --measure /tmp/q` (issue 18): 05 §2 12.7 s + §3 61.2 s, §7 34.7 s;
-    # 06 found 05's checkpoint (its fallback not measured); 07 §2 45.8 s, §8 16.9 s.
+    # Colab T4 on `small` (40 speakers, ~1,900 training files): estimates scaled from docs/model.md
+    # (decoding bounds the GPU path at ~1,000–2,000 crops/s: epoch + validation ~2–4 s, 30 epochs
+    # ~1–2 min per model). 05: six models on the route, the ablation in optional §7; 06: a fallback
+    # model only without 05's checkpoint (Colab without Drive); 07: one model, a second in §8.
+    # Quick mode (tiny synthetic data, 2 shared CPU cores), seconds of the training cells from
+    # `python tools/run_notebooks.py --quick --no-html --out /tmp/q 05 06 07` then `python
+    # tools/route.py --measure /tmp/q` (issue 18): 05 §2 12.7 + §3 61.2, §7 34.7; 06 found 05's
+    # checkpoint (its fallback not measured); 07 §2 45.8, §8 16.9.
     "05": Wait(route=10, full=15, quick_route=74, quick_full=109),
     "06": Wait(route=2, full=2, quick_route=None, quick_full=None, note="without 05's checkpoint"),
     "07": Wait(route=2, full=4, quick_route=46, quick_full=63),
