@@ -359,6 +359,5 @@ def plot_embedding_pipeline(
     ax.set(xlim=(-0.9, right + 0.9), ylim=(-1.1, 1.1), xticks=[], yticks=[], ylabel="data flow")
     title = title or "From a clip to an embedding, then a speaker or a score"
     ax.set(xlabel="stage (shape of one clip, batch axis left out)", title=title)
-    for side in ax.spines.values():
-        side.set_visible(False)
+    ax.spines[:].set_visible(False)
     return ax
