@@ -161,10 +161,7 @@ def split_utterances(
         order = rng.permutation(len(files))
         val += [files[i] for i in order[:n_val]]
         train += [files[i] for i in order[n_val:]]
-    notes = {
-        "a single file (training only)": single,
-        "one chapter split by file": one_chapter,
-    }
+    notes = {"a single file (training only)": single, "one chapter split by file": one_chapter}
     for what, who in notes.items():
         if who:
             warnings.warn(f"{len(who)} speaker(s) with {what}: {who[:10]}", stacklevel=2)

@@ -113,10 +113,7 @@ def _http_attempt(url: str, part: Path, space_factor: float, quiet: bool) -> Non
             return  # the partial file is already whole
         if status >= 400 and not (status == 416 and offset):
             busy = status in (408, 429) or status >= 500
-            why = {
-                403: "the file is not public or the link expired",
-                404: "there is no file there",
-            }
+            why = {403: "the file is not public or the link expired", 404: "there is no file there"}
             why = "the server is busy or failing" if busy else why.get(status, "it was refused")
             what = f"{url} answered HTTP {status} ({response.reason}): {why}"
             raise DownloadError(what, kind="busy" if busy else "http")
