@@ -35,38 +35,19 @@ if TYPE_CHECKING:
 
 
 class SpeakerDataset(Dataset):
-    """``(features, label)`` pairs cut from the utterances: a fixed-length crop of each file.
+    """``(features, label)`` pairs cut from the utterances: a crop of each file.
 
-    Parameters
-    ----------
-    utterances : sequence of Utterance
-        Files of this set (from ``split_utterances``).
-    speaker_to_index : dict
-        Speaker to class index (from ``speaker_to_index``, built on the whole corpus).
-    root : path
-        The corpus folder the utterance paths are relative to.
-    feature : AudioFeature or None
-        Applied to each crop. ``None`` returns the waveform crop ``(samples,)`` and leaves the features
-        to be computed per batch on the GPU (see ``fit(..., batch_transform=...)``).
-    crop_seconds : float
-        Crop length (s). A shorter file gives all of itself, never padded (``crop_samples_of``).
-    train : bool
-        ``True``: a random crop, different every epoch (call ``set_epoch``), which is free data
-        augmentation. ``False``: the centre crop, the same every time, so validation scores are stable.
-    seed : int
-        With the epoch and the item index, fixes every random crop: runs repeat exactly, with any number
-        of DataLoader workers.
-    sample_rate : int
-        Rate of the returned waveforms (Hz); files at other rates are resampled.
-    cache : FeatureCache or None
-        Read crops from a memory-mapped cache instead of decoding the files (see ``FeatureCache``).
-        A feature cache must hold ``feature`` (else ``ValueError``); the crops of a waveform cache
-        still go through ``feature``.
+    ``utterances`` (from ``split_utterances``) are relative to ``root``; ``speaker_to_index`` maps
+    speakers to class indices. ``feature`` is applied to each crop; ``None`` returns the waveform
+    ``(samples,)`` at ``sample_rate`` (files at other rates are resampled) for features computed per
+    batch on the device (``fit(..., batch_transform=...)``). Crops last ``crop_seconds``; a shorter
+    file gives all of itself, never padded (``crop_samples_of``). ``train=True``: a random crop, new
+    every epoch (``set_epoch``), fixed by ``(seed, epoch, index)`` so runs repeat with any number of
+    workers; ``False``: the centre crop. ``cache``: read crops from a ``FeatureCache`` instead of
+    decoding (a feature cache must hold ``feature``; a waveform cache's crops still go through it).
 
-    Items
-    -----
-    ``x`` of shape ``feature``'s output for ``crop_seconds`` of audio (e.g. ``(40, 301)`` for the default
-    MFCC and 3 s; fewer frames for a shorter file), ``label`` an ``int``.
+    Items: ``x`` of ``feature``'s shape for the crop (e.g. ``(40, 301)`` for 40 MFCCs of 3 s; fewer
+    frames for a shorter file), ``label`` an ``int``.
     """
 
     def __init__(
@@ -318,31 +299,12 @@ def make_loader(
     num_workers: int | None = None,
     drop_last: bool = False,
 ) -> DataLoader:
-    """A DataLoader with the course's defaults.
+    """A DataLoader with the course's defaults: ``collate_crops``, seeded workers, pinned memory on CUDA.
 
-    Parameters
-    ----------
-    dataset : Dataset
-        E.g. a ``SpeakerDataset``.
-    batch_size : int
-        Items per batch.
-    shuffle : bool
-        Shuffle the order every epoch (training), from a generator seeded with ``seed``; a
-        ``SpeakerDataset`` is batched by ``LengthBuckets`` (files of similar lengths together).
-    seed : int
-        Fixes the shuffling order and the workers' seeds.
-    num_workers : int or None
-        Processes decoding in parallel with training. ``None``: with a GPU, one per CPU core, at most 4
-        (Colab has 2 cores), so the CPU decodes while the GPU trains; without one, 0 (decode in the
-        main process): on a CPU-only machine workers would compete with training for the same cores.
-        0 is also the simplest to debug.
-    drop_last : bool
-        Drop the last incomplete batch (training with BatchNorm likes full batches).
-
-    Notes
-    -----
-    ``pin_memory`` is on when CUDA is available, so batches reach the GPU with an asynchronous copy.
-    Batches are put together by ``collate_crops`` (a batch is as long as its shortest item).
+    ``shuffle`` (training): a new order every epoch from a generator seeded with ``seed``, batched by
+    ``LengthBuckets`` for a ``SpeakerDataset``. ``num_workers=None``: with a GPU, one per CPU core (at
+    most 4) so the CPU decodes while the GPU trains; without one, 0, since workers would compete with
+    training for the cores. ``drop_last``: drop the last incomplete batch (BatchNorm likes full ones).
     """
     if num_workers is None:
         num_workers = min(4, os.cpu_count() or 1) if torch.cuda.is_available() else 0
