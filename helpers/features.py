@@ -1,30 +1,11 @@
-"""The four feature kinds of the course, as ``nn.Module``s built on ``torchaudio.transforms``.
+"""The four feature kinds as ``nn.Module``s on ``torchaudio.transforms``: ``spectrogram``
+``(n_fft // 2 + 1, frames)``, ``mfcc`` ``(n_mfcc, frames)``, and their ``_pooled`` means over time.
 
-=====================  ==================================  =========================================
-kind                   shape for one clip                  what it is
-=====================  ==================================  =========================================
-``spectrogram``        ``(n_fft // 2 + 1, frames)``        log power of each frequency bin, per frame
-``spectrogram_pooled`` ``(n_fft // 2 + 1,)``               its average over time: the mean spectrum
-``mfcc``               ``(n_mfcc, frames)``                cepstral coefficients of the log-mel
-``mfcc_pooled``        ``(n_mfcc,)``                       their average over time
-=====================  ==================================  =========================================
-
-Every module takes a waveform ``(samples,)`` or a batch ``(batch, samples)`` and returns the shape above,
-with the batch axis in front when there is one: the same code serves one clip in a Dataset worker and a
-whole batch on the GPU. With the defaults (16 kHz, ``n_fft=400`` = 25 ms windows, ``hop_length=160`` =
-10 ms hops, the usual framing for speech) a 3-s crop gives ``frames = 48000 // 160 + 1 = 301``.
-
-Two steps make features trainable:
-
-* **log compression** — power spans many orders of magnitude; its logarithm is roughly how loud we hear
-  it and keeps values in a range a network likes;
-* **per-utterance normalisation** (non-pooled kinds) — subtracting each bin's mean over the clip and
-  dividing by its standard deviation removes a constant microphone colouring and the loudness, which say
-  something about the recording, not about the speaker (cepstral mean and variance normalisation).
-  Pooled kinds skip it: the mean over time is exactly the information they keep.
-
-Each module also splits its work in two, ``extract`` (log features of any length) and ``finish``
-(normalise or pool), so that a cache can store the first for whole files and crop before the second.
+A module maps ``(samples,)`` or ``(batch, samples)`` to that shape (batch axis in front). Defaults:
+16 kHz, 25 ms windows (``n_fft=400``), 10 ms hops (160): a 3-s crop has ``48000 // 160 + 1 = 301``
+frames. Features are log powers; non-pooled kinds are normalised per utterance (each bin's mean and
+std over the clip: cepstral mean and variance normalisation removes the microphone and loudness).
+``extract`` (log features) and ``finish`` (normalise or pool) are split so a cache can store the first.
 """
 
 from __future__ import annotations
@@ -36,23 +17,16 @@ from torch import nn
 from .audio import SAMPLE_RATE
 
 FEATURE_KINDS = ("mfcc", "mfcc_pooled", "spectrogram", "spectrogram_pooled")
-"""The feature kinds ``make_feature`` builds."""
-
-LOG_FLOOR = 1e-6
-"""Added to the power before the log so that silence gives a finite value (torchaudio's MFCC uses
-the same offset with ``log_mels=True``)."""
+LOG_FLOOR = 1e-6  # added to the power before the log (as torchaudio's MFCC with log_mels=True)
 
 
 def normalize_over_time(
     features: torch.Tensor, eps: float = 1e-5, *, overwrite: bool = False
 ) -> torch.Tensor:
-    """Give each bin zero mean and unit variance over the frames of its own clip.
+    """``(..., bins, frames)`` → ``(features - mean) / (std + eps)`` per bin over the frames.
 
-    ``features`` ``(..., bins, frames)``, at least two frames, → ``(features - mean) / (std + eps)``
-    with each bin's mean and unbiased std over the frames (``eps``: a constant bin gives zeros).
-    ``overwrite=True`` reuses the memory of ``features`` (ignored when autograd tracks them). Two
-    passes (mean, then squared deviations): as accurate as ``Tensor.std``, several times faster on a
-    CPU for one clip.
+    Unbiased std; ``overwrite=True`` reuses ``features``' memory unless autograd tracks it. Two
+    passes: as accurate as ``Tensor.std``, several times faster on a CPU for one clip.
     """
     mean = features.mean(dim=-1, keepdim=True)
     if overwrite and not _tracked(features):
@@ -64,8 +38,7 @@ def normalize_over_time(
     return centred / (variance.sqrt() + eps)
 
 
-def _tracked(tensor: torch.Tensor) -> bool:
-    """Whether autograd records operations on ``tensor`` (then nothing may be done in place)."""
+def _tracked(tensor: torch.Tensor) -> bool:  # autograd records it: nothing in place
     return tensor.requires_grad and torch.is_grad_enabled()
 
 
@@ -77,24 +50,13 @@ def _log(power: torch.Tensor) -> torch.Tensor:
 
 
 def squared_magnitude(spectrum: torch.Tensor) -> torch.Tensor:
-    """Power ``|z|²`` of a complex spectrum (any shape), as ``re² + im²``: ``Spectrogram(power=2)``.
-
-    ``Spectrogram(power=2)`` takes ``|z|`` (a square root) and squares it again, which on a CPU costs
-    more than the STFT itself; the features ask torchaudio for the complex spectrum instead.
-    """
+    """Power ``re² + im²`` of a complex spectrum: ``Spectrogram(power=2)`` without its costly sqrt."""
     return spectrum.real.square() + spectrum.imag.square()
 
 
 class AudioFeature(nn.Module):
-    """Base class: ``forward(x) = finish(extract(x))``.
-
-    Parameters
-    ----------
-    pooled : bool
-        Average over time (shape ``(..., bins)``) instead of normalising (shape ``(..., bins, frames)``).
-    normalize : bool
-        Per-utterance normalisation of the non-pooled output.
-    """
+    """Base: ``forward(x) = finish(extract(x))``; ``pooled``: mean over time ``(..., bins)``,
+    else ``(..., bins, frames)``, normalised per utterance if ``normalize``."""
 
     n_bins: int  # size of the feature axis
     hop_length: int  # samples between frames
@@ -110,10 +72,7 @@ class AudioFeature(nn.Module):
         raise NotImplementedError
 
     def finish(self, features: torch.Tensor, *, overwrite: bool = False) -> torch.Tensor:
-        """Pool (``(..., n_bins)``) or normalise (``(..., n_bins, frames)``) what ``extract`` gave.
-
-        ``overwrite=True`` lets the normalisation reuse the memory of ``features``.
-        """
+        """Pool ``(..., n_bins)`` or normalise ``(..., n_bins, frames)`` (in place if ``overwrite``)."""
         if self.pooled:
             return features.mean(dim=-1)
         if not self.normalize:
@@ -133,21 +92,8 @@ class AudioFeature(nn.Module):
 
 
 class LogSpectrogram(AudioFeature):
-    """Log power spectrogram: ``(..., samples)`` → ``(..., n_fft // 2 + 1, frames)``.
-
-    Before normalisation, ``log(torchaudio.transforms.Spectrogram(n_fft, hop_length=hop_length,
-    power=2)(waveform) + LOG_FLOOR)``, the power taken by ``squared_magnitude``.
-
-    Parameters
-    ----------
-    n_fft : int
-        FFT size, which is also the window length (samples). 400 samples = 25 ms at 16 kHz, giving
-        201 frequency bins 40 Hz apart.
-    hop_length : int
-        Step between frames (samples); 160 = 10 ms at 16 kHz.
-    pooled, normalize : bool
-        See ``AudioFeature``.
-    """
+    """``log(Spectrogram(n_fft, hop_length, power=2)(x) + LOG_FLOOR)``: ``(..., samples)`` →
+    ``(..., n_fft // 2 + 1, frames)``; ``n_fft`` = window (samples), ``hop_length`` (samples)."""
 
     def __init__(
         self, n_fft: int = 400, hop_length: int = 160, pooled: bool = False, normalize: bool = True
@@ -167,18 +113,10 @@ class LogSpectrogram(AudioFeature):
 
 
 class MFCC(AudioFeature):
-    """Mel-frequency cepstral coefficients: ``(..., samples)`` → ``(..., n_mfcc, frames)``.
+    """MFCCs ``(..., samples)`` → ``(..., n_mfcc, frames)``: ``torchaudio.transforms.MFCC(
+    log_mels=True)`` (a test pins it; ``log_mels=False`` would clip dB relative to the whole batch).
 
-    The power spectrogram is pooled into ``n_mels`` triangular bands on the mel scale (default
-    ``max(80, n_mfcc)``), its log taken, and a DCT decorrelates the bands; the first ``n_mfcc``
-    coefficients describe the spectral envelope — the vocal tract, hence the speaker. (The original
-    practical's ``(256, frames)`` needs ``n_mfcc=n_mels=256`` and ``n_fft`` of 1024 or more, else many
-    mel bands hold no FFT bin: 43 of 256 with ``n_fft=400``.) ``n_fft``, ``hop_length``, ``pooled``,
-    ``normalize``: as for ``LogSpectrogram``.
-
-    Equal to ``torchaudio.transforms.MFCC(sample_rate, n_mfcc, log_mels=True, melkwargs=...)`` (a test
-    pins it). The transform's default ``log_mels=False`` clips its dB values relative to the loudest
-    value of the *whole batch*, so a clip's features would depend on its batch; the log does not.
+    ``n_mels`` defaults to ``max(80, n_mfcc)``; 256 MFCCs need ``n_fft >= 1024`` (else empty bands).
     """
 
     def __init__(
@@ -218,10 +156,8 @@ class MFCC(AudioFeature):
 
 
 def make_feature(kind: str, sample_rate: int = SAMPLE_RATE, **options: int | bool) -> AudioFeature:
-    """Build the feature module for ``kind``, one of ``FEATURE_KINDS``.
-
-    ``options`` go to the module: ``n_fft``, ``hop_length``, ``normalize`` for all kinds, and
-    ``n_mfcc``, ``n_mels`` for the MFCC kinds.
+    """The module for ``kind`` (of ``FEATURE_KINDS``); ``options``: ``n_fft``, ``hop_length``,
+    ``normalize``, and ``n_mfcc``, ``n_mels`` for the MFCC kinds.
 
     >>> make_feature("mfcc")(torch.zeros(48_000)).shape
     torch.Size([40, 301])
