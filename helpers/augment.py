@@ -1,29 +1,11 @@
-"""Channel and session augmentation on waveform batches: what a recording does to a voice, simulated.
+"""Waveform augmentation (Kaldi x-vector / ECAPA recipes): simulated talkers, rooms, noise, devices,
+so a speaker model learns the voice, not the recording: ``SpeedPerturb`` (×0.9/1.0/1.1),
+``RandomReverb`` (RT60 0.2–0.8 s), ``AddNoise`` (white to brown, 5–20 dB SNR), ``RandomEQ`` (cut-offs
+and ±6 dB bells).
 
-A speaker model trained on a few sessions per speaker learns the *recordings* along with the voices:
-the room, the microphone, the background. Tested on a new session, or on a student's laptop, it meets
-a channel it never heard. Augmentation shows it many channels at training time, so that only the voice
-is left to learn (the idea of the Kaldi x-vector and SpeechBrain ECAPA recipes):
-
-===================  ==============================================================================
-module               what it simulates
-===================  ==============================================================================
-``SpeedPerturb``     a faster or slower talker: resampled by 0.9, 1.0 or 1.1 (pitch and formants
-                     move too)
-``RandomReverb``     a room: convolution with an exponentially decaying noise burst, RT60 0.2–0.8 s
-``AddNoise``         background noise, white to brown, at a random SNR (5–20 dB)
-``RandomEQ``         a microphone or a phone line: random low and high cut-offs plus a random
-                     smooth equaliser (±6 dB)
-===================  ==============================================================================
-
-Every module takes and returns a batch of waveforms ``(batch, samples)`` (float, any device, so that
-it runs on the GPU too), changes each clip with probability ``p``, and is the identity in ``eval()``
-mode: validation and test audio are never augmented. Each module draws from its own generator,
-seeded by ``seed``: the same module built with the same seed augments the same batches the same way.
-The parameters drawn for the last batch are in ``module.last`` (e.g. ``last["snr_db"]``).
-
-``make_augment("speed,reverb,noise,eq")`` chains them in that order (room, then noise, then the
-device), each with its own seed; put it before the feature transform::
+Each maps ``(batch, samples)`` → same shape on any device, changes a clip with probability ``p``, is
+the identity in ``eval()``, draws from its own generator seeded by ``seed`` and keeps the last draws in
+``module.last``. ``make_augment`` chains them (speed → room → noise → device) before the features::
 
     augment = make_augment("reverb,noise,eq", seed=0).train()
     features = feature(augment(waveforms))   # (batch, samples) -> (batch, n_mfcc, frames)
@@ -40,15 +22,11 @@ from torch import nn
 
 from .audio import SAMPLE_RATE
 
-AUGMENTATIONS = ("speed", "reverb", "noise", "eq")
-"""Names ``make_augment`` accepts, in the order it applies them."""
+AUGMENTATIONS = ("speed", "reverb", "noise", "eq")  # make_augment's names, in order applied
 
 
 class WaveformAugment(nn.Module):
-    """Base class: a seeded random change of ``(batch, samples)`` waveforms, applied in training only.
-
-    ``p``: probability that a clip of the batch is changed; ``seed``: of the module's own generator.
-    """
+    """Base: a seeded change of ``(batch, samples)``, each clip with probability ``p``, in training."""
 
     def __init__(self, p: float, seed: int) -> None:
         super().__init__()
@@ -79,11 +57,7 @@ class WaveformAugment(nn.Module):
         return torch.rand(batch, generator=self.generator(device), device=device) < self.p
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
-        """``(batch, samples)`` → ``(batch, samples)``: augmented in training, unchanged in eval.
-
-        Only the chosen clips are computed; ``last`` holds their parameters and ``last["chosen"]``
-        says which clips they are.
-        """
+        """``(batch, samples)`` → same; only chosen clips (``last["chosen"]``) are computed."""
         if not self.training or self.p == 0:
             return waveforms
         if waveforms.ndim != 2:
@@ -98,26 +72,24 @@ class WaveformAugment(nn.Module):
         return out
 
     def augment(self, waveforms: torch.Tensor) -> torch.Tensor:
-        """Change every clip of ``waveforms`` ``(n, samples)`` (subclasses; ``forward`` passes the
-        chosen clips), drawing the parameters from ``generator`` and recording them in ``last``."""
+        """Change every clip ``(n, samples)`` (subclasses), drawing from ``generator`` into ``last``."""
         raise NotImplementedError
 
+    shown: tuple[str, ...] = ()  # attributes repr() shows before p and seed
+
     def extra_repr(self) -> str:
-        return f"p={self.p}, seed={self.seed}"
+        return ", ".join(f"{k}={getattr(self, k)}" for k in (*self.shown, "p", "seed"))
 
 
-def _power(waveforms: torch.Tensor) -> torch.Tensor:
-    """Mean power of each clip, ``(batch, 1)``."""
+def _power(waveforms: torch.Tensor) -> torch.Tensor:  # mean power of each clip, (batch, 1)
     return waveforms.square().mean(dim=-1, keepdim=True)
 
 
 class AddNoise(WaveformAugment):
-    """Add coloured Gaussian noise at a random signal-to-noise ratio, uniform in ``snr_db`` (dB).
+    """Noise at an SNR (dB, whole clip) uniform in ``snr_db``, by ``torchaudio.functional.add_noise``;
+    its power falls as ``1 / f^β`` above 100 Hz, ``β`` uniform in ``[0, 2]`` (white to brown)."""
 
-    The SNR is ``10 log10(P_clip / P_noise)`` with powers averaged over the whole clip, silences
-    included (``torchaudio.functional.add_noise`` mixes). Above 100 Hz the noise power falls as
-    ``1 / f^β``, ``β`` uniform in ``[0, 2]`` (white to brown: fans, traffic, rumble); flat below.
-    """
+    shown = ("snr_db",)
 
     def __init__(
         self, snr_db: tuple[float, float] = (5.0, 20.0), p: float = 0.5, seed: int = 0
@@ -138,17 +110,10 @@ class AddNoise(WaveformAugment):
         self.last = {"snr_db": snr, "beta": beta}
         return AF.add_noise(waveforms, noise, snr)  # noise scaled to the SNR of the whole clip
 
-    def extra_repr(self) -> str:
-        return f"snr_db={self.snr_db}, {super().extra_repr()}"
-
 
 def decaying_noise_rir(rt60: torch.Tensor, length: int, generator: torch.Generator) -> torch.Tensor:
-    """Synthetic room impulse responses ``(batch, length)`` at ``SAMPLE_RATE``, one per ``rt60`` (s).
-
-    A unit direct sound, then noise (from ``generator``) whose amplitude envelope is
-    ``10 ** (-3 t / rt60)``: the energy falls by 60 dB after ``rt60`` seconds (Sabine's RT60); the
-    tail carries about as much energy as the direct sound, as a few metres from a talker.
-    """
+    """Room impulse responses ``(batch, length)`` at ``SAMPLE_RATE``, one per ``rt60`` ``(batch,)`` (s):
+    a unit direct sound, then unit-energy noise decaying as ``10 ** (-3 t / rt60)`` (−60 dB at rt60)."""
     t = torch.arange(length, device=rt60.device) / SAMPLE_RATE
     envelope = 10 ** (-3 * t[None, :] / rt60[:, None])
     noise = torch.randn(len(rt60), length, generator=generator, device=rt60.device)
@@ -159,10 +124,10 @@ def decaying_noise_rir(rt60: torch.Tensor, length: int, generator: torch.Generat
 
 
 class RandomReverb(WaveformAugment):
-    """Reverberate each clip in a simulated room of RT60 uniform in ``rt60`` (s; 0.2 is a furnished
-    office, 0.8 a bare hall): ``decaying_noise_rir`` convolved by ``torchaudio.functional.fftconvolve``,
-    rescaled to the input's power, the tail past the clip's end dropped.
-    """
+    """Convolve with ``decaying_noise_rir`` of RT60 uniform in ``rt60`` (s) (``fftconvolve``), at the
+    input's power, the tail past the clip's end dropped."""
+
+    shown = ("rt60",)
 
     def __init__(
         self, rt60: tuple[float, float] = (0.2, 0.8), p: float = 0.5, seed: int = 0
@@ -181,18 +146,12 @@ class RandomReverb(WaveformAugment):
         self.last = {"rt60": rt60, "rir": rir}
         return wet * (_power(waveforms) / (_power(wet) + 1e-12)).sqrt()
 
-    def extra_repr(self) -> str:
-        return f"rt60={self.rt60}, {super().extra_repr()}"
-
 
 class RandomEQ(WaveformAugment):
-    """Band-limit and equalise each clip like a random microphone or phone line.
+    """A random microphone: 2nd-order Butterworth high-pass at ``low_cut`` and low-pass at ``high_cut``
+    (Hz), times ``n_bands`` one-octave bells (100 Hz–7 kHz) of gain uniform in ``±max_gain_db``."""
 
-    The gain curve (on the spectrum of the whole clip) is a high-pass at ``low_cut`` Hz and a
-    low-pass at ``high_cut`` Hz (2nd-order Butterworth magnitudes; ``(300, 3400)`` is the telephone
-    band), times ``n_bands`` one-octave bell curves at random log-spaced centres between 100 Hz and
-    7 kHz, each with a gain uniform in ``±max_gain_db``.
-    """
+    shown = ("low_cut", "high_cut", "max_gain_db", "n_bands")
 
     def __init__(
         self,
@@ -229,19 +188,12 @@ class RandomEQ(WaveformAugment):
         gain = 10 ** (self.gain_db(freqs, len(waveforms)) / 20)  # amplitude gains
         return torch.fft.irfft(torch.fft.rfft(waveforms) * gain, n=samples)
 
-    def extra_repr(self) -> str:
-        return (
-            f"low_cut={self.low_cut}, high_cut={self.high_cut}, max_gain_db={self.max_gain_db}, "
-            f"n_bands={self.n_bands}, {super().extra_repr()}"
-        )
-
 
 class SpeedPerturb(WaveformAugment):
-    """Play each clip faster or slower (Kaldi's speed perturbation): tempo, pitch and formants move.
+    """Kaldi speed perturbation: resample from ``f × 16 kHz`` to 16 kHz, ``f`` drawn from ``factors``,
+    then cut or zero-pad to the input's length."""
 
-    A factor ``f`` of ``factors`` (equally likely) resamples the clip from ``f × 16 kHz`` to 16 kHz
-    (``f = 1.1``: 10 % faster and higher), then cuts or zero-pads it back to the input's length.
-    """
+    shown = ("factors",)
 
     def __init__(
         self, factors: tuple[float, ...] = (0.9, 1.0, 1.1), p: float = 1.0, seed: int = 0
@@ -267,19 +219,12 @@ class SpeedPerturb(WaveformAugment):
         self.last = {"factor": torch.tensor(self.factors, device=device)[pick]}
         return out
 
-    def extra_repr(self) -> str:
-        return f"factors={self.factors}, {super().extra_repr()}"
-
 
 def make_augment(
     names: str | list[str] | tuple[str, ...], p: float = 0.5, seed: int = 0
 ) -> nn.Module:
-    """Chain augmentations by name (any of ``AUGMENTATIONS``) in the order speed → room → noise → device.
-
-    ``names``: ``"reverb,noise,eq"``, a list, or ``"none"``/``""``; ``p``: each module's probability
-    of changing a clip (speed always draws, 1 of 3 factors is 1.0); module ``i`` of ``AUGMENTATIONS``
-    is seeded with ``seed + i``. Returns an ``nn.Sequential`` (``nn.Identity`` for none).
-    """
+    """``nn.Sequential`` of ``names`` (``"reverb,noise,eq"``, a list, ``"none"``) in ``AUGMENTATIONS``
+    order, module ``i`` seeded ``seed + i``; ``p`` for all but speed (always); ``nn.Identity`` if none."""
     if isinstance(names, str):
         names = [n.strip() for n in names.split(",") if n.strip() and n.strip() != "none"]
     unknown = sorted(set(names) - set(AUGMENTATIONS))
