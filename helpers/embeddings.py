@@ -1,12 +1,10 @@
-"""From a trained classifier to speaker embeddings: the embedding model, extraction, PCA to 3-D.
-
-A classifier's penultimate layer (``model.embed``) maps a clip to a vector where clips of one speaker
-lie close together: look at it in 3-D (06, ``helpers.plots.plot_embeddings_3d``), or score pairs of
-clips by cosine similarity to verify speakers never seen in training (07, ``helpers.metrics``)::
+"""Speaker embeddings (``model.embed``, the penultimate layer) for 3-D plots (06) and scoring (07)::
 
     model = load_embedding_model("checkpoints/best.pt")
     emb, labels = extract_embeddings(model, unseen_set)          # (N, D), (N,)
     points = pca_3d(emb)                                         # (N, 3)
+
+``helpers.plots.plot_embeddings_3d`` draws the points; ``helpers.metrics`` scores pairs of clips.
 """
 
 from __future__ import annotations
@@ -26,11 +24,7 @@ from .training import get_device, to_device
 
 
 class EmbeddingModel(nn.Module):
-    """Wraps a trained classifier so that ``forward(x)`` returns its embedding ``(B, embedding_dim)``.
-
-    The weights are shared with ``classifier``, which stays in evaluation mode (no dropout, BatchNorm
-    with its running statistics): the same clip always gives the same embedding.
-    """
+    """``forward(x)`` = ``classifier.embed(x)`` ``(B, embedding_dim)``, always in eval mode."""
 
     def __init__(self, classifier: nn.Module) -> None:
         super().__init__()
@@ -48,15 +42,8 @@ class EmbeddingModel(nn.Module):
 def load_embedding_model(
     path: str | os.PathLike, device: str | torch.device = "cpu"
 ) -> EmbeddingModel:
-    """Rebuild the checkpointed architecture, load its best weights and keep the embedding part.
-
-    The checkpoint's metadata is in ``model.classifier.checkpoint``.
-    """
+    """``EmbeddingModel`` of a checkpoint (its metadata in ``model.classifier.checkpoint``)."""
     return EmbeddingModel(load_checkpoint(path, device=device))
-
-
-def _embed_fn(model: nn.Module):
-    return model.embed if hasattr(model, "embed") else model
 
 
 @torch.no_grad()
@@ -69,36 +56,17 @@ def extract_embeddings(
     batch_size: int = 64,
     num_workers: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Embeddings of every item of a ``SpeakerDataset``.
+    """Embeddings ``(N, embedding_dim)`` float32 and labels ``(N,)`` of a ``SpeakerDataset``.
 
-    Parameters
-    ----------
-    model : nn.Module
-        A classifier with ``embed`` or an ``EmbeddingModel``.
-    dataset : SpeakerDataset
-        Usually ``train=False``.
-    batch_transform : nn.Module or None
-        The feature module, if ``dataset`` yields waveforms.
-    device : str, torch.device or None
-        ``None``: ``get_device()``.
-    utterance_level : bool
-        ``True``: the embedding of the whole file, in one pass (statistics pooling takes any length,
-        and the x-vector and ECAPA recipes score whole utterances this way); ``False``: the embedding
-        of the dataset's crop.
-    batch_size, num_workers : int
-        Crops per batch (``utterance_level=False``; whole files go one at a time, their lengths
-        differ) and DataLoader workers.
-
-    Returns
-    -------
-    (numpy.ndarray, numpy.ndarray)
-        Embeddings ``(N, embedding_dim)`` (float32) and class indices ``(N,)``.
+    ``model``: with ``embed`` or an ``EmbeddingModel``; ``batch_transform``: the features, if items
+    are waveforms; ``utterance_level``: whole files one at a time (as x-vector/ECAPA score), else the
+    dataset's crops, ``batch_size`` per batch; ``device``: default ``get_device()``.
     """
     device = torch.device(device) if device is not None else get_device()
     model.to(device).eval()
     if batch_transform is not None:
         batch_transform.to(device).eval()
-    embed = _embed_fn(model)
+    embed = getattr(model, "embed", model)
     out = []
     if utterance_level:
         loader = DataLoader(WholeUtterances(dataset), batch_size=None, num_workers=num_workers)
@@ -117,10 +85,7 @@ def extract_embeddings(
 
 
 def choose_speakers(labels: Sequence, n: int = 20, seed: int = 0) -> list:
-    """``n`` distinct speakers (fewer if there are fewer), the same for the same seed and labels.
-
-    Drawn without replacement from the sorted distinct labels, returned sorted.
-    """
+    """``n`` distinct speakers of ``labels`` (fewer if there are fewer), seeded, sorted."""
     pool = sorted(set(np.asarray(labels).tolist()))
     rng = np.random.default_rng(seed)
     chosen = rng.choice(len(pool), size=min(n, len(pool)), replace=False)
@@ -128,9 +93,5 @@ def choose_speakers(labels: Sequence, n: int = 20, seed: int = 0) -> list:
 
 
 def pca_3d(embeddings: np.ndarray) -> np.ndarray:
-    """Project ``(N, D)`` embeddings on their 3 principal components: ``(N, 3)``, centred.
-
-    The components are the directions of largest variance; the share of variance they keep is
-    ``sklearn.decomposition.PCA(3).fit(embeddings).explained_variance_ratio_``.
-    """
+    """``(N, D)`` → ``(N, 3)``: centred projection on the 3 principal components (sklearn PCA)."""
     return PCA(n_components=3).fit_transform(np.asarray(embeddings, dtype=np.float64))

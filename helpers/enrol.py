@@ -1,18 +1,12 @@
-"""Enrol your own voice: record (in Colab) or load a clip, embed it, and verify another one against it.
-
-A verification system *enrols* a user once — the embedding of a recording of their voice — and later
-accepts a new recording when its cosine score with the enrolment reaches a threshold (notebook 07
-picks the threshold at the EER of speakers the model never heard)::
+"""Enrol your own voice (07): record (Colab) or load a clip, embed it, verify another against it::
 
     clip = record_clip(4.0)                  # Colab: the browser records 4 s from the microphone
     clip = load_audio("me.wav")              # elsewhere: a file (helpers.audio)
     voice = embed_clip(model, feature, clip)                      # (embedding_dim,), unit length
     accepted = verify_clip(model, feature, voice, other_clip, threshold)
 
-Recording goes through Colab's JavaScript bridge, ``google.colab.output.eval_js``: a few lines of
-JavaScript ask the browser for the microphone, record with ``MediaRecorder``, decode the recording
-with the Web Audio API and send the samples back as base64 16-bit PCM. Outside Colab there is no
-bridge and ``record_clip`` says so (pass ``bridge=`` to use another one, as the tests do).
+Recording runs ``RECORD_JS`` (``MediaRecorder``, Web Audio decoding, base64 16-bit PCM back) through
+Colab's ``google.colab.output.eval_js``, or any ``bridge=`` (the tests pass one).
 """
 
 from __future__ import annotations
@@ -53,7 +47,6 @@ async function recordClip(milliseconds) {
   return JSON.stringify({sample_rate: audio.sampleRate, pcm16: btoa(binary)});
 }
 """
-"""The browser side of ``record_clip``: records, decodes, returns ``{"sample_rate", "pcm16"}`` JSON."""
 
 
 def colab_bridge() -> Callable[[str], str] | None:
@@ -70,27 +63,10 @@ def record_clip(
     bridge: Callable[[str], str] | None = None,
     sample_rate: int = SAMPLE_RATE,
 ) -> torch.Tensor:
-    """Record ``seconds`` of the user's microphone through the browser.
+    """``seconds`` (s) of the microphone as ``(samples,)`` float32 in [-1, 1] at ``sample_rate`` (Hz).
 
-    Parameters
-    ----------
-    seconds : float
-        Recording length (s).
-    bridge : callable or None
-        Runs JavaScript in the browser and returns its result (a string); ``None``: Colab's
-        ``eval_js`` (``colab_bridge()``).
-    sample_rate : int
-        Rate of the returned waveform (Hz); the browser's (often 48 kHz) is resampled to it.
-
-    Returns
-    -------
-    torch.Tensor
-        ``(samples,)`` float32 in [-1, 1].
-
-    Raises
-    ------
-    RuntimeError
-        Outside Colab (no bridge), or when the browser sent nothing (microphone refused).
+    ``bridge(js) -> str`` runs JavaScript in the browser (default ``colab_bridge()``); RuntimeError
+    without one, or when the browser sent nothing (microphone refused).
     """
     bridge = bridge if bridge is not None else colab_bridge()
     if bridge is None:
@@ -116,10 +92,7 @@ def embed_clip(
     waveform: torch.Tensor,
     device: str | torch.device = "cpu",
 ) -> torch.Tensor:
-    """The unit-length embedding of a clip ``(samples,)`` at ``SAMPLE_RATE``: ``(embedding_dim,)``.
-
-    The whole clip in one pass, as ``embeddings.extract_embeddings`` embeds a dataset file.
-    """
+    """Unit-length embedding ``(embedding_dim,)`` of a whole clip ``(samples,)`` at ``SAMPLE_RATE``."""
     model.to(device).eval()
     features = feature.to(device).eval()(waveform[None].to(device))  # (1, n_bins, frames)
     embedding = model.embed(features)[0].float().cpu()
@@ -134,10 +107,7 @@ def verify_clip(
     threshold: float,
     device: str | torch.device = "cpu",
 ) -> tuple[float, bool]:
-    """Cosine score of a clip against an enrolled embedding, and whether it reaches ``threshold``.
-
-    ``enrolled`` is ``embed_clip`` of the enrolment clip (or the mean of several of them).
-    """
+    """``(cosine score, score >= threshold)`` of a clip against ``enrolled`` (``embed_clip``'s)."""
     embedding = embed_clip(model, feature, waveform, device)
     score = float(torch.nn.functional.cosine_similarity(embedding, enrolled.float(), dim=0))
     return score, score >= threshold
