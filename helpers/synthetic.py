@@ -1,30 +1,15 @@
 """A synthetic speaker corpus, so that the whole course runs (and is tested) without the real data.
 
-Each speaker is a *source-filter* voice, the textbook model of speech production:
-
-* **source** — the vocal folds open and close ``f0`` times a second (the pitch, 80–260 Hz), giving a
-  buzz rich in harmonics; a speaker has a pitch range, a voice quality (how smooth the pulse is) and
-  some breathiness (noise mixed into the buzz);
-* **filter** — the vocal tract shapes that buzz with resonances, the *formants* F1–F4. Which vowel is
-  said sets the formant pattern; who says it scales it (a longer vocal tract means lower formants) and
-  adds a personal accent (small per-vowel offsets).
-
-An utterance is a random sequence of syllables (a fricative or plosive noise burst, then a vowel) with a
-falling, wandering intonation, pauses between words, recorded in a *chapter* whose microphone colours the
-sound, plus background noise. Speakers come in families of close-sounding voices, so that telling them
-apart takes a real model, not a pitch histogram.
-
-The files follow the real dataset's layout, ``<root>/<speaker id>/<speaker>-<chapter>-<utt>.flac``
-(16 kHz mono, 16-bit), or LibriSpeech's nested ``<root>/<speaker>/<chapter>/...`` with
-``layout="librispeech"``. Speaker ids are integers that are *not* 0..n-1, like the real ones.
-The same seed always gives the same bytes.
-
-Command line::
+Each speaker is a source-filter voice: a glottal pulse train (pitch, voice quality, breathiness)
+through the formants F1–F4 of random vowels, scaled by the speaker's vocal-tract length and accent,
+after a consonant noise burst, with intonation and pauses; each chapter has its own microphone and
+background noise. Speakers come in families of close voices. Files follow the real layout,
+``<root>/<speaker id>/<speaker>-<chapter>-<utt>.flac`` (16 kHz mono, 16-bit; ``layout="librispeech"``
+nests the chapter), speaker ids are not 0..n-1, and the same seed gives the same bytes::
 
     python -m helpers.synthetic DEST [--speakers 8] [--files 8] [--min-seconds 2] [--max-seconds 6]
 
-The experiment corpora of ``docs/model.md`` (sessions through rooms and devices, telephone lines, short
-words, close voices) are made by ``tools/corpora.py`` through ``make_synthetic_corpus(recorder=...)``.
+``tools/corpora.py`` makes the experiment corpora of ``docs/model.md`` with ``recorder=``.
 """
 
 from __future__ import annotations
@@ -42,8 +27,7 @@ import soundfile as sf
 from scipy.signal import lfilter
 from tqdm.auto import tqdm
 
-SAMPLE_RATE = 16_000
-"""Sample rate of the synthetic corpus (Hz), the same as the real one."""
+SAMPLE_RATE = 16_000  # Hz, as the real corpus
 
 # Average adult formant frequencies F1..F4 (Hz) of a few vowels (Peterson & Barney, rounded).
 VOWELS = np.array(
@@ -60,8 +44,7 @@ VOWELS = np.array(
 )
 FORMANT_BANDWIDTHS = np.array([80.0, 100.0, 140.0, 200.0])  # Hz
 
-MARKER = ".complete"
-"""File written last into a finished corpus; its presence means the corpus is whole."""
+MARKER = ".complete"  # written last into a finished corpus: its presence means it is whole
 
 
 @dataclass(frozen=True)
@@ -72,9 +55,7 @@ class Voice:
     f0_range: float  # depth of intonation (fraction of f0)
     tract: float  # formant scale: 1.0 average, < 1 longer vocal tract (lower formants)
     accent: np.ndarray  # (n_vowels, 4) multiplicative formant offsets, the speaker's accent
-    open_quotient: (
-        float  # fraction of a glottal period the folds are open: smooth (0.7) or pressed (0.4)
-    )
+    open_quotient: float  # open fraction of a glottal period: smooth (0.7) or pressed (0.4)
     breath: float  # breathiness: noise-to-buzz ratio of the source
     rate: float  # speaking rate (syllables per second)
 
@@ -82,13 +63,8 @@ class Voice:
 def make_voices(
     n_speakers: int, rng: np.random.Generator, family_size: int = 3, spread: float = 1.0
 ) -> list[Voice]:
-    """Draw ``n_speakers`` voices in families of ``family_size`` close-sounding ones.
-
-    A family shares a centre (pitch, vocal-tract length, voice quality); its members differ from it
-    by a few percent, roughly the difference between two real speakers of the same sex and age.
-    ``spread`` scales those differences (pitch 6 %, tract length 3 %, accent 5 % at 1.0): below 1,
-    closer voices, harder to tell apart.
-    """
+    """``n_speakers`` voices in families of ``family_size`` sharing pitch, tract and voice quality;
+    members differ by pitch 6 %, tract 3 %, accent 5 % times ``spread`` (same sex and age)."""
     voices = []
     for start in range(0, n_speakers, family_size):
         f0 = float(np.exp(rng.uniform(np.log(85), np.log(240))))
@@ -132,15 +108,9 @@ def speak(
     sample_rate: int = SAMPLE_RATE,
     text: np.random.Generator | None = None,
 ) -> np.ndarray:
-    """Random syllables said by ``voice`` for ``seconds`` seconds, before any microphone or noise.
+    """Random syllables by ``voice``: ``(round(seconds * sample_rate),)`` float64, no microphone.
 
-    ``text``, if given, draws which vowels, consonants and pauses are said (``rng`` the rest): two
-    voices given equally seeded ``text`` generators read the same text.
-
-    Returns
-    -------
-    numpy.ndarray
-        Waveform, shape ``(round(seconds * sample_rate),)``, float64, arbitrary scale.
+    ``text`` (default ``rng``) draws vowels, consonants and pauses: equal seeds, the same text.
     """
     n = round(seconds * sample_rate)
     # Intonation: declining line + slow random wander + per-period jitter.
@@ -190,12 +160,8 @@ def synthesize_utterance(
     snr_db: float = 25.0,
     sample_rate: int = SAMPLE_RATE,
 ) -> np.ndarray:
-    """Speak random syllables with ``voice`` for ``seconds`` seconds, through a mild microphone.
-
-    ``channel``: the recording's one-pole low-pass and pre-emphasis coefficients; ``snr_db``: of the
-    pinkish background noise; ``rng`` draws syllables, intonation and noise. Returns a float32
-    waveform in [-1, 1], ``(round(seconds * sample_rate),)``.
-    """
+    """``speak`` through ``channel`` (one-pole low-pass, pre-emphasis) with pinkish noise at ``snr_db``:
+    ``(round(seconds * sample_rate),)`` float32 in [-1, 1]."""
     out = speak(voice, seconds, rng, sample_rate)
     n = len(out)
     lowpass, emphasis = channel
@@ -208,9 +174,8 @@ def synthesize_utterance(
     return np.clip(out, -1, 1).astype(np.float32)
 
 
+# recorder(voice, seconds, rng, speaker, chapter) -> (audio, sample_rate); numbers count from 0
 Recorder = Callable[[Voice, float, np.random.Generator, int, int], tuple[np.ndarray, int]]
-"""``recorder(voice, seconds, rng, speaker, chapter) -> (audio, sample_rate)``: how one file of speaker
-number ``speaker`` in its chapter number ``chapter`` (both from 0) is spoken and recorded."""
 
 
 def make_synthetic_corpus(
@@ -228,18 +193,11 @@ def make_synthetic_corpus(
     voice_spread: float = 1.0,
     recorder: Recorder | None = None,
 ) -> Path:
-    """Write a deterministic synthetic speaker corpus to ``dest`` and return its path.
+    """Write a seeded corpus to ``dest`` (kept if it has ``MARKER``) through a temporary sibling.
 
-    ``dest`` is kept as is if it holds a complete corpus (marker file ``.complete``); the corpus is
-    written into a temporary sibling folder and renamed into place, so an interrupted run leaves
-    nothing that looks whole. Speakers get distinct integer ids that are not ``0..n-1``; durations are
-    uniform in ``[min_seconds, max_seconds]``, and one clip is always shorter than 3 s. Same seed, same
-    bytes. ``layout``: ``"flat"`` (``<speaker>/<speaker>-<chapter>-<utt>.flac``) or
-    ``"librispeech"`` (``<speaker>/<chapter>/<same name>.flac``). Each chapter (recording session) has
-    its own microphone colouring and pink noise at 15–35 dB SNR. ``family_size``, ``voice_spread``:
-    see ``make_voices``. ``recorder`` speaks and records each file instead (experiment corpora,
-    ``tools/corpora.py``), possibly at another rate. The defaults never change, so that the default
-    corpus stays the same bytes.
+    Durations uniform in ``[min_seconds, max_seconds]`` (s), one clip under 3 s; each chapter has its
+    microphone and 15–35 dB SNR; ``recorder`` records each file instead (``tools/corpora.py``). The
+    defaults never change, so the default corpus stays the same bytes.
     """
     dest = Path(dest)
     if layout not in ("flat", "librispeech"):
