@@ -7,20 +7,11 @@
     python -m helpers.cli.train --data DIR --model dense --feature mfcc_pooled --epochs 20 --json
     python -m helpers.cli.train --data DIR --model baseline            # the model to beat
 
-``--model baseline`` is ``helpers.training.fit_baseline`` (per-file MFCC statistics, standardised,
-logistic regression), reported in the same table and JSON; its "checkpoint" is the pickled pipeline.
-
-The defaults are the recommended model, ``helpers.course.RECOMMENDED`` (docs/model.md has the evidence).
-``--max-minutes`` shrinks the schedule to the epochs that fit, so the learning rate still anneals; the
-best epoch is kept. On a GPU, or with waveform augmentation (``--augment``, ``helpers.augment``), the
-items are waveforms and the features are computed per batch on the device; otherwise per item.
-``--split-by chapter`` validates on sessions never seen for each speaker; ``--holdout-speakers N``
-keeps N speakers out of training and reports the equal error rate and minDCF (p_target 0.01) of cosine
-scores between every pair of their files. ``--head aam`` trains an additive-angular-margin head.
-
-Output: progress on stderr, a summary table on stdout, and in ``--out`` the best checkpoint
-(``best.pt``), ``history.json`` and ``metrics.json``; with ``--json`` the last line of stdout is a JSON
-object of the results.
+Defaults: ``helpers.course.RECOMMENDED`` (docs/model.md). ``--model baseline`` is
+``training.fit_baseline`` (its checkpoint the pickled pipeline). ``--split-by chapter`` validates on
+unseen sessions; ``--holdout-speakers N`` reports EER and minDCF (p_target 0.01) on N unseen speakers.
+Progress on stderr, a table on stdout (``--json``: a JSON last line), and in ``--out`` ``best.pt``,
+``history.json`` and ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -62,85 +53,54 @@ from ..metrics import classification_metrics, equal_error_rate, min_dcf, verific
 from ..models import HEADS, MODELS, check_compatible, count_parameters, make_model
 from ..training import History, evaluate, fit, fit_baseline, mfcc_statistics
 
+R = RECOMMENDED
+OPTIONS = [  # flag, type, default, help (store_true switches have type None)
+    ("--data", Path, None, "corpus folder (default: helpers.course.find_dataset())"),
+    ("--n-mfcc", int, R["n_mfcc"], "MFCCs kept (mfcc kinds only)"),
+    ("--epochs", int, R["epochs"], "most epochs"),
+    ("--max-minutes", float, None, "time budget: the schedule shrinks to fit, the best epoch is kept"),
+    ("--patience", int, None, "stop after this many epochs without improvement"),
+    ("--batch-size", int, R["batch_size"], None),
+    ("--lr", float, R["lr"], "peak learning rate"),
+    ("--label-smoothing", float, R["label_smoothing"], None),
+    ("--crop-seconds", float, R["crop_seconds"], None),
+    ("--val-fraction", float, 0.3, None),
+    ("--augment", str, R["augment"], "waveform augmentation of the training batches: "
+     f"comma-separated names of {', '.join(AUGMENTATIONS)}, or none (default: %(default)s)"),
+    ("--augment-p", float, R["augment_p"], "probability that each augmentation changes a clip"),
+    ("--margin", float, R["margin"], "AAM margin (radians)"),
+    ("--scale", float, R["scale"], "AAM scale"),
+    ("--holdout-speakers", int, 0, "keep this many speakers out of training and report "
+     "verification (EER, minDCF) on them"),
+    ("--seed", int, 0, None),
+    ("--workers", int, None, "DataLoader workers (default: 0 on a CPU, 2 on a GPU)"),
+    ("--out", Path, None, "output folder (default: runs/MODEL-FEATURE-seedS)"),
+    ("--device", str, None, "cpu or cuda (default: cuda if available)"),
+    ("--no-residual", None, False, "no skip connections"),
+    ("--aggregate", None, False, "cnn1d: pool the outputs of all blocks (ECAPA)"),
+    ("--no-augment", None, False, "no SpecAugment masks"),
+    ("--cache", None, False, "memory-map the features (CPU) or waveforms (GPU) in DATA/.cache"),
+    ("--json", None, False, "print the results as JSON on the last line"),
+    ("--quiet", None, False, "no progress bars"),
+]  # fmt: skip
+
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line's options."""
+    """The command line's options (``OPTIONS``, the choices, defaults ``RECOMMENDED``)."""
     p = argparse.ArgumentParser(
         prog="python -m helpers.cli.train",
         description="Train a speaker classifier (defaults: the kit's recommended model).",
     )
-    p.add_argument(
-        "--data", type=Path, help="corpus folder (default: helpers.course.find_dataset())"
-    )
-    p.add_argument("--model", choices=[*MODELS, "baseline"], default=RECOMMENDED["model"])
-    p.add_argument("--feature", choices=FEATURE_KINDS, default=RECOMMENDED["feature"])
-    p.add_argument(
-        "--n-mfcc", type=int, default=RECOMMENDED["n_mfcc"], help="MFCCs kept (mfcc kinds only)"
-    )
-    p.add_argument("--epochs", type=int, default=RECOMMENDED["epochs"], help="most epochs")
-    p.add_argument(
-        "--max-minutes",
-        type=float,
-        help="training time budget: the schedule shrinks to fit it, the best epoch is kept",
-    )
-    p.add_argument("--patience", type=int, help="stop after this many epochs without improvement")
-    p.add_argument("--batch-size", type=int, default=RECOMMENDED["batch_size"])
-    p.add_argument("--lr", type=float, default=RECOMMENDED["lr"], help="peak learning rate")
-    p.add_argument("--label-smoothing", type=float, default=RECOMMENDED["label_smoothing"])
-    p.add_argument("--crop-seconds", type=float, default=RECOMMENDED["crop_seconds"])
-    p.add_argument("--val-fraction", type=float, default=0.3)
+    p.add_argument("--model", choices=[*MODELS, "baseline"], default=R["model"])
+    p.add_argument("--feature", choices=FEATURE_KINDS, default=R["feature"])
     p.add_argument("--split-by", choices=["file", "chapter"], default="file")
-    p.add_argument("--no-residual", action="store_true", help="no skip connections")
-    p.add_argument(
-        "--aggregate", action="store_true", help="cnn1d: pool the outputs of all blocks (ECAPA)"
-    )
-    p.add_argument("--no-augment", action="store_true", help="no SpecAugment masks")
-    add_robustness_options(p)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--workers",
-        type=int,
-        help="DataLoader workers (default: 0 on a CPU, where training needs the cores; 2 on a GPU)",
-    )
-    p.add_argument(
-        "--cache",
-        action="store_true",
-        help="memory-map the corpus' features (CPU) or waveforms (GPU) in DATA/.cache: "
-        "no decoding after the first run",
-    )
-    p.add_argument("--out", type=Path, help="output folder (default: runs/MODEL-FEATURE-seedS)")
-    p.add_argument("--device", help="cpu or cuda (default: cuda if available)")
-    p.add_argument("--json", action="store_true", help="print the results as JSON on the last line")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--head", choices=HEADS, default=R["head"], help="classifier head")
+    for flag, kind, default, what in OPTIONS:
+        if kind is None:
+            p.add_argument(flag, action="store_true", help=what)
+        else:
+            p.add_argument(flag, type=kind, default=default, help=what)
     return p
-
-
-def add_robustness_options(p: argparse.ArgumentParser) -> None:
-    """Waveform augmentation, the margin head and held-out speakers (issue 11)."""
-    p.add_argument(
-        "--augment",
-        default=RECOMMENDED["augment"],
-        help="waveform augmentation of the training batches: comma-separated names of "
-        f"{', '.join(AUGMENTATIONS)}, or none (default: %(default)s)",
-    )
-    p.add_argument(
-        "--augment-p",
-        type=float,
-        default=RECOMMENDED["augment_p"],
-        help="probability that each augmentation changes a clip",
-    )
-    p.add_argument("--head", choices=HEADS, default=RECOMMENDED["head"], help="classifier head")
-    p.add_argument(
-        "--margin", type=float, default=RECOMMENDED["margin"], help="AAM margin (radians)"
-    )
-    p.add_argument("--scale", type=float, default=RECOMMENDED["scale"], help="AAM scale")
-    p.add_argument(
-        "--holdout-speakers",
-        type=int,
-        default=0,
-        metavar="N",
-        help="keep N speakers out of training and report verification (EER, minDCF) on them",
-    )
 
 
 @dataclass
@@ -183,9 +143,7 @@ def prepare_data(args: argparse.Namespace, device: torch.device) -> RunData:
     )
     if not val:
         raise SystemExit("no validation files: every speaker needs at least 2 files")
-    options = {}
-    if args.feature.startswith("mfcc"):
-        options = {"n_mfcc": args.n_mfcc}
+    options = {"n_mfcc": args.n_mfcc} if args.feature.startswith("mfcc") else {}
     feature = make_feature(args.feature, **options)
     # The GPU path (waveform items, features per batch on the device, 2 loader workers) on CUDA;
     # AUDIO_COURSE_FEATURES_ON_DEVICE=1 takes it on a CPU too, so that CI runs it. Waveform
@@ -286,14 +244,10 @@ def verify(model: nn.Module | None, data: RunData, device: torch.device, baselin
     eer, threshold = equal_error_rate(scores, same)
     cost, _ = min_dcf(scores, same, p_target=0.01)
     return {
-        "holdout_speakers": len(set(speakers.tolist())),
-        "holdout_files": len(data.unseen),
-        "trials": len(scores),
-        "target_trials": int(same.sum()),
-        "eer": eer,
-        "eer_threshold": threshold,
-        "min_dcf": cost,
-    }
+        "holdout_speakers": len(set(speakers.tolist())), "holdout_files": len(data.unseen),
+        "trials": len(scores), "target_trials": int(same.sum()),
+        "eer": eer, "eer_threshold": threshold, "min_dcf": cost,
+    }  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -402,8 +356,7 @@ def _print_results(summary: dict, crop: dict, utterance: dict, crop_seconds: flo
     print(f"checkpoint  {summary['checkpoint']}")
 
 
-def _plain(values: dict) -> dict:
-    """Arguments as JSON-friendly values (paths as strings)."""
+def _plain(values: dict) -> dict:  # JSON-friendly arguments: paths as strings
     return {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
 
 
@@ -416,24 +369,23 @@ def main(argv: list[str] | None = None) -> int:
             check_compatible(args.model, args.feature)
     except ValueError as error:
         parser.error(str(error))
-    if args.aggregate and args.model != "cnn1d":
-        parser.error(f"--aggregate: only cnn1d pools the outputs of its blocks, not {args.model}")
-    if args.no_augment and args.model == "dense":
-        parser.error(
-            "--no-augment: dense has no SpecAugment masks (its features have no time axis)"
-        )
-    if args.epochs < 1 or args.batch_size < 1:
-        parser.error("--epochs and --batch-size must be at least 1")
-    if args.max_minutes is not None and args.max_minutes <= 0:
-        parser.error("--max-minutes must be positive")
-    if not 0 < args.val_fraction < 1:
-        parser.error("--val-fraction must be between 0 and 1")
+    wrong = [  # (a wrong option or combination, the error)
+        (args.aggregate and args.model != "cnn1d",
+         f"--aggregate: only cnn1d pools the outputs of its blocks, not {args.model}"),
+        (args.no_augment and args.model == "dense",
+         "--no-augment: dense has no SpecAugment masks (its features have no time axis)"),
+        (args.epochs < 1 or args.batch_size < 1, "--epochs and --batch-size must be at least 1"),
+        (args.max_minutes is not None and args.max_minutes <= 0, "--max-minutes must be positive"),
+        (not 0 < args.val_fraction < 1, "--val-fraction must be between 0 and 1"),
+        (not 0 <= args.augment_p <= 1, "--augment-p must be between 0 and 1"),
+    ]  # fmt: skip
+    for bad, message in wrong:
+        if bad:
+            parser.error(message)
     try:
         make_augment(args.augment)
     except ValueError as error:
         parser.error(f"--augment: {error}")
-    if not 0 <= args.augment_p <= 1:
-        parser.error("--augment-p must be between 0 and 1")
     summary = run(args)
     if args.json:
         print(json.dumps(summary))
