@@ -1,11 +1,11 @@
 """Waveform augmentation (Kaldi x-vector / ECAPA recipes): simulated talkers, rooms, noise, devices,
 so a speaker model learns the voice, not the recording: ``SpeedPerturb`` (×0.9/1.0/1.1),
-``RandomReverb`` (RT60 0.2–0.8 s), ``AddNoise`` (white to brown, 5–20 dB SNR), ``RandomEQ`` (cut-offs
-and ±6 dB bells).
+``RandomReverb`` (RT60 0.2–0.8 s), ``AddNoise`` (white to brown, 5–20 dB SNR), ``RandomEQ``
+(cut-offs and ±6 dB bells).
 
-Each maps ``(batch, samples)`` → same shape on any device, changes a clip with probability ``p``, is
-the identity in ``eval()``, draws from its own generator seeded by ``seed`` and keeps the last draws in
-``module.last``. ``make_augment`` chains them (speed → room → noise → device) before the features::
+Each maps ``(batch, samples)`` → same shape on any device, changes a clip with probability ``p``,
+is the identity in ``eval()``, draws from its own generator seeded by ``seed`` and keeps the last
+draws in ``module.last``. ``make_augment`` chains them (speed → room → noise → device)::
 
     augment = make_augment("reverb,noise,eq", seed=0).train()
     features = feature(augment(waveforms))   # (batch, samples) -> (batch, n_mfcc, frames)
@@ -26,7 +26,7 @@ AUGMENTATIONS = ("speed", "reverb", "noise", "eq")  # make_augment's names, in o
 
 
 class WaveformAugment(nn.Module):
-    """Base: a seeded change of ``(batch, samples)``, each clip with probability ``p``, in training."""
+    """Base: a seeded change of ``(batch, samples)``, of each clip with probability ``p``."""
 
     def __init__(self, p: float, seed: int) -> None:
         super().__init__()
@@ -72,7 +72,7 @@ class WaveformAugment(nn.Module):
         return out
 
     def augment(self, waveforms: torch.Tensor) -> torch.Tensor:
-        """Change every clip ``(n, samples)`` (subclasses), drawing from ``generator`` into ``last``."""
+        """Change every clip ``(n, samples)``, drawing from ``generator`` into ``last``."""
         raise NotImplementedError
 
     shown: tuple[str, ...] = ()  # attributes repr() shows before p and seed
@@ -86,8 +86,8 @@ def _power(waveforms: torch.Tensor) -> torch.Tensor:  # mean power of each clip,
 
 
 class AddNoise(WaveformAugment):
-    """Noise at an SNR (dB, whole clip) uniform in ``snr_db``, by ``torchaudio.functional.add_noise``;
-    its power falls as ``1 / f^β`` above 100 Hz, ``β`` uniform in ``[0, 2]`` (white to brown)."""
+    """Noise at an SNR (dB, whole clip) uniform in ``snr_db`` by ``AF.add_noise``; its power falls
+    as ``1 / f^β`` above 100 Hz, ``β`` uniform in ``[0, 2]`` (white to brown)."""
 
     shown = ("snr_db",)
 
@@ -112,8 +112,8 @@ class AddNoise(WaveformAugment):
 
 
 def decaying_noise_rir(rt60: torch.Tensor, length: int, generator: torch.Generator) -> torch.Tensor:
-    """Room impulse responses ``(batch, length)`` at ``SAMPLE_RATE``, one per ``rt60`` ``(batch,)`` (s):
-    a unit direct sound, then unit-energy noise decaying as ``10 ** (-3 t / rt60)`` (−60 dB at rt60)."""
+    """Room impulse responses ``(batch, length)`` at ``SAMPLE_RATE`` for ``rt60`` ``(batch,)`` (s):
+    a unit direct sound, then unit-energy noise decaying as ``10 ** (-3 t / rt60)``."""
     t = torch.arange(length, device=rt60.device) / SAMPLE_RATE
     envelope = 10 ** (-3 * t[None, :] / rt60[:, None])
     noise = torch.randn(len(rt60), length, generator=generator, device=rt60.device)
@@ -124,8 +124,8 @@ def decaying_noise_rir(rt60: torch.Tensor, length: int, generator: torch.Generat
 
 
 class RandomReverb(WaveformAugment):
-    """Convolve with ``decaying_noise_rir`` of RT60 uniform in ``rt60`` (s) (``fftconvolve``), at the
-    input's power, the tail past the clip's end dropped."""
+    """Convolve with ``decaying_noise_rir`` of RT60 uniform in ``rt60`` (s) (``fftconvolve``), at
+    the input's power, the tail past the clip's end dropped."""
 
     shown = ("rt60",)
 
@@ -148,7 +148,7 @@ class RandomReverb(WaveformAugment):
 
 
 class RandomEQ(WaveformAugment):
-    """A random microphone: 2nd-order Butterworth high-pass at ``low_cut`` and low-pass at ``high_cut``
+    """A random microphone: Butterworth (order 2) high-pass at ``low_cut``, low-pass at ``high_cut``
     (Hz), times ``n_bands`` one-octave bells (100 Hz–7 kHz) of gain uniform in ``±max_gain_db``."""
 
     shown = ("low_cut", "high_cut", "max_gain_db", "n_bands")
@@ -190,7 +190,7 @@ class RandomEQ(WaveformAugment):
 
 
 class SpeedPerturb(WaveformAugment):
-    """Kaldi speed perturbation: resample from ``f × 16 kHz`` to 16 kHz, ``f`` drawn from ``factors``,
+    """Kaldi speed perturbation: resample from ``f × 16 kHz`` to 16 kHz, ``f`` one of ``factors``,
     then cut or zero-pad to the input's length."""
 
     shown = ("factors",)
@@ -223,8 +223,8 @@ class SpeedPerturb(WaveformAugment):
 def make_augment(
     names: str | list[str] | tuple[str, ...], p: float = 0.5, seed: int = 0
 ) -> nn.Module:
-    """``nn.Sequential`` of ``names`` (``"reverb,noise,eq"``, a list, ``"none"``) in ``AUGMENTATIONS``
-    order, module ``i`` seeded ``seed + i``; ``p`` for all but speed (always); ``nn.Identity`` if none."""
+    """``nn.Sequential`` of ``names`` (``"reverb,noise,eq"``, a list, ``"none"``) in the order of
+    ``AUGMENTATIONS``, module ``i`` seeded ``seed + i``, ``p`` (not speed); or ``nn.Identity``."""
     if isinstance(names, str):
         names = [n.strip() for n in names.split(",") if n.strip() and n.strip() != "none"]
     unknown = sorted(set(names) - set(AUGMENTATIONS))

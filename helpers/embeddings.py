@@ -59,7 +59,7 @@ def extract_embeddings(
     """Embeddings ``(N, embedding_dim)`` float32 and labels ``(N,)`` of a ``SpeakerDataset``.
 
     ``model``: with ``embed`` or an ``EmbeddingModel``; ``batch_transform``: the features, if items
-    are waveforms; ``utterance_level``: whole files one at a time (as x-vector/ECAPA score), else the
+    are waveforms; ``utterance_level``: whole files one at a time (as x-vector/ECAPA), else the
     dataset's crops, ``batch_size`` per batch; ``device``: default ``get_device()``.
     """
     device = torch.device(device) if device is not None else get_device()

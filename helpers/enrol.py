@@ -63,7 +63,7 @@ def record_clip(
     bridge: Callable[[str], str] | None = None,
     sample_rate: int = SAMPLE_RATE,
 ) -> torch.Tensor:
-    """``seconds`` (s) of the microphone as ``(samples,)`` float32 in [-1, 1] at ``sample_rate`` (Hz).
+    """``seconds`` (s) of microphone: ``(samples,)`` float32 in [-1, 1] at ``sample_rate`` (Hz).
 
     ``bridge(js) -> str`` runs JavaScript in the browser (default ``colab_bridge()``); RuntimeError
     without one, or when the browser sent nothing (microphone refused).
@@ -92,7 +92,7 @@ def embed_clip(
     waveform: torch.Tensor,
     device: str | torch.device = "cpu",
 ) -> torch.Tensor:
-    """Unit-length embedding ``(embedding_dim,)`` of a whole clip ``(samples,)`` at ``SAMPLE_RATE``."""
+    """Unit-length embedding ``(embedding_dim,)`` of a clip ``(samples,)`` at ``SAMPLE_RATE``."""
     model.to(device).eval()
     features = feature.to(device).eval()(waveform[None].to(device))  # (1, n_bins, frames)
     embedding = model.embed(features)[0].float().cpu()

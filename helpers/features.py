@@ -5,7 +5,7 @@ A module maps ``(samples,)`` or ``(batch, samples)`` to that shape (batch axis i
 16 kHz, 25 ms windows (``n_fft=400``), 10 ms hops (160): a 3-s crop has ``48000 // 160 + 1 = 301``
 frames. Features are log powers; non-pooled kinds are normalised per utterance (each bin's mean and
 std over the clip: cepstral mean and variance normalisation removes the microphone and loudness).
-``extract`` (log features) and ``finish`` (normalise or pool) are split so a cache can store the first.
+``extract`` (log features) and ``finish`` (normalise or pool) are apart so a cache keeps the first.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _log(power: torch.Tensor) -> torch.Tensor:
 
 
 def squared_magnitude(spectrum: torch.Tensor) -> torch.Tensor:
-    """Power ``re² + im²`` of a complex spectrum: ``Spectrogram(power=2)`` without its costly sqrt."""
+    """``re² + im²`` of a complex spectrum: ``Spectrogram(power=2)`` without its costly sqrt."""
     return spectrum.real.square() + spectrum.imag.square()
 
 
@@ -72,7 +72,7 @@ class AudioFeature(nn.Module):
         raise NotImplementedError
 
     def finish(self, features: torch.Tensor, *, overwrite: bool = False) -> torch.Tensor:
-        """Pool ``(..., n_bins)`` or normalise ``(..., n_bins, frames)`` (in place if ``overwrite``)."""
+        """Mean ``(..., n_bins)`` or normalised ``(..., n_bins, frames)`` (``overwrite``)."""
         if self.pooled:
             return features.mean(dim=-1)
         if not self.normalize:

@@ -4,7 +4,7 @@ Each speaker is a source-filter voice: a glottal pulse train (pitch, voice quali
 through the formants F1–F4 of random vowels, scaled by the speaker's vocal-tract length and accent,
 after a consonant noise burst, with intonation and pauses; each chapter has its own microphone and
 background noise. Speakers come in families of close voices. Files follow the real layout,
-``<root>/<speaker id>/<speaker>-<chapter>-<utt>.flac`` (16 kHz mono, 16-bit; ``layout="librispeech"``
+``<root>/<speaker id>/<speaker>-<chapter>-<utt>.flac`` (16 kHz mono, 16-bit; "librispeech" layout
 nests the chapter), speaker ids are not 0..n-1, and the same seed gives the same bytes::
 
     python -m helpers.synthetic DEST [--speakers 8] [--files 8] [--min-seconds 2] [--max-seconds 6]
@@ -160,7 +160,7 @@ def synthesize_utterance(
     snr_db: float = 25.0,
     sample_rate: int = SAMPLE_RATE,
 ) -> np.ndarray:
-    """``speak`` through ``channel`` (one-pole low-pass, pre-emphasis) with pinkish noise at ``snr_db``:
+    """``speak`` through ``channel`` (one-pole low-pass, pre-emphasis), pinkish noise at ``snr_db``:
     ``(round(seconds * sample_rate),)`` float32 in [-1, 1]."""
     out = speak(voice, seconds, rng, sample_rate)
     n = len(out)
@@ -195,7 +195,7 @@ def make_synthetic_corpus(
 ) -> Path:
     """Write a seeded corpus to ``dest`` (kept if it has ``MARKER``) through a temporary sibling.
 
-    Durations uniform in ``[min_seconds, max_seconds]`` (s), one clip under 3 s; each chapter has its
+    Durations uniform in ``[min_seconds, max_seconds]`` (s), one under 3 s; each chapter has its
     microphone and 15–35 dB SNR; ``recorder`` records each file instead (``tools/corpora.py``). The
     defaults never change, so the default corpus stays the same bytes.
     """

@@ -9,7 +9,7 @@
 
 Defaults: ``helpers.course.RECOMMENDED`` (docs/model.md). ``--model baseline`` is
 ``training.fit_baseline`` (its checkpoint the pickled pipeline). ``--split-by chapter`` validates on
-unseen sessions; ``--holdout-speakers N`` reports EER and minDCF (p_target 0.01) on N unseen speakers.
+unseen sessions; ``--holdout-speakers N``: EER and minDCF (p_target 0.01) on N unseen speakers.
 Progress on stderr, a table on stdout (``--json``: a JSON last line), and in ``--out`` ``best.pt``,
 ``history.json`` and ``metrics.json``.
 """
@@ -58,7 +58,7 @@ OPTIONS = [  # flag, type, default, help (store_true switches have type None)
     ("--data", Path, None, "corpus folder (default: helpers.course.find_dataset())"),
     ("--n-mfcc", int, R["n_mfcc"], "MFCCs kept (mfcc kinds only)"),
     ("--epochs", int, R["epochs"], "most epochs"),
-    ("--max-minutes", float, None, "time budget: the schedule shrinks to fit, the best epoch is kept"),
+    ("--max-minutes", float, None, "time budget: the schedule shrinks to fit it"),
     ("--patience", int, None, "stop after this many epochs without improvement"),
     ("--batch-size", int, R["batch_size"], None),
     ("--lr", float, R["lr"], "peak learning rate"),
@@ -120,12 +120,8 @@ class RunData:
 
 
 def prepare_data(args: argparse.Namespace, device: torch.device) -> RunData:
-    """Manifest, held-out speakers, the seeded split, and one ``SpeakerDataset`` per part.
-
-    Features are computed per batch on the device (``batch_transform``) on a GPU, and on a CPU too
-    when waveform augmentation is on (it must run on waveforms, before the features); otherwise per
-    item in the Dataset.
-    """
+    """Manifest, held-out speakers, the seeded split, one ``SpeakerDataset`` per part; features
+    per batch on the device (``batch_transform``) on a GPU or with waveform augmentation."""
     root = args.data if args.data is not None else find_dataset()
     manifest = load_manifest(root, progress=not args.quiet)
     speakers = sorted({u.speaker for u in manifest.utterances})
@@ -145,9 +141,7 @@ def prepare_data(args: argparse.Namespace, device: torch.device) -> RunData:
         raise SystemExit("no validation files: every speaker needs at least 2 files")
     options = {"n_mfcc": args.n_mfcc} if args.feature.startswith("mfcc") else {}
     feature = make_feature(args.feature, **options)
-    # The GPU path (waveform items, features per batch on the device, 2 loader workers) on CUDA;
-    # AUDIO_COURSE_FEATURES_ON_DEVICE=1 takes it on a CPU too, so that CI runs it. Waveform
-    # augmentation needs waveform items too, on any device.
+    # The GPU path (2 loader workers) on CUDA, or on a CPU if AUDIO_COURSE_FEATURES_ON_DEVICE=1
     gpu_path = features_on_device(device)
     on_device = gpu_path or _augmentations(args) != "none"
     item_feature, batch_transform = (None, feature) if on_device else (feature, None)
@@ -165,10 +159,10 @@ def prepare_data(args: argparse.Namespace, device: torch.device) -> RunData:
         for name, part in parts.items()
     }  # fmt: skip
     workers = args.workers if args.workers is not None else (2 if gpu_path else 0)
-    summary = manifest.summary()
     return RunData(
-        root, summary, labels, train, val, unseen, feature, batch_transform, datasets, workers
-    )
+        root, manifest.summary(), labels, train, val, unseen, feature, batch_transform, datasets,
+        workers,
+    )  # fmt: skip
 
 
 def _augmentations(args: argparse.Namespace) -> str:
@@ -205,30 +199,18 @@ def train(
     augment = make_augment(_augmentations(args), p=args.augment_p, seed=args.seed)
     metadata = {"feature": data.feature, "speaker_to_index": data.labels}
     return fit(
-        model,
-        train_loader,
-        val_loader,
-        epochs=args.epochs,
-        lr=args.lr,
-        label_smoothing=args.label_smoothing,
-        batch_transform=data.batch_transform,
-        augment=augment if _augmentations(args) != "none" else None,
-        device=device,
-        checkpoint=out / "best.pt",
-        metadata={**metadata, "args": _plain(vars(args))},
-        patience=args.patience,
-        max_minutes=args.max_minutes,
-        progress=not args.quiet,
+        model, train_loader, val_loader, epochs=args.epochs, lr=args.lr,
+        label_smoothing=args.label_smoothing, batch_transform=data.batch_transform,
+        augment=augment if _augmentations(args) != "none" else None, device=device,
+        checkpoint=out / "best.pt", metadata={**metadata, "args": _plain(vars(args))},
+        patience=args.patience, max_minutes=args.max_minutes, progress=not args.quiet,
         seed=args.seed,
-    )
+    )  # fmt: skip
 
 
 def verify(model: nn.Module | None, data: RunData, device: torch.device, baseline=None) -> dict:
-    """EER and minDCF (p_target 0.01) of cosine scores between every pair of held-out utterances.
-
-    One embedding per utterance: ``model``'s of the whole file in one pass, or, for the baseline
-    (its fitted ``pipeline``), the standardised MFCC statistics; ``{}`` without held-out speakers.
-    """
+    """EER and minDCF (p_target 0.01) of cosines of all pairs of held-out files (``{}`` if none) of
+    ``model``'s whole-file embeddings or the ``baseline`` pipeline's MFCC statistics."""
     if not data.unseen:
         return {}
     unseen = data.datasets["unseen"]
@@ -282,25 +264,17 @@ def run(args: argparse.Namespace) -> dict:
     crop_metrics = classification_metrics(result["y_true"], result["y_pred"], names)
     utt_metrics = classification_metrics(result["y_true"], result["utterance_y_pred"], names)
     summary = {
-        "model": args.model,
-        **run_info,
-        "val_accuracy": result["accuracy"],
+        "model": args.model, **run_info, "val_accuracy": result["accuracy"],
         "val_utterance_accuracy": result["utterance_accuracy"],
-        "macro_f1": utt_metrics["macro_f1"],
-        "crop_macro_f1": crop_metrics["macro_f1"],
-        "n_speakers": len(data.labels),
-        "n_train": len(data.train),
-        "n_val": len(data.val),
+        "macro_f1": utt_metrics["macro_f1"], "crop_macro_f1": crop_metrics["macro_f1"],
+        "n_speakers": len(data.labels), "n_train": len(data.train), "n_val": len(data.val),
         "epochs": len(history.epoch) if not baseline else result["epochs"],
-        "best_epoch": history.best_epoch,
-        "stopped": history.stopped,
-        "device": str(device),
+        "best_epoch": history.best_epoch, "stopped": history.stopped, "device": str(device),
         "features_on_device": data.batch_transform is not None and not baseline,
         "seed": args.seed,
         "train_seconds": round(history.seconds[-1] if history.seconds else 0.0, 1),
-        **verification,
-        "seconds": round(time.perf_counter() - start, 1),
-    }
+        **verification, "seconds": round(time.perf_counter() - start, 1),
+    }  # fmt: skip
     (out / "history.json").write_text(json.dumps(history.as_dict(), indent=1))
     (out / "metrics.json").write_text(
         json.dumps({**summary, "crop": crop_metrics, "utterance": utt_metrics}, indent=1)
