@@ -62,10 +62,17 @@ class AudioFeature(nn.Module):
     hop_length: int  # samples between frames
     config: str  # the constructor's arguments, shown by repr() and keying caches
 
-    def __init__(self, pooled: bool, normalize: bool) -> None:
+    def __init__(
+        self, n_bins: int, n_fft: int, hop: int, pooled: bool, normalize: bool, **shown: int
+    ) -> None:
+        """``n_bins`` features of frames ``n_fft`` long, ``hop`` apart (samples); ``shown``: in repr."""
         super().__init__()
-        self.pooled = pooled
-        self.normalize = normalize
+        self.n_bins, self.hop_length, self.pooled, self.normalize = n_bins, hop, pooled, normalize
+        shown |= dict(n_fft=n_fft, hop_length=hop, pooled=pooled, normalize=normalize)
+        self.config = ", ".join(f"{k}={v}" for k, v in shown.items())
+        self.spectrogram = torchaudio.transforms.Spectrogram(
+            n_fft=n_fft, hop_length=hop, power=None
+        )  # complex: squared_magnitude takes the power
 
     def extract(self, waveform: torch.Tensor) -> torch.Tensor:
         """Log features ``(..., n_bins, frames)`` of a waveform ``(..., samples)``."""
@@ -98,14 +105,7 @@ class LogSpectrogram(AudioFeature):
     def __init__(
         self, n_fft: int = 400, hop_length: int = 160, pooled: bool = False, normalize: bool = True
     ) -> None:
-        super().__init__(pooled, normalize)
-        self.n_bins, self.hop_length = n_fft // 2 + 1, hop_length
-        self.config = (
-            f"n_fft={n_fft}, hop_length={hop_length}, pooled={pooled}, normalize={normalize}"
-        )
-        self.spectrogram = torchaudio.transforms.Spectrogram(
-            n_fft=n_fft, hop_length=hop_length, power=None
-        )
+        super().__init__(n_fft // 2 + 1, n_fft, hop_length, pooled, normalize)
 
     def extract(self, waveform: torch.Tensor) -> torch.Tensor:
         """Log power ``(..., n_fft // 2 + 1, frames)`` of a waveform ``(..., samples)``."""
@@ -129,19 +129,12 @@ class MFCC(AudioFeature):
         pooled: bool = False,
         normalize: bool = True,
     ) -> None:
-        super().__init__(pooled, normalize)
         n_mels = max(80, n_mfcc) if n_mels is None else n_mels
         if n_mfcc > n_mels:
             raise ValueError(f"n_mfcc={n_mfcc} cannot exceed n_mels={n_mels}")
-        self.n_bins, self.hop_length = n_mfcc, hop_length
-        self.config = (
-            f"sample_rate={sample_rate}, n_mfcc={n_mfcc}, n_mels={n_mels}, n_fft={n_fft}, "
-            f"hop_length={hop_length}, pooled={pooled}, normalize={normalize}"
-        )
+        shown = dict(sample_rate=sample_rate, n_mfcc=n_mfcc, n_mels=n_mels)
+        super().__init__(n_mfcc, n_fft, hop_length, pooled, normalize, **shown)
         # The stages of torchaudio.transforms.MFCC(log_mels=True), apart for squared_magnitude.
-        self.spectrogram = torchaudio.transforms.Spectrogram(
-            n_fft=n_fft, hop_length=hop_length, power=None
-        )
         self.mel_scale = torchaudio.transforms.MelScale(
             n_mels=n_mels, sample_rate=sample_rate, n_stft=n_fft // 2 + 1
         )
