@@ -203,9 +203,7 @@ def make_synthetic_corpus(
     if layout not in ("flat", "librispeech"):
         raise ValueError(f"layout must be 'flat' or 'librispeech', not {layout!r}")
     if n_speakers < 2 or files_per_speaker < 1 or not 0 < min_seconds <= max_seconds:
-        raise ValueError(
-            "need n_speakers >= 2, files_per_speaker >= 1, 0 < min_seconds <= max_seconds"
-        )
+        raise ValueError("need n_speakers >= 2, files_per_speaker >= 1, 0 < min_seconds <= max")
     if family_size < 1 or voice_spread < 0:
         raise ValueError("need family_size >= 1 and voice_spread >= 0")
     if (dest / MARKER).exists():
@@ -264,14 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: ``python -m helpers.synthetic DEST [options]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dest", type=Path)
-    for flag, name, kind, what in CLI_OPTIONS:
-        parser.add_argument(flag, dest=name, type=kind, help=f"{what} (default: the function's)")
+    for flag, name, kind, what in CLI_OPTIONS:  # absent options: the function's defaults
+        parser.add_argument(flag, dest=name, type=kind, help=what, default=argparse.SUPPRESS)
     parser.add_argument("--layout", choices=["flat", "librispeech"], default="flat")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    options = {name: getattr(args, name) for _, name, _, _ in CLI_OPTIONS}
-    options = {k: v for k, v in options.items() if v is not None}
-    path = make_synthetic_corpus(args.dest, seed=args.seed, layout=args.layout, **options)
+    path = make_synthetic_corpus(**vars(parser.parse_args(argv)))
     print(f"synthetic corpus ready: {path}")
     return 0
 
