@@ -52,19 +52,13 @@ class WaveformAugment(nn.Module):
         rand = torch.rand(batch, generator=self.generator(device), device=device)
         return low + (high - low) * rand
 
-    def chosen(self, batch: int, device: torch.device) -> torch.Tensor:
-        """``(batch,)`` booleans, each True with probability ``p``: the clips to change."""
-        return torch.rand(batch, generator=self.generator(device), device=device) < self.p
-
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` → same; only chosen clips (``last["chosen"]``) are computed."""
         if not self.training or self.p == 0:
             return waveforms
         if waveforms.ndim != 2:
-            raise ValueError(
-                f"expected waveforms (batch, samples), got shape {tuple(waveforms.shape)}"
-            )
-        chosen = self.chosen(len(waveforms), waveforms.device)
+            raise ValueError(f"expected (batch, samples), got shape {tuple(waveforms.shape)}")
+        chosen = self.uniform(0.0, 1.0, len(waveforms), waveforms.device) < self.p  # to change
         out = waveforms.clone()
         if chosen.any():
             out[chosen] = self.augment(waveforms[chosen]).to(waveforms.dtype)
