@@ -173,15 +173,9 @@ def _augmentations(args: argparse.Namespace) -> str:
 
 def build_model(args: argparse.Namespace, data: RunData) -> nn.Module:
     """The model the options describe, for ``data``'s features and seen speakers."""
-    options: dict = {"head": args.head}
-    if args.head == "aam":
-        options.update(margin=args.margin, scale=args.scale)
-    if args.aggregate:
-        options["aggregate"] = True
-    if args.no_residual:
-        options["residual"] = False
-    if args.no_augment:
-        options["augment"] = False
+    options: dict = {"head": args.head, "margin": args.margin, "scale": args.scale}  # aam only
+    given = {"aggregate": args.aggregate, "residual": args.no_residual, "augment": args.no_augment}
+    options |= {name: name == "aggregate" for name, on in given.items() if on}  # the switches given
     return make_model(args.model, data.feature.n_bins, len(data.labels), seed=args.seed, **options)
 
 
@@ -197,12 +191,13 @@ def train(
     )  # fmt: skip
     val_loader = make_loader(data.datasets["val"], 2 * batch_size, num_workers=data.workers)
     augment = make_augment(_augmentations(args), p=args.augment_p, seed=args.seed)
-    metadata = {"feature": data.feature, "speaker_to_index": data.labels}
+    plain = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}  # for JSON
+    metadata = {"feature": data.feature, "speaker_to_index": data.labels, "args": plain}
     return fit(
         model, train_loader, val_loader, epochs=args.epochs, lr=args.lr,
         label_smoothing=args.label_smoothing, batch_transform=data.batch_transform,
         augment=augment if _augmentations(args) != "none" else None, device=device,
-        checkpoint=out / "best.pt", metadata={**metadata, "args": _plain(vars(args))},
+        checkpoint=out / "best.pt", metadata=metadata,
         patience=args.patience, max_minutes=args.max_minutes, progress=not args.quiet,
         seed=args.seed,
     )  # fmt: skip
@@ -328,10 +323,6 @@ def _print_results(summary: dict, crop: dict, utterance: dict, crop_seconds: flo
         f"training {summary['train_seconds']:.0f} s, total {summary['seconds']:.0f} s"
     )
     print(f"checkpoint  {summary['checkpoint']}")
-
-
-def _plain(values: dict) -> dict:  # JSON-friendly arguments: paths as strings
-    return {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
