@@ -59,9 +59,7 @@ def colab_bridge() -> Callable[[str], str] | None:
 
 
 def record_clip(
-    seconds: float = 4.0,
-    bridge: Callable[[str], str] | None = None,
-    sample_rate: int = SAMPLE_RATE,
+    seconds: float = 4.0, bridge: Callable[[str], str] | None = None, sample_rate: int = SAMPLE_RATE
 ) -> torch.Tensor:
     """``seconds`` (s) of microphone: ``(samples,)`` float32 in [-1, 1] at ``sample_rate`` (Hz).
 
@@ -87,10 +85,7 @@ def record_clip(
 
 @torch.no_grad()
 def embed_clip(
-    model: nn.Module,
-    feature: nn.Module,
-    waveform: torch.Tensor,
-    device: str | torch.device = "cpu",
+    model: nn.Module, feature: nn.Module, waveform: torch.Tensor, device: str | torch.device = "cpu"
 ) -> torch.Tensor:
     """Unit-length embedding ``(embedding_dim,)`` of a clip ``(samples,)`` at ``SAMPLE_RATE``."""
     model.to(device).eval()
