@@ -92,8 +92,7 @@ class AddNoise(WaveformAugment):
         self.snr_db = (float(snr_db[0]), float(snr_db[1]))
 
     def augment(self, waveforms: torch.Tensor) -> torch.Tensor:
-        batch, samples = waveforms.shape
-        device = waveforms.device
+        (batch, samples), device = waveforms.shape, waveforms.device
         snr = self.uniform(*self.snr_db, batch, device)
         beta = self.uniform(0.0, 2.0, batch, device)
         white = torch.randn(batch, samples, generator=self.generator(device), device=device)
@@ -132,8 +131,7 @@ class RandomReverb(WaveformAugment):
         self.rt60 = (float(rt60[0]), float(rt60[1]))
 
     def augment(self, waveforms: torch.Tensor) -> torch.Tensor:
-        batch, samples = waveforms.shape
-        device = waveforms.device
+        (batch, samples), device = waveforms.shape, waveforms.device
         rt60 = self.uniform(*self.rt60, batch, device)
         rir = decaying_noise_rir(rt60, round(self.rt60[1] * SAMPLE_RATE), self.generator(device))
         wet = AF.fftconvolve(waveforms, rir)[:, :samples]
@@ -196,8 +194,7 @@ class SpeedPerturb(WaveformAugment):
         self.factors = tuple(float(f) for f in factors)
 
     def augment(self, waveforms: torch.Tensor) -> torch.Tensor:
-        batch, samples = waveforms.shape
-        device = waveforms.device
+        (batch, samples), device = waveforms.shape, waveforms.device
         pick = torch.randint(
             len(self.factors), (batch,), generator=self.generator(device), device=device
         )

@@ -137,14 +137,12 @@ def speak(
         v_len = int(rng.uniform(0.6, 1.4) / voice.rate * sample_rate)
         vowel = text.integers(len(VOWELS))
         segment = voiced[pos : pos + v_len]
-        for k, (formant, bw) in enumerate(
-            zip(VOWELS[vowel] * voice.tract * voice.accent[vowel], FORMANT_BANDWIDTHS)
-        ):
+        formants = VOWELS[vowel] * voice.tract * voice.accent[vowel]  # (4,) Hz
+        for k, (formant, bw) in enumerate(zip(formants, FORMANT_BANDWIDTHS)):
             b, a = resonator(min(formant, 0.45 * sample_rate), bw, sample_rate)
             segment, zi[k] = lfilter(b, a, segment, zi=zi[k])
-        ramp = np.minimum(
-            1.0, np.minimum(np.arange(len(segment)), np.arange(len(segment))[::-1]) / 160
-        )
+        i = np.arange(len(segment))
+        ramp = np.minimum(1.0, np.minimum(i, i[::-1]) / 160)  # 10-ms fades
         out[pos : pos + v_len] += segment * ramp
         pos += v_len
         if text.random() < 0.3:  # end of a word: a short pause
