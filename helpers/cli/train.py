@@ -286,18 +286,16 @@ def _print_setup(
     if data.unseen:
         n_unseen = len({u.speaker for u in data.unseen})
         print(f"held out    {n_unseen} speakers ({len(data.unseen)} files) for verification")
+    where = f"per batch on {device} (waveform items)" if data.batch_transform else "per item"
     print(
         f"split       by {args.split_by}: {split['train_files']} training files "
-        f"({split['train_hours']} h), {split['val_files']} validation files ({split['val_hours']} h)"
-    )
-    print(f"model       {args.model} on {args.feature} {data.feature.extra_repr()}")
-    print(f"            head {args.head}, waveform augmentation: {_augmentations(args)}")
-    print(
+        f"({split['train_hours']} h), {split['val_files']} validation files "
+        f"({split['val_hours']} h)\nmodel       {args.model} on {args.feature} "
+        f"{data.feature.extra_repr()}\n"
+        f"            head {args.head}, waveform augmentation: {_augmentations(args)}\n"
         f"            {count_parameters(model):,} parameters, device {device}, "
-        f"{data.workers} loader workers"
+        f"{data.workers} loader workers\nfeatures    {where}"
     )
-    where = f"per batch on {device} (waveform items)" if data.batch_transform else "per item"
-    print(f"features    {where}")
 
 
 def _print_results(summary: dict, crop: dict, utterance: dict, crop_seconds: float) -> None:
@@ -313,9 +311,9 @@ def _print_results(summary: dict, crop: dict, utterance: dict, crop_seconds: flo
     if "eer" in summary:
         print(
             f"verification: {summary['holdout_speakers']} held-out speakers, "
-            f"{summary['trials']:,} trials ({summary['target_trials']:,} target)"
+            f"{summary['trials']:,} trials ({summary['target_trials']:,} target)\n"
+            + pd.Series({"EER": summary["eer"], "minDCF (p=0.01)": summary["min_dcf"]}).to_string()
         )
-        print(pd.Series({"EER": summary["eer"], "minDCF (p=0.01)": summary["min_dcf"]}).to_string())
     steps = "solver iterations" if summary["model"] == "baseline" else "epochs"
     best = f", best epoch {summary['best_epoch']}" if summary["best_epoch"] else ""
     print(
