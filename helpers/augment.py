@@ -146,14 +146,10 @@ class RandomEQ(WaveformAugment):
     shown = ("low_cut", "high_cut", "max_gain_db", "n_bands")
 
     def __init__(
-        self,
-        low_cut: tuple[float, float] = (50.0, 400.0),
-        high_cut: tuple[float, float] = (3000.0, 8000.0),
-        max_gain_db: float = 6.0,
-        n_bands: int = 4,
-        p: float = 0.5,
-        seed: int = 0,
-    ) -> None:
+        self, low_cut: tuple[float, float] = (50.0, 400.0),
+        high_cut: tuple[float, float] = (3000.0, 8000.0), max_gain_db: float = 6.0, n_bands: int = 4,
+        p: float = 0.5, seed: int = 0,
+    ) -> None:  # fmt: skip
         super().__init__(p, seed)
         self.low_cut, self.high_cut = tuple(map(float, low_cut)), tuple(map(float, high_cut))
         self.max_gain_db, self.n_bands = float(max_gain_db), n_bands

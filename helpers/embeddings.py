@@ -48,14 +48,10 @@ def load_embedding_model(
 
 @torch.no_grad()
 def extract_embeddings(
-    model: nn.Module,
-    dataset: Dataset,
-    batch_transform: nn.Module | None = None,
-    device: str | torch.device | None = None,
-    utterance_level: bool = True,
-    batch_size: int = 64,
+    model: nn.Module, dataset: Dataset, batch_transform: nn.Module | None = None,
+    device: str | torch.device | None = None, utterance_level: bool = True, batch_size: int = 64,
     num_workers: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Embeddings ``(N, embedding_dim)`` float32 and labels ``(N,)`` of a ``SpeakerDataset``.
 
     ``model``: with ``embed`` or an ``EmbeddingModel``; ``batch_transform``: the features, if items
