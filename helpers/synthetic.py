@@ -151,13 +151,9 @@ def speak(
 
 
 def synthesize_utterance(
-    voice: Voice,
-    seconds: float,
-    rng: np.random.Generator,
-    channel: tuple[float, float] = (0.0, 0.0),
-    snr_db: float = 25.0,
-    sample_rate: int = SAMPLE_RATE,
-) -> np.ndarray:
+    voice: Voice, seconds: float, rng: np.random.Generator,
+    channel: tuple[float, float] = (0.0, 0.0), snr_db: float = 25.0, sample_rate: int = SAMPLE_RATE,
+) -> np.ndarray:  # fmt: skip
     """``speak`` through ``channel`` (one-pole low-pass, pre-emphasis), pinkish noise at ``snr_db``:
     ``(round(seconds * sample_rate),)`` float32 in [-1, 1]."""
     out = speak(voice, seconds, rng, sample_rate)
@@ -177,20 +173,11 @@ Recorder = Callable[[Voice, float, np.random.Generator, int, int], tuple[np.ndar
 
 
 def make_synthetic_corpus(
-    dest: str | os.PathLike,
-    n_speakers: int = 8,
-    files_per_speaker: int = 8,
-    min_seconds: float = 2.0,
-    max_seconds: float = 6.0,
-    seed: int = 0,
-    layout: str = "flat",
-    chapters_per_speaker: int = 2,
-    sample_rate: int = SAMPLE_RATE,
-    progress: bool = True,
-    family_size: int = 3,
-    voice_spread: float = 1.0,
-    recorder: Recorder | None = None,
-) -> Path:
+    dest: str | os.PathLike, n_speakers: int = 8, files_per_speaker: int = 8,
+    min_seconds: float = 2.0, max_seconds: float = 6.0, seed: int = 0, layout: str = "flat",
+    chapters_per_speaker: int = 2, sample_rate: int = SAMPLE_RATE, progress: bool = True,
+    family_size: int = 3, voice_spread: float = 1.0, recorder: Recorder | None = None,
+) -> Path:  # fmt: skip
     """Write a seeded corpus to ``dest`` (kept if it has ``MARKER``) through a temporary sibling.
 
     Durations uniform in ``[min_seconds, max_seconds]`` (s), one under 3 s; each chapter has its
