@@ -1,27 +1,9 @@
 """The course's three speaker classifiers, small enough for a laptop CPU, strong enough to teach with.
 
-=================  ==================================  ===================================================
-model              input                               idea
-=================  ==================================  ===================================================
-``DenseClassifier`` ``(B, n_features)``                 an MLP on the time-averaged features (``*_pooled``)
-``CNN1d``          ``(B, n_features, frames)``         feature bins as channels, convolutions over time,
-                                                       then mean *and* std over time: an x-vector/TDNN
-``CNN2d``          ``(B, n_features, frames)``         the features as a one-channel image, ResNet-style
-=================  ==================================  ===================================================
-
-All three follow one convention (checked by ``helpers.checks.classifier``):
-
-* ``model(x)`` returns one raw score (logit) per speaker, ``(B, n_classes)``;
-* ``model.embed(x)`` returns the penultimate features ``(B, embedding_dim)`` — the speaker embedding,
-  which the last ``Linear`` turns into logits;
-* convolutional models pool over time before the head, so any clip length works.
-
-``CNN1d`` is the recommended model (``make_model("cnn1d", ...)`` on 40 MFCCs): dilated residual 1-D
-convolutions see ~0.5 s of context per output frame, *statistics pooling* (mean and standard deviation
-over time, as in x-vectors) summarises a clip of any length, and SpecAugment-style masks regularise it.
+``DenseClassifier`` takes pooled ``(B, n_features)``; ``CNN1d`` (x-vector/TDNN, recommended) and
+``CNN2d`` (ResNet) take ``(B, n_features, frames)`` of any length. ``model(x)`` gives logits
+``(B, n_classes)``, ``model.embed(x)`` the speaker embedding ``(B, embedding_dim)``.
 """
-
-from __future__ import annotations
 
 import itertools
 import math
@@ -34,13 +16,8 @@ from torch import nn
 
 
 class SpecAugment(torchaudio.transforms.SpecAugment):
-    """SpecAugment masks on ``(B, bins, frames)`` features, in training mode only (Park et al., 2019).
-
-    ``torchaudio.transforms.SpecAugment``: each clip gets ``n_masks`` bands of up to ``max_bins``
-    bins and ``n_masks`` spans of up to ``max_frames`` frames set to zero, the mean of per-utterance
-    normalised features. The network must then recognise the speaker from whatever is left, which
-    stops it memorising a few bins or moments. In ``eval()`` mode it is the identity.
-    """
+    """SpecAugment on ``(B, bins, frames)``: ``n_masks`` zeroed bands (≤ ``max_bins``) and spans
+    (≤ ``max_frames``) per clip, in training mode only; identity in ``eval()``."""
 
     def __init__(self, max_bins: int = 8, max_frames: int = 20, n_masks: int = 2) -> None:
         super().__init__(n_masks, max_frames, n_masks, max_bins, iid_masks=True, zero_masking=True)
@@ -50,11 +27,7 @@ class SpecAugment(torchaudio.transforms.SpecAugment):
 
 
 class StatsPool(nn.Module):
-    """Statistics pooling: ``(B, C, T)`` → ``(B, 2C)``, the mean then the std of each channel over time.
-
-    The mean says what the channel detects on average; the std how much it varies — speaking style
-    and pitch movement that a plain average would erase. Any ``T`` gives the same output size.
-    """
+    """Statistics pooling: ``(B, C, T)`` → ``(B, 2C)``, each channel's mean then std over time."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.float()  # the variance of float16 activations can overflow under autocast
@@ -64,10 +37,7 @@ class StatsPool(nn.Module):
 
 
 class Residual1d(nn.Module):
-    """Two ``Conv1d(k=3) → BatchNorm`` layers with a skip connection: ``(B, C, T)`` → ``(B, C, T)``.
-
-    ``residual=False`` drops the skip connection (the same layers, plainly stacked), for comparison.
-    """
+    """Two ``Conv1d(k=3) → BatchNorm``, skip if ``residual``: ``(B, C, T)`` → ``(B, C, T)``."""
 
     def __init__(self, channels: int, dilation: int = 1, residual: bool = True) -> None:
         super().__init__()
@@ -86,10 +56,7 @@ class Residual1d(nn.Module):
 
 
 class Residual2d(nn.Module):
-    """ResNet basic block: ``(B, C_in, F, T)`` → ``(B, C_out, F / stride, T / stride)``.
-
-    When the shape changes, the skip connection is a strided 1×1 convolution.
-    """
+    """ResNet basic block: ``(B, C_in, F, T)`` → ``(B, C_out, F / stride, T / stride)``."""
 
     def __init__(self, c_in: int, c_out: int, stride: int = 1, residual: bool = True) -> None:
         super().__init__()
@@ -114,10 +81,7 @@ class Residual2d(nn.Module):
 
 
 class SpeakerModel(nn.Module):
-    """Common head: ``embed`` (subclass) → Dropout → Linear. Records its constructor arguments.
-
-    ``config`` holds what ``make_model`` needs to rebuild the model (saved in checkpoints).
-    """
+    """Common head: ``embed`` → Dropout → Linear; ``config`` rebuilds it (checkpoints)."""
 
     name: str = ""
     embedding_dim: int
@@ -138,12 +102,8 @@ def _embedding_head(n_in: int, embedding_dim: int) -> nn.Sequential:
 
 
 class DenseClassifier(SpeakerModel):
-    """Multi-layer perceptron on pooled features: ``(B, n_features)`` → ``(B, n_classes)``.
-
-    ``BatchNorm → [Linear → BatchNorm → ReLU → Dropout] → residual block → embedding → Linear``;
-    ``n_features`` is 40 for ``mfcc_pooled``, 201 for ``spectrogram_pooled``; ``hidden`` the width,
-    ``residual`` a skip connection around the middle block, ``dropout`` after each hidden layer.
-    """
+    """MLP on pooled features: ``(B, n_features)`` → ``(B, n_classes)``; ``hidden`` is the width,
+    ``residual`` a skip around the middle block."""
 
     name = "dense"
 
@@ -186,16 +146,8 @@ class DenseClassifier(SpeakerModel):
 
 
 class CNN1d(SpeakerModel):
-    """1-D CNN over time with statistics pooling (x-vector/TDNN style): ``(B, n_features, frames)``.
-
-    ``SpecAugment → Conv1d(k=5, stride 2) → n_blocks × Residual1d (dilation 1, 2, 3, ...) →
-    Conv1d(k=1, 2×channels) → StatsPool (mean, std over time) → Linear+BatchNorm (embedding) →
-    Dropout → Linear``. Feature bins are the input channels; the stem sees 5 frames (50 ms), the
-    dilated blocks widen that to ~0.5 s, and the stride halves the frame rate (a voice changes
-    slowly). ``channels``: width; block ``i`` has dilation ``i + 1``; ``residual``: skip connections;
-    ``augment``: SpecAugment in training; ``aggregate``: pool the outputs of *all* blocks,
-    concatenated (ECAPA-TDNN's multi-layer aggregation: short and long context both describe a voice).
-    """
+    """x-vector/TDNN 1-D CNN: ``(B, n_features, frames)`` → ``(B, n_classes)``; block ``i`` has
+    dilation ``i + 1`` (~0.5 s context), ``aggregate`` pools all blocks (ECAPA-TDNN)."""
 
     name = "cnn1d"
 
@@ -253,14 +205,8 @@ class CNN1d(SpeakerModel):
 
 
 class CNN2d(SpeakerModel):
-    """2-D CNN on the time–frequency image (ResNet style): ``(B, n_features, frames)``.
-
-    ``SpecAugment → add channel axis → Conv2d(3×3, stride 2) → one Residual2d per stage (stride 2) →
-    flatten channels × frequency → StatsPool over time → Linear+BatchNorm (embedding) → Dropout →
-    Linear``. The filters are shared across frequency (a formant is found wherever it sits), but the
-    head keeps the frequency axis (flattened into channels) and pools over time only. ``channels``:
-    of the stem, then of each stage; other parameters as for ``CNN1d``.
-    """
+    """ResNet-style 2-D CNN: ``(B, n_features, frames)`` → ``(B, n_classes)``; ``channels`` of the
+    stem, then of each stride-2 stage."""
 
     name = "cnn2d"
 
@@ -307,14 +253,8 @@ class CNN2d(SpeakerModel):
 
 
 class AAMSoftmax(nn.Module):
-    """Additive angular margin head (AAM-softmax, ArcFace): ``(B, embedding_dim)`` → ``(B, n_classes)``.
-
-    Each speaker has a unit-length centre ``w_k``; the logit of speaker ``k`` is ``scale · cos θ_k``,
-    the cosine verification uses. In training, ``margin_logits`` replaces the true speaker's
-    ``cos θ_y`` by ``cos(θ_y + margin)`` (radians): each speaker's embeddings pack into a tight cone,
-    so cosine scores of unseen voices separate better (Deng et al., 2019; SpeechBrain's ECAPA recipe:
-    ``margin=0.2``, ``scale=30``). At prediction the logits carry no margin.
-    """
+    """AAM-softmax (ArcFace) head: ``(B, embedding_dim)`` → ``scale · cos θ`` ``(B, n_classes)``;
+    ``margin`` in radians, added only by ``margin_logits`` in training."""
 
     def __init__(
         self, embedding_dim: int, n_classes: int, margin: float = 0.2, scale: float = 30.0
@@ -334,11 +274,7 @@ class AAMSoftmax(nn.Module):
         return self.scale * cosine
 
     def margin_logits(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """The training logits: ``logits`` with the true class's ``s cos θ_y`` → ``s cos(θ_y + m)``.
-
-        Where ``θ_y + m`` would pass π (a clip at the far side of its centre), ``cos θ_y − m sin m``
-        is used instead, so the target logit keeps falling as ``θ_y`` grows (as in ArcFace).
-        """
+        """Training logits: the true class's ``s cos θ_y`` → ``s cos(θ_y + m)`` (as ArcFace)."""
         cosine = (logits.float() / self.scale).clamp(-1 + 1e-7, 1 - 1e-7)
         target = cosine.gather(1, labels[:, None])
         sine = (1 - target.square()).sqrt()
@@ -360,11 +296,7 @@ HEADS = ("softmax", "aam")
 
 
 def logits_for_loss(model: nn.Module, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """The logits a training loss should see: with the angular margin when the head is ``AAMSoftmax``.
-
-    ``F.cross_entropy(logits_for_loss(model, model(x), y), y)`` is the AAM-softmax loss for an AAM
-    model and the usual cross-entropy for any other model (``logits`` returned unchanged).
-    """
+    """The logits a training loss should see: with the angular margin when the head is ``AAMSoftmax``."""
     head = getattr(model, "classifier", None)
     return head.margin_logits(logits, labels) if isinstance(head, AAMSoftmax) else logits
 
@@ -377,10 +309,7 @@ POOLED_MODELS = ("dense",)
 
 
 def check_compatible(name: str, feature_kind: str) -> None:
-    """Raise ``ValueError`` unless model ``name`` can take features of ``feature_kind``.
-
-    The dense model needs a pooled kind (one vector per clip); the CNNs need a time axis.
-    """
+    """Raise ``ValueError`` unless model ``name`` can take features of ``feature_kind``."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
     pooled = feature_kind.endswith("_pooled")
