@@ -1,20 +1,6 @@
 """Training and evaluation: ``train_epoch``, ``fit`` (with a time budget), ``predict``, ``evaluate``,
-and ``fit_baseline``, the classical model to beat.
-
-A run, as the notebooks and ``python -m helpers.cli.train`` do it::
-
-    model = make_model("cnn1d", feature.n_bins, len(labels))
-    history = fit(model, train_loader, val_loader, epochs=30, checkpoint="runs/best.pt",
-                  metadata={"feature": feature, "speaker_to_index": labels})
-    plot_history(history)                   # helpers.plots
-    result = evaluate(model, val_set)       # crop- and utterance-level accuracy
-
-``fit`` trains with AdamW, a warm-up + cosine learning-rate schedule, optional label smoothing, mixed
-precision on a GPU, early stopping and a wall-clock budget; it keeps the best epoch (by validation
-accuracy) in memory and, with ``checkpoint=``, on disk. Same seed, same data order, same numbers (CPU).
+and ``fit_baseline``, the classical model to beat. Same seed, same numbers (CPU).
 """
-
-from __future__ import annotations
 
 import contextlib
 import copy
@@ -76,11 +62,8 @@ class History:
         val_accuracy: float | None,
         optimizer: torch.optim.Optimizer,
     ) -> bool:
-        """Append one epoch; return whether it is the best so far.
-
-        Best: the highest validation accuracy, ties going to the lower validation loss; without
-        validation, the latest epoch.
-        """
+        """Append one epoch; return whether it is the best so far (by validation accuracy, then
+        loss; without validation, the latest)."""
         self.epoch.append(len(self.epoch) + 1)
         self.train_loss.append(train_loss)
         self.train_accuracy.append(train_accuracy)
@@ -109,10 +92,8 @@ class History:
 
 
 def lr_at(progress: float, peak: float, warmup: float = 0.1) -> float:
-    """One-cycle schedule: linear warm-up from ``peak / 25`` to ``peak``, then cosine to ~0.
-
-    ``progress`` is the fraction of training done (0 to 1); ``warmup`` the fraction spent warming up.
-    """
+    """One-cycle schedule at ``progress`` (0 to 1): linear warm-up from ``peak / 25`` to ``peak``
+    over the ``warmup`` fraction, then cosine to ~0."""
     progress = min(max(progress, 0.0), 1.0)
     if progress < warmup:
         return peak * (0.04 + 0.96 * progress / warmup)
@@ -177,11 +158,8 @@ def train_epoch(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     scaler: torch.amp.GradScaler | None = None,
 ) -> tuple[float, float]:
-    """One pass over ``loader`` (the loop of notebook 05): for each batch, to the device, ``augment``
-    then ``batch_transform`` there, forward, loss (of ``models.logits_for_loss``: with the margin of an
-    AAM head), ``zero_grad``, backward, step (through ``scaler`` under CUDA's mixed precision; pass
-    the same one every epoch), one step of ``scheduler``. Returns the mean loss and the accuracy.
-    """
+    """One pass over ``loader`` (the loop of notebook 05), ``scheduler`` stepped every batch.
+    Returns the mean loss and the accuracy."""
     model.train()
     if augment is not None:
         augment.train()
@@ -214,12 +192,8 @@ def train_epoch(
 
 
 class Budget:
-    """When to stop: after ``epochs``, or before an epoch that would overrun ``max_minutes``.
-
-    ``planned`` is the number of epochs that fit: all of them without a time limit, else as many
-    as the pace of the epochs done so far allows (re-estimated after each epoch, never below the
-    epochs already done). The learning-rate schedule spans ``planned`` epochs.
-    """
+    """When to stop: after ``epochs``, or before an epoch that would overrun ``max_minutes``;
+    ``planned``: the epochs that fit at the pace so far (the schedule spans them)."""
 
     def __init__(self, epochs: int, max_minutes: float | None = None) -> None:
         self.epochs = epochs
@@ -258,21 +232,12 @@ def fit(
     progress: bool = True,
     seed: int = 0,
 ) -> History:
-    """Train ``model`` in place (AdamW, one-cycle ``lr_at`` schedule stepped every batch, label
-    smoothing) and leave it with its best epoch's weights (by validation accuracy; the last without
-    ``val_loader``).
+    """Train ``model`` in place (AdamW, ``lr_at`` schedule, label smoothing) and leave it with its
+    best epoch's weights (by validation accuracy; the last without ``val_loader``).
 
-    ``train_loader.dataset.set_epoch(epoch)`` is called before each epoch when it exists (new random
-    crops). ``weight_decay`` spares biases and normalisation parameters. ``batch_transform`` (e.g. the
-    features, when the loader yields waveforms) runs on each batch on the device without gradients,
-    after ``augment`` (waveform augmentation, training batches only). ``device``: ``None`` is
-    ``get_device()``; on CUDA, float16 autocast with a gradient scaler. ``checkpoint``: where to save
-    the best epoch, with ``metadata`` (``feature`` and ``speaker_to_index``, taken from the dataset or
-    ``batch_transform`` when missing). ``patience``: stop after that many epochs without a better
-    validation accuracy. ``max_minutes``: a wall-clock budget (validation included) that decides how
-    many epochs run (``Budget``); the schedule spans the epochs that fit, so the learning rate still
-    anneals. ``seed`` seeds dropout, augmentation and the loader's shuffling: a run that fits its
-    budget repeats exactly on the CPU (seed the initial weights with ``make_model(..., seed=)``).
+    ``batch_transform`` (e.g. the features) runs on the device after ``augment`` (training only);
+    ``checkpoint`` saves the best epoch with ``metadata``; ``patience`` epochs without progress stop
+    it; ``max_minutes`` is a wall-clock budget (``Budget``); ``seed`` seeds dropout and shuffling.
     """
     device = torch.device(device) if device is not None else get_device()
     torch.manual_seed(seed)
@@ -397,13 +362,8 @@ def evaluate(
 ) -> dict[str, Any]:
     """Crop-level and utterance-level accuracy of ``model`` on a validation ``SpeakerDataset``.
 
-    *Crop level* scores one crop per file (the centre crop of a ``train=False`` dataset), as ``fit``'s
-    validation does. *Utterance level* scores the whole file: its ``utterance_crops`` (at most
-    ``max_crops``) are classified and their log-probabilities averaged, the sum of log-likelihoods of
-    independent pieces of evidence. Published speaker-identification results (SincNet, LibriSpeech and
-    VoxCeleb1 identification) score whole utterances: compare them with the utterance figure.
-    ``batch_transform``: the features when ``dataset`` yields waveforms; ``batch_size`` crops (files:
-    ``batch_size // 4``) per forward pass, of one length (``length_batches``).
+    Crop level scores one (centre) crop per file, as ``fit`` does; utterance level averages the
+    log-probabilities of up to ``max_crops`` crops of the whole file (as published results score).
 
     Returns
     -------
@@ -413,9 +373,7 @@ def evaluate(
         ``n_crops`` (crops per utterance, ``(N,)``), in the dataset's order.
     """
     device = torch.device(device) if device is not None else get_device()
-    batches = length_batches(
-        dataset, batch_size
-    )  # files shorter than a crop: crops as long as they
+    batches = length_batches(dataset, batch_size)  # short files: crops as long as they
     loader = DataLoader(
         dataset, batch_sampler=batches, num_workers=num_workers, collate_fn=collate_crops
     )
@@ -464,11 +422,7 @@ def evaluate(
 def mfcc_statistics(
     dataset: SpeakerDataset, n_mfcc: int = 40, progress: bool = False
 ) -> np.ndarray:
-    """Mean and standard deviation over time of each whole file's MFCCs: ``(N, 2 n_mfcc)`` float64.
-
-    The log-mel cepstra of ``features.MFCC`` (``n_mels = max(80, n_mfcc)``) over all the frames of
-    the file, nothing padded, without the per-utterance normalisation (which makes means 0, stds 1).
-    """
+    """Mean and std over time of each whole file's unnormalised MFCCs: ``(N, 2 n_mfcc)`` float64."""
     feature = MFCC(dataset.sample_rate, n_mfcc=n_mfcc, normalize=False)
     rows = []
     for utterance in tqdm(dataset.utterances, desc="MFCC statistics", disable=not progress):
@@ -484,21 +438,9 @@ def fit_baseline(
     seed: int = 0,
     progress: bool = False,
 ) -> dict[str, Any]:
-    """The model to beat: ``mfcc_statistics`` → ``StandardScaler`` → ``LogisticRegression``.
-
-    Trained on ``train_set``'s files, scored on ``val_set``'s, one decision per whole file: the
-    classical few lines a network must beat (05 shows it first; ``python -m helpers.cli.train
-    --model baseline``).
-
-    Returns
-    -------
-    dict
-        A row of 05's comparison: ``model`` ("baseline"), ``feature`` ("mfcc40 mean+std"),
-        ``parameters`` (weights and biases), ``epochs`` (the solver's iterations), ``seconds``
-        (features, training and scoring), ``accuracy`` and ``utterance_accuracy`` (equal: it scores
-        whole files); as ``evaluate`` gives them, ``y_true``, ``y_pred``, ``utterance_y_pred`` (int
-        arrays ``(N,)``); and ``pipeline``, the fitted scikit-learn pipeline (``pipeline[0]``
-        standardises statistics: the baseline's embeddings).
+    """The model to beat: ``mfcc_statistics`` → ``StandardScaler`` → ``LogisticRegression``, one
+    decision per whole file. Returns a row of 05's comparison (keys as ``evaluate``'s, plus
+    ``model``, ``feature``, ``parameters``, ``epochs``, ``seconds`` and the fitted ``pipeline``).
     """
     start = time.perf_counter()
     x_train = mfcc_statistics(train_set, n_mfcc, progress)
