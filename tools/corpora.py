@@ -23,8 +23,6 @@ Command line::
     python tools/corpora.py KIND DEST [--seed 0]
 """
 
-from __future__ import annotations
-
 import argparse
 from dataclasses import dataclass, replace
 from pathlib import Path

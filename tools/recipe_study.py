@@ -10,8 +10,6 @@ with the command, the date and the load average), and ``--table`` prints the mar
     python tools/recipe_study.py --table study.jsonl fresh.jsonl
 """
 
-from __future__ import annotations
-
 import argparse
 import json
 import os
