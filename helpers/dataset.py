@@ -1,16 +1,7 @@
 """From utterances to batches: the Dataset of crops, utterance-level crops, the DataLoader.
 
-::
-
-    train_set = SpeakerDataset(train, labels, root, feature=make_feature("mfcc"), train=True)
-    train_loader = make_loader(train_set, batch_size=32, shuffle=True, seed=0)
-
-Nothing here loads the corpus into memory: an item reads just the crop it needs (or slices a
-memory-mapped ``FeatureCache``), so memory stays flat whatever the corpus size.
-
-Nothing is padded either: a file shorter than the crop gives the whole file, and ``collate_crops``
-(``make_loader``'s) cuts a batch to its shortest item, so normalisation and statistics pooling only
-ever see real frames; ``length_batches`` groups items of equal length, for evaluation.
+An item reads only its crop (memory stays flat) and nothing is ever padded: ``collate_crops`` cuts
+a batch to its shortest item.
 """
 
 from __future__ import annotations
@@ -35,19 +26,11 @@ if TYPE_CHECKING:
 
 
 class SpeakerDataset(Dataset):
-    """``(features, label)`` pairs cut from the utterances: a crop of each file.
+    """``(x, label)`` items, ``x`` a ``crop_seconds`` crop of each file (e.g. ``(40, 301)`` for 40
+    MFCCs of 3 s; the waveform ``(samples,)`` if ``feature`` is ``None``); ``label`` an ``int``.
 
-    ``utterances`` (from ``split_utterances``) are relative to ``root``; ``speaker_to_index`` maps
-    speakers to class indices. ``feature`` is applied to each crop; ``None`` returns the waveform
-    ``(samples,)`` at ``sample_rate`` (files at other rates are resampled) for features computed per
-    batch on the device (``fit(..., batch_transform=...)``). Crops last ``crop_seconds``; a shorter
-    file gives all of itself, never padded (``crop_samples_of``). ``train=True``: a random crop, new
-    every epoch (``set_epoch``), fixed by ``(seed, epoch, index)`` so runs repeat with any number of
-    workers; ``False``: the centre crop. ``cache``: read crops from a ``FeatureCache`` instead of
-    decoding (a feature cache must hold ``feature``; a waveform cache's crops still go through it).
-
-    Items: ``x`` of ``feature``'s shape for the crop (e.g. ``(40, 301)`` for 40 MFCCs of 3 s; fewer
-    frames for a shorter file), ``label`` an ``int``.
+    ``train=True``: a random crop per epoch, fixed by ``(seed, epoch, index)``; ``False``: the
+    centre crop. ``cache``: read crops from a ``FeatureCache`` instead of decoding.
     """
 
     def __init__(
@@ -103,29 +86,15 @@ class SpeakerDataset(Dataset):
         return [self.speaker_to_index[u.speaker] for u in self.utterances]
 
     def crop_start(self, index: int) -> float:
-        """Where the crop of item ``index`` starts, as a fraction of the room left in the file.
-
-        0 is the start of the file, 1 the last possible start; the centre (0.5) in validation. In
-        training, a uniform number from a generator seeded with ``(seed, epoch, index)`` only, not
-        drawn from a shared stream: the same crop in every process and run, whatever the number of
-        DataLoader workers and the order the items are asked for.
-        """
+        """Where item ``index``'s crop starts, 0 to 1 of the room left in the file (0.5 in
+        validation; in training seeded by ``(seed, epoch, index)``, the same in any worker)."""
         if not self.train:
             return 0.5
         return float(np.random.default_rng([self.seed, self.epoch, index]).random())
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        """Item ``index``: ``(x, label)``, ``x`` of the feature's shape (or ``(crop_samples,)``).
-
-        A file that cannot be decoded (corrupt past a valid header, deleted since the manifest was
-        read) is reported with a warning naming it, and the next file's item is returned instead, so
-        one bad file never stops training inside a DataLoader worker.
-
-        Raises
-        ------
-        AudioError
-            Only if no file of the dataset can be decoded at all.
-        """
+        """Item ``index``: ``(x, label)``; an undecodable file warns and gives the next file's item
+        (``AudioError`` only if no file decodes)."""
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} out of range for {len(self)} items")
         for attempt in range(len(self)):
@@ -154,17 +123,8 @@ class SpeakerDataset(Dataset):
         return fit_length(waveform, self.crop_samples_of(utterance))  # a resampling's last sample
 
     def utterance_crops(self, index: int, max_crops: int = 10) -> torch.Tensor:
-        """Crops that together cover the whole file, for utterance-level evaluation.
-
-        A file of ``d`` seconds gives ``ceil(d / crop_seconds)`` crops (at most ``max_crops``), evenly
-        spread from its start to its end, overlapping when they do not tile it exactly; a file shorter
-        than a crop gives itself. Averaging a model's outputs over them scores the whole utterance.
-
-        Returns
-        -------
-        torch.Tensor
-            ``(n_crops, *item_shape)``: stacked features, or waveforms if ``feature`` is ``None``.
-        """
+        """``ceil(d / crop_seconds)`` (≤ ``max_crops``) evenly spread crops covering a file of ``d``
+        seconds: ``(n_crops, *item_shape)``, for utterance-level evaluation."""
         utterance = self.utterances[index]
         n_crops = min(max_crops, max(1, int(np.ceil(utterance.seconds / self.crop_seconds))))
         positions = np.linspace(0.0, 1.0, n_crops) if n_crops > 1 else [0.5]
@@ -181,14 +141,8 @@ class SpeakerDataset(Dataset):
         return self.feature(crops) if self.feature is not None else crops
 
     def whole_utterance(self, index: int) -> torch.Tensor:
-        """The whole file as one item, for utterance-level embeddings.
-
-        Returns
-        -------
-        torch.Tensor
-            The features of the file, ``(n_bins, frames)`` for all its frames (``(n_bins,)`` if
-            pooled), or its waveform ``(samples,)`` if ``feature`` is ``None``; never padded.
-        """
+        """The whole file as one item: ``(n_bins, frames)`` (``(n_bins,)`` if pooled), or its
+        waveform ``(samples,)`` if ``feature`` is ``None``."""
         utterance = self.utterances[index]
         if self.cache is not None:
             x = self.cache.crop(utterance, 0.0, utterance.seconds)
@@ -212,10 +166,7 @@ class WholeUtterances(Dataset):
 
 
 class UtteranceCrops(Dataset):
-    """Item ``i``: ``(dataset.utterance_crops(i), label)``, so a DataLoader can prepare them in workers.
-
-    Batch it with ``collate_fn=list`` (items have different numbers of crops).
-    """
+    """Item ``i``: ``(dataset.utterance_crops(i), label)``; batch it with ``collate_fn=list``."""
 
     def __init__(self, dataset: SpeakerDataset, max_crops: int = 10) -> None:
         self.dataset, self.max_crops = dataset, max_crops
@@ -229,22 +180,13 @@ class UtteranceCrops(Dataset):
 
 
 def collate_crops(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """``default_collate`` after cutting every item's last axis to the batch's shortest: no padding.
-
-    Crops of files shorter than ``crop_seconds`` are shorter; a batch holding one is trained (or
-    scored) on that many frames of every item, so no statistic is ever taken over padding. Items
-    without a time axis (pooled features) are all the same size and pass unchanged.
-    """
+    """``default_collate`` after cutting every item's last axis to the batch's shortest: no padding."""
     length = min(x.shape[-1] for x, _ in batch)
     return default_collate([(x[..., :length], y) for x, y in batch])
 
 
 def length_batches(dataset: SpeakerDataset, batch_size: int) -> list[list[int]]:
-    """Indices of ``dataset`` in batches whose crops are all the same length, for evaluation.
-
-    Pass as ``DataLoader(..., batch_sampler=)``; put results back in dataset order with the
-    concatenated batches (``np.argsort``). Files at least ``crop_seconds`` long share one group.
-    """
+    """Indices of ``dataset`` in batches of equal crop length: a ``batch_sampler`` for evaluation."""
     groups: dict[int, list[int]] = {}
     for index, utterance in enumerate(dataset.utterances):
         groups.setdefault(dataset.crop_samples_of(utterance), []).append(index)
@@ -252,11 +194,7 @@ def length_batches(dataset: SpeakerDataset, batch_size: int) -> list[list[int]]:
 
 
 class LengthBuckets(Sampler[list[int]]):
-    """Shuffled training batches of items of similar length: short files are batched together.
-
-    Each epoch the items are shuffled, cut into pools of ``pool`` batches, each pool sorted by crop
-    length and cut into batches, and the batches shuffled: ``collate_crops`` then cuts little.
-    """
+    """Shuffled training batches of items of similar length (sorted within pools of ``pool``)."""
 
     def __init__(self, dataset, batch_size, generator, drop_last=False, pool=8) -> None:
         self.lengths = [dataset.crop_samples_of(u) for u in dataset.utterances]
@@ -301,10 +239,7 @@ def make_loader(
 ) -> DataLoader:
     """A DataLoader with the course's defaults: ``collate_crops``, seeded workers, pinned memory on CUDA.
 
-    ``shuffle`` (training): a new order every epoch from a generator seeded with ``seed``, batched by
-    ``LengthBuckets`` for a ``SpeakerDataset``. ``num_workers=None``: with a GPU, one per CPU core (at
-    most 4) so the CPU decodes while the GPU trains; without one, 0, since workers would compete with
-    training for the cores. ``drop_last``: drop the last incomplete batch (BatchNorm likes full ones).
+    ``shuffle`` batches by ``LengthBuckets``; ``num_workers=None``: up to 4 with a GPU, else 0.
     """
     if num_workers is None:
         num_workers = min(4, os.cpu_count() or 1) if torch.cuda.is_available() else 0
