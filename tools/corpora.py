@@ -30,13 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import butter, fftconvolve, lfilter, resample_poly, sosfilt
 
-from helpers.synthetic import (
-    SAMPLE_RATE,
-    Voice,
-    make_synthetic_corpus,
-    resonator,
-    speak,
-)
+from helpers.synthetic import SAMPLE_RATE, Voice, make_synthetic_corpus, resonator, speak
 
 # --------------------------------------------------------------------------------------------------
 # Recording sessions: a room, background noise and a device per (speaker, chapter)
@@ -84,16 +78,8 @@ def draw_session(rng: np.random.Generator) -> Session:
 def room_response(
     rt60: float, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE
 ) -> np.ndarray:
-    """A room impulse response: the direct sound, a few early reflections, then a diffuse tail.
-
-    The tail is noise whose energy falls by 60 dB in ``rt60`` seconds, low-passed so that high
-    frequencies die out first, as walls and air absorb them faster.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(round(rt60 * sample_rate),)``, direct sound at sample 0 with amplitude 1.
-    """
+    """Room impulse response ``(round(rt60 * sample_rate),)``: direct sound (1 at sample 0), early
+    reflections, then a low-passed tail falling 60 dB in ``rt60`` seconds."""
     n = max(1, round(rt60 * sample_rate))
     t = np.arange(n) / sample_rate
     tail = rng.normal(0, 1, n) * 10 ** (-3 * t / rt60)  # -60 dB of energy at t = rt60
@@ -155,24 +141,8 @@ def _device(
 def record(
     speech: np.ndarray, session: Session, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE
 ) -> np.ndarray:
-    """Record ``speech`` in ``session``: room reverberation, background noise, then the device.
-
-    Parameters
-    ----------
-    speech : numpy.ndarray
-        Dry speech ``(samples,)`` (from ``speak``).
-    session : Session
-        Where and how it is recorded.
-    rng : numpy.random.Generator
-        Draws this file's noise and level.
-    sample_rate : int
-        Of ``speech`` (Hz).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(samples,)`` float32 in [-1, 1].
-    """
+    """Record dry ``speech`` ``(samples,)`` at ``sample_rate`` Hz in ``session`` (room, noise drawn
+    from ``rng``, then the device): ``(samples,)`` float32 in [-1, 1]."""
     setup = np.random.default_rng(session.seed)  # the same room and device for the whole session
     room = room_response(session.rt60, setup, sample_rate) if session.rt60 > 0 else np.ones(1)
     wet = fftconvolve(speech, room)[: len(speech)]
