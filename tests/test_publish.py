@@ -100,3 +100,19 @@ def test_ci_script_has_both_jobs() -> None:
     assert '>"$site/audio-course.pth"' in script and "--nbval-lax --nbval-current-env" in script
     usage = subprocess.run(["bash", str(ROOT / ".ci" / "run"), "nonsense"], capture_output=True)
     assert usage.returncode == 2 and b"usage: bash .ci/run [all|test|colab]" in usage.stderr
+
+
+@pytest.mark.parametrize("job", ["test", "all"])
+@pytest.mark.skipif(
+    not all(shutil.which(c) for c in ("ffmpeg", "chromium")),
+    reason="needs ffmpeg and chromium, else .ci/run installs them",
+)
+def test_ci_script_fails_when_make_test_fails(tmp_path: Path, job: str) -> None:
+    """A failing `make test` must fail `.ci/run` in every job, `all` included (no `set -e` gap)."""
+    for name, code in (("npm", 0), ("make", 3), ("apt-get", 0)):
+        (tmp_path / name).write_text(f"#!/bin/sh\necho stub {name}\nexit {code}\n")
+        (tmp_path / name).chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "HOME": str(tmp_path), "COLAB_VENV": str(tmp_path)}
+    run = subprocess.run(["bash", ".ci/run", job], cwd=ROOT, env=env, capture_output=True)
+    assert run.returncode == 3, run.stdout.decode()[-500:]
+    assert b"Colab-stack" not in run.stdout
