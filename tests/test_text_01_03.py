@@ -5,21 +5,11 @@ each instruction states what its check enforces."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import nbformat
 import pytest
+from solution_text import text
 
 from helpers.course import RECOMMENDED
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def text(number: str) -> str:
-    """The markdown of solution notebook ``number``."""
-    path = next((ROOT / "solutions").glob(f"{number}_*.ipynb"))
-    nb = nbformat.read(path, as_version=4)
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
 
 
 def section(number: str, heading: str) -> str:

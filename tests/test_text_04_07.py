@@ -7,22 +7,13 @@ import re
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 import torch
+from solution_text import cells, text
 from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = {p.name[:2]: p for p in sorted((ROOT / "solutions").glob("0[4-7]_*.ipynb"))}
-
-
-def cells(number: str, kind: str) -> list[str]:
-    nb = nbformat.read(NOTEBOOKS[number], as_version=4)
-    return [c.source for c in nb.cells if c.cell_type == kind]
-
-
-def text(number: str, kind: str = "markdown") -> str:
-    return "\n".join(cells(number, kind))
+NUMBERS = ("04", "05", "06", "07")
 
 
 @pytest.mark.parametrize(
@@ -97,7 +88,7 @@ def test_corrections_are_there(number: str, right: str) -> None:
 )
 def test_terms_are_defined_where_first_used(term: str, definition: str) -> None:
     """The first mention of a term in 04-07's text (Further reading aside) carries its definition."""
-    for number in NOTEBOOKS:
+    for number in NUMBERS:
         body = text(number).split("## Further reading")[0]
         if term in body:
             first = body.index(term)
@@ -107,7 +98,7 @@ def test_terms_are_defined_where_first_used(term: str, definition: str) -> None:
 
 
 def test_the_readme_reference_is_gone_from_04_07() -> None:
-    for number in NOTEBOOKS:
+    for number in NUMBERS:
         assert not re.search(r"README,? issue|issue 11", text(number)), number
 
 
