@@ -20,6 +20,7 @@ from unittest import mock
 
 import numpy as np
 import torch
+from torch import nn
 
 Check = TypeVar("Check", bound=Callable[..., None])
 HINTS: dict[str, tuple[str, ...]] = {}  # check name → its hints, most general first
@@ -237,6 +238,52 @@ def watching(owner: object, attribute: str) -> Iterator[mock.MagicMock]:
         patcher = mock.patch.object(owner, attribute, wraps=original)
     with patcher as watched:
         yield watched
+
+
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
+
+
+def is_module(value: object, what: str) -> None:
+    """Fail unless ``value`` is an ``nn.Module`` (``what`` says which one the exercise wants)."""
+    if not isinstance(value, nn.Module):
+        raise ExerciseError(f"Expected an nn.Module ({what}), got {type(value).__name__}.")
+
+
+def modules_run(function: Callable, *args: object, what: str) -> tuple[object, list[tuple]]:
+    """``function(*args)`` and, for every module that ran in it (a global forward hook), the tuple
+    ``(module, its one input or None, its output, its training mode, gradients enabled)``."""
+    calls: list[tuple] = []
+
+    def hook(m: nn.Module, inputs: tuple, out: object) -> None:
+        one = inputs[0] if len(inputs) == 1 else None
+        calls.append((m, one, out, m.training, torch.is_grad_enabled()))
+
+    with nn.modules.module.register_module_forward_hook(hook):
+        return call(function, *args, what=what), calls
+
+
+def trainable(model: nn.Module) -> int:
+    """The number of values of ``model``'s parameters that require a gradient."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def seeded_draw(draw: Callable, speakers: Sequence, n: int, what: str, probe: bool = False) -> Any:
+    """``draw(speakers, n, 0)``, failing if it moves a global generator; with ``probe``, also unless
+    it is repeatable and depends on its seed (the third argument)."""
+    with leaves_global_rngs(what):
+        if probe:
+            repeatable(draw, list(speakers), n, 0, what=what)
+            uses_argument(draw, (list(speakers), n, 0), 2, 1, what=what)
+        return call(draw, list(speakers), n, 0, what=what)
+
+
+def pair_of_arrays(function: Callable, args: tuple, what: str, names: str) -> Observed:
+    """``function(*args)`` as a pair ``got`` of float arrays ``arrays``, with ``kinds`` (the types)
+    and ``numpy`` (true when both are numpy arrays or tensors), for a check's ``Observed``."""
+    got = returns_pair(call(function, *args, what=what), what, names)
+    seen = Observed(got=got, kinds=", ".join(type(v).__name__ for v in got))
+    seen["numpy"] = all(isinstance(v, np.ndarray | torch.Tensor) for v in got)
+    return Observed(seen, arrays=[as_array(v, "the result") for v in got])
 
 
 Decode = namedtuple("Decode", "path start frames total")  # a window read, in samples (of total)

@@ -4,36 +4,25 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from . import core
-from .core import Mistake, Observed, call, exercise, verdict
-from .models import BATCH_NORMS, is_module, modules_run
+from .core import (
+    BATCH_NORMS,
+    Mistake,
+    Observed,
+    exercise,
+    is_module,
+    modules_run,
+    pair_of_arrays,
+    seeded_draw,
+    verdict,
+)
 
 __all__ = ["embedding_model", "embedding_scatter", "pca_projection", "speaker_choice"]
-
-
-def seeded_draw(draw: Callable, speakers: Sequence, n: int, what: str, probe: bool = False) -> Any:
-    """``draw(speakers, n, 0)``, failing if it moves a global generator; with ``probe``, also unless
-    it is repeatable and depends on its seed (the third argument)."""
-    with core.leaves_global_rngs(what):
-        if probe:
-            core.repeatable(draw, list(speakers), n, 0, what=what)
-            core.uses_argument(draw, (list(speakers), n, 0), 2, 1, what=what)
-        return call(draw, list(speakers), n, 0, what=what)
-
-
-def pair_of_arrays(function: Callable, args: tuple, what: str, names: str) -> Observed:
-    """``function(*args)`` as a pair ``got`` of float arrays ``arrays``, with ``kinds`` (the types)
-    and ``numpy`` (true when both are numpy arrays or tensors), for a check's ``Observed``."""
-    got = core.returns_pair(call(function, *args, what=what), what, names)
-    seen = Observed(got=got, kinds=", ".join(type(v).__name__ for v in got))
-    seen["numpy"] = all(isinstance(v, np.ndarray | torch.Tensor) for v in got)
-    return Observed(seen, arrays=[core.as_array(v, "the result") for v in got])
 
 
 EMBEDDER = [

@@ -11,7 +11,18 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .core import ExerciseError, Mistake, Observed, call, exercise, passed, verdict
+from .core import (
+    BATCH_NORMS,
+    Mistake,
+    Observed,
+    call,
+    exercise,
+    is_module,
+    modules_run,
+    passed,
+    trainable,
+    verdict,
+)
 
 __all__ = ["classifier", "parameter_count", "parameter_formula", "statistics_pooling"]
 
@@ -21,32 +32,7 @@ FAMILIES = {  # family → what its ✓ line says it has
     "cnn1d": "BatchNorm, skip connections, mean+std pooling",
     "cnn2d": "2-D convolutions, BatchNorm, skip connections, mean+std pooling",
 }
-BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 SHAPE = "For an input {x} the output is {got}; expected (batch, n_classes) = {wanted}: "
-
-
-def is_module(value: object, what: str) -> None:
-    """Fail unless ``value`` is an ``nn.Module`` (``what`` says which one the exercise wants)."""
-    if not isinstance(value, nn.Module):
-        raise ExerciseError(f"Expected an nn.Module ({what}), got {type(value).__name__}.")
-
-
-def modules_run(function: Callable, *args: object, what: str) -> tuple[object, list[tuple]]:
-    """``function(*args)`` and, for every module that ran in it (a global forward hook), the tuple
-    ``(module, its one input or None, its output, its training mode, gradients enabled)``."""
-    calls: list[tuple] = []
-
-    def hook(m: nn.Module, inputs: tuple, out: object) -> None:
-        one = inputs[0] if len(inputs) == 1 else None
-        calls.append((m, one, out, m.training, torch.is_grad_enabled()))
-
-    with nn.modules.module.register_module_forward_hook(hook):
-        return call(function, *args, what=what), calls
-
-
-def trainable(model: nn.Module) -> int:
-    """The number of values of ``model``'s parameters that require a gradient."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 # fmt: off

@@ -13,8 +13,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from .core import Mistake, Observed, as_array, call, exercise, is_number, passed, verdict
-from .models import BATCH_NORMS, modules_run, trainable
+from .core import (
+    BATCH_NORMS,
+    Mistake,
+    Observed,
+    as_array,
+    call,
+    exercise,
+    is_number,
+    modules_run,
+    passed,
+    trainable,
+    verdict,
+)
 
 __all__ = ["ablation_runs", "batchnorm_removed", "macro_weighted_f1", "model_comparison", "precision_recall_f1", "top_predictions", "train_one_epoch", "utterance_scores"]  # fmt: skip
 

@@ -12,8 +12,7 @@ import numpy as np
 
 from ..metrics import equal_error_rate as reference_eer
 from . import core
-from .core import Mistake, Observed, call, exercise, verdict
-from .embeddings import pair_of_arrays, seeded_draw
+from .core import Mistake, Observed, call, exercise, pair_of_arrays, seeded_draw, verdict
 
 __all__ = ["cosine_matrix", "eer_and_threshold", "trial_pairs", "unseen_speakers"]
 
