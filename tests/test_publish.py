@@ -116,3 +116,27 @@ def test_ci_script_fails_when_make_test_fails(tmp_path: Path, job: str) -> None:
     run = subprocess.run(["bash", ".ci/run", job], cwd=ROOT, env=env, capture_output=True)
     assert run.returncode == 3, run.stdout.decode()[-500:]
     assert b"Colab-stack" not in run.stdout
+
+
+def test_ci_script_skips_a_python313_that_does_not_run(tmp_path: Path) -> None:
+    """A pyenv shim for python3.13 is on PATH even where 3.13 is not selected (CI failed, rc 127)."""
+    (tmp_path / "bin").mkdir()
+    shim = tmp_path / "bin" / "python3.13"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.13: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    (tmp_path / "bin" / "python3").write_text("#!/bin/sh\nexit 1\n")  # not 3.13
+    (tmp_path / "bin" / "python3").chmod(0o755)
+    real = tmp_path / "root" / "versions" / "3.13.9" / "bin" / "python"
+    real.parent.mkdir(parents=True)
+    real.write_text('#!/bin/sh\n[ "$1" = -c ] && exit 0\n')  # a Python 3.13 for the version probe
+    real.chmod(0o755)
+    pyenv = tmp_path / "bin" / "pyenv"
+    pyenv.write_text(f"#!/bin/sh\necho {tmp_path / 'root'}\n")
+    pyenv.chmod(0o755)
+    script = (ROOT / ".ci" / "run").read_text()
+    function = script[script.index("python313() {") : script.index("\nrun_colab() {")]
+    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    run = subprocess.run(
+        ["bash", "-c", f"{function}\npython313"], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0 and run.stdout.strip() == str(real), run.stderr
