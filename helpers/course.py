@@ -32,7 +32,8 @@ DEVICE = get_device()  # the GPU if there is one (Colab: Runtime → Change runt
 RECOMMENDED = dict(model="cnn1d", feature="mfcc", n_mfcc=40, epochs=30, batch_size=32, lr=3e-3)
 RECOMMENDED |= dict(label_smoothing=0.1, crop_seconds=3.0, augment="reverb,noise,eq", augment_p=0.5)
 RECOMMENDED |= dict(head="softmax", margin=0.2, scale=30.0)
-"""What ``python -m helpers.cli.train`` trains, chosen on four corpora (docs/model.md)."""
+"""What ``python -m helpers.cli.train`` trains (SpecAugment off, the CNNs' default), chosen on three
+corpora of ``tools/corpora.py`` and checked on fresh seeds (docs/model.md)."""
 
 
 def quick(full: int | float, fast: int | float) -> int | float:

@@ -147,7 +147,8 @@ class DenseClassifier(SpeakerModel):
 
 class CNN1d(SpeakerModel):
     """x-vector/TDNN 1-D CNN: ``(B, n_features, frames)`` → ``(B, n_classes)``; block ``i`` has
-    dilation ``i + 1`` (~0.5 s context), ``aggregate`` pools all blocks (ECAPA-TDNN)."""
+    dilation ``i + 1`` (~0.5 s context), ``aggregate`` pools all blocks (ECAPA-TDNN), ``augment``
+    adds SpecAugment (off: it cost sub-second clips 9 points in docs/model.md's study)."""
 
     name = "cnn1d"
 
@@ -160,7 +161,7 @@ class CNN1d(SpeakerModel):
         embedding_dim: int = 128,
         residual: bool = True,
         dropout: float = 0.2,
-        augment: bool = True,
+        augment: bool = False,
         stride: int = 2,
         aggregate: bool = False,
     ) -> None:
@@ -218,7 +219,7 @@ class CNN2d(SpeakerModel):
         embedding_dim: int = 128,
         residual: bool = True,
         dropout: float = 0.2,
-        augment: bool = True,
+        augment: bool = False,
     ) -> None:
         super().__init__()
         channels = tuple(channels)

@@ -126,7 +126,7 @@ def test_cli_rejects_incompatible_model_and_feature(
         (["--max-minutes", "-1"], "positive"),
         (["--val-fraction", "1.5"], "between 0 and 1"),
         (["--model", "cnn2d", "--aggregate"], "only cnn1d pools"),
-        (["--model", "dense", "--feature", "mfcc_pooled", "--no-augment"], "no SpecAugment"),
+        (["--model", "dense", "--feature", "mfcc_pooled", "--spec-augment"], "no SpecAugment"),
     ],
 )
 def test_cli_rejects_nonsense_options(

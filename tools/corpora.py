@@ -161,12 +161,12 @@ room), SNR (dB) and noise kind, so that errors can be traced to the recording.""
 
 CORPORA = {
     "default": {"n_speakers": 24, "files_per_speaker": 12, "max_seconds": 8.0},
-    "short": {"n_speakers": 24, "files_per_speaker": 48, "chapters_per_speaker": 6,
-              "min_seconds": 0.3, "max_seconds": 1.0},
-    "close": {"n_speakers": 48, "files_per_speaker": 9, "chapters_per_speaker": 3,
-              "min_seconds": 2.0, "max_seconds": 4.0, "family_size": 4, "voice_spread": 0.4},
+    "short": {"n_speakers": 6, "files_per_speaker": 500, "chapters_per_speaker": 10,
+              "min_seconds": 0.3, "max_seconds": 0.9, "family_size": 1, "devices": ("headset",)},
+    "close": {"n_speakers": 104, "files_per_speaker": 12, "chapters_per_speaker": 3,
+              "min_seconds": 2.0, "max_seconds": 5.0, "family_size": 4, "voice_spread": 1.0},
     "telephone": {"n_speakers": 48, "files_per_speaker": 9, "chapters_per_speaker": 3,
-                  "min_seconds": 2.0, "max_seconds": 4.0},
+                  "min_seconds": 2.0, "max_seconds": 4.0, "devices": ("telephone",)},
     "hard": {"n_speakers": 128, "files_per_speaker": 20, "chapters_per_speaker": 5,
              "min_seconds": 4.0, "max_seconds": 12.0, "family_size": 4},
 }  # fmt: skip
@@ -187,7 +187,7 @@ class SessionRecorder:
         self.files: dict[tuple[int, int], int] = {}
 
     def __call__(self, voice: Voice, seconds: float, rng, speaker: int, chapter: int):
-        key = (speaker, chapter)
+        key = (speaker, 0 if self.words else chapter)  # words: one microphone and day per speaker
         if key not in self.sessions:
             setup = np.random.default_rng([self.seed, speaker, chapter, 1])
             session = draw_session(setup)
@@ -212,7 +212,7 @@ def make_corpus(kind: str, dest: str | Path, seed: int = 0, progress: bool = Tru
     options = dict(CORPORA[kind], seed=seed, progress=progress)
     if kind == "default":
         return make_synthetic_corpus(dest, **options)
-    devices = {"telephone": ("telephone",), "short": ("headset",)}.get(kind, SESSION_DEVICES)
+    devices = options.pop("devices", SESSION_DEVICES)
     recorder = SessionRecorder(seed, devices, same_texts=kind == "close", words=kind == "short")
     path = make_synthetic_corpus(dest, recorder=recorder, **options)
     if recorder.sessions:

@@ -78,7 +78,7 @@ OPTIONS = [  # flag, type, default, help (store_true switches have type None)
     ("--device", str, None, "cpu or cuda (default: cuda if available)"),
     ("--no-residual", None, False, "no skip connections"),
     ("--aggregate", None, False, "cnn1d: pool the outputs of all blocks (ECAPA)"),
-    ("--no-augment", None, False, "no SpecAugment masks"),
+    ("--spec-augment", None, False, "SpecAugment masks on the training features (CNNs)"),
     ("--cache", None, False, "memory-map the features (CPU) or waveforms (GPU) in DATA/.cache"),
     ("--json", None, False, "print the results as JSON on the last line"),
     ("--quiet", None, False, "no progress bars"),
@@ -174,8 +174,9 @@ def _augmentations(args: argparse.Namespace) -> str:
 def build_model(args: argparse.Namespace, data: RunData) -> nn.Module:
     """The model the options describe, for ``data``'s features and seen speakers."""
     options: dict = {"head": args.head, "margin": args.margin, "scale": args.scale}  # aam only
-    given = {"aggregate": args.aggregate, "residual": args.no_residual, "augment": args.no_augment}
-    options |= {name: name == "aggregate" for name, on in given.items() if on}  # the switches given
+    options |= {"aggregate": True} if args.aggregate else {}  # only the switches given, so that
+    options |= {"augment": True} if args.spec_augment else {}  # a model without them is accepted
+    options |= {"residual": False} if args.no_residual else {}
     return make_model(args.model, data.feature.n_bins, len(data.labels), seed=args.seed, **options)
 
 
@@ -335,8 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     wrong = [  # (a wrong option or combination, the error)
         (args.aggregate and args.model != "cnn1d",
          f"--aggregate: only cnn1d pools the outputs of its blocks, not {args.model}"),
-        (args.no_augment and args.model == "dense",
-         "--no-augment: dense has no SpecAugment masks (its features have no time axis)"),
+        (args.spec_augment and args.model in ("dense", "baseline"),
+         f"--spec-augment: {args.model} has no SpecAugment masks (no time axis)"),
         (args.epochs < 1 or args.batch_size < 1, "--epochs and --batch-size must be at least 1"),
         (args.max_minutes is not None and args.max_minutes <= 0, "--max-minutes must be positive"),
         (not 0 < args.val_fraction < 1, "--val-fraction must be between 0 and 1"),
