@@ -274,7 +274,8 @@ def test_sessions_make_unseen_sessions_harder(tmp_path: Path) -> None:
 
 
 def test_short_words_corpus_same_words_some_at_8_khz(tmp_path: Path, monkeypatch) -> None:
-    """The short kind: clips of 0.3-1 s, the odd words (chapters) at 8 kHz, one text per word."""
+    """The short kind: clips of 0.3-1 s, the odd words (chapters) at 8 kHz, one text per word, one
+    microphone per speaker."""
     small = {"n_speakers": 2, "files_per_speaker": 4, "chapters_per_speaker": 2}
     monkeypatch.setitem(corpora.CORPORA, "short", {**corpora.CORPORA["short"], **small})
     root = corpora.make_corpus("short", tmp_path / "short", seed=0, progress=False)
@@ -282,6 +283,10 @@ def test_short_words_corpus_same_words_some_at_8_khz(tmp_path: Path, monkeypatch
     assert sorted({i.samplerate for i in infos.values()}) == [8_000, 16_000]
     assert all(0.3 - 1e-3 <= i.duration <= 1.0 + 1e-3 for i in infos.values())
     assert all((i.samplerate == 8_000) == (int(n[-4:]) % 2 == 1) for n, i in infos.items())
+    sessions = (root / corpora.SESSIONS_FILE).read_text().splitlines()[1:]
+    assert len(sessions) == 2 and {r.split("\t")[2] for r in sessions} == {
+        "headset"
+    }  # 1 per speaker
 
 
 def test_bad_options(tmp_path: Path) -> None:

@@ -7,11 +7,11 @@ shares its room, device and noise, and ``--split-by chapter`` validates on sessi
 kind         what it is
 ===========  ==================================================================================
 default      the course's synthetic corpus (``helpers.course``): 24 speakers × 12 files of 2–8 s
-short        single "words": 24 speakers × 48 clips of 0.3–1 s, 6 words (chapters) each, every
-             speaker saying the same 6 words, the odd words recorded at 8 kHz
-close        48 voices in families of 4 that differ by ~1 % in vocal-tract length and ~2.5 % in
-             pitch, reading the same texts, 3 sessions each through random rooms, devices
-             (headset, telephone, laptop, low-pass) and noise at 8–25 dB; 9 files of 2–4 s
+short        single "words": 6 unrelated voices × 500 clips of 0.3–0.9 s, 10 words (chapters)
+             said 50 times by every speaker, the odd words at 8 kHz, one microphone per speaker
+close        104 voices in families of 4 that differ by ~6 % in pitch and ~3 % in vocal-tract
+             length, reading the same texts, 3 sessions each through random rooms, devices
+             (headset, telephone, laptop, low-pass) and noise at 8–25 dB; 12 files of 2–5 s
 telephone    48 voices (families of 3), 3 sessions each, every one through a telephone line
              (300–3,400 Hz, 8-bit µ-law), with rooms and noise; 9 files of 2–4 s
 hard         the 128-speaker harder corpus once used to choose the recipe (formerly
