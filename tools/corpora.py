@@ -156,8 +156,8 @@ def record(
 
 
 SESSIONS_FILE = "sessions.tsv"
-"""Written into a sessions corpus: one row per speaker and chapter, its device, RT60 (s, 0 for no
-room), SNR (dB) and noise kind, so that errors can be traced to the recording."""
+"""Written into a sessions corpus: one row per session (speaker and chapter; speaker in ``short``),
+its device, RT60 (s, 0 for no room), SNR (dB) and noise kind, to trace errors to the recording."""
 
 CORPORA = {
     "default": {"n_speakers": 24, "files_per_speaker": 12, "max_seconds": 8.0},
@@ -189,7 +189,7 @@ class SessionRecorder:
     def __call__(self, voice: Voice, seconds: float, rng, speaker: int, chapter: int):
         key = (speaker, 0 if self.words else chapter)  # words: one microphone and day per speaker
         if key not in self.sessions:
-            setup = np.random.default_rng([self.seed, speaker, chapter, 1])
+            setup = np.random.default_rng([self.seed, *key, 1])
             session = draw_session(setup)
             session = replace(session, device=str(setup.choice(self.devices)))
             if self.words:

@@ -174,8 +174,9 @@ def _augmentations(args: argparse.Namespace) -> str:
 def build_model(args: argparse.Namespace, data: RunData) -> nn.Module:
     """The model the options describe, for ``data``'s features and seen speakers."""
     options: dict = {"head": args.head, "margin": args.margin, "scale": args.scale}  # aam only
-    options |= {"aggregate": True} if args.aggregate else {}  # only the switches given, so that
-    options |= {"augment": True} if args.spec_augment else {}  # a model without them is accepted
+    # Only the switches given: a model without these options is accepted when they are not.
+    options |= {"aggregate": True} if args.aggregate else {}
+    options |= {"augment": True} if args.spec_augment else {}
     options |= {"residual": False} if args.no_residual else {}
     return make_model(args.model, data.feature.n_bins, len(data.labels), seed=args.seed, **options)
 
