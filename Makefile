@@ -49,8 +49,9 @@ lint: install
 	$(BIN)/python tools/build_student_notebooks.py --check
 
 # Headless and quiet: AUDIO_COURSE_QUICK=1 (tiny synthetic data, short training), MPLBACKEND=Agg.
+# The unit tests run on 2 processes (pytest-xdist), each test file whole on one of them.
 test: install lint browser-deps
-	AUDIO_COURSE_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests
+	AUDIO_COURSE_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile tests
 	cd solutions && AUDIO_COURSE_QUICK=1 MPLBACKEND=Agg ../$(BIN)/python -m pytest -p no:cacheprovider \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 .
 

@@ -12,7 +12,7 @@ itself is cheap, so the Colab setup cell can use ``helpers.colab`` before anythi
 - ``dataset``: ``SpeakerDataset`` (crops), ``UtteranceCrops``, ``WholeUtterances``, ``make_loader`` (03)
 - ``models``: dense, 1-D CNN and 2-D CNN speaker classifiers, ``count_parameters`` (04)
 - ``checkpoints``: saving a model with what rebuilds it; loading it back (05–07)
-- ``model_code``: your model classes of 04 written next to the checkpoints, for 05 (04, 05)
+- ``model_code``: your model classes of 04 pickled by value next to the checkpoints, for 05 (04, 05)
 - ``training``: ``fit`` and ``evaluate`` (crop- and utterance-level accuracy), ``predict`` (05)
 - ``embeddings``: the embedding model, embeddings of a dataset, PCA to 3-D (06)
 - ``metrics``: classification (precision, recall, F1, confusion) and verification (EER) (05, 07)
@@ -21,7 +21,7 @@ itself is cheap, so the Colab setup cell can use ``helpers.colab`` before anythi
 - ``synthetic``: a synthetic speaker corpus, so everything runs without the real data
 - ``fetch``: one file, resumably, over HTTP or from Google Drive; ``DownloadError``
 - ``download``: the data tiers: sources, a mirror, safe unpacking (``python data_download.py``)
-- ``course``: what a notebook imports: data, device, seed, ``make_sets``/``make_loaders``, tables
+- ``course``: what a notebook imports: data, device, seed, the recommended model, sets, tables
 - ``colab``: the Colab setup cell's bootstrap (standard library only)
 - ``checks``: the self-checks run after each exercise, one module per notebook
 - ``cli``: the training command line: ``python -m helpers.cli.train``

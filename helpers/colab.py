@@ -19,7 +19,8 @@ DRIVE_MOUNT = REPO_ROOT.parent / "drive"  # /content/drive: where Google Drive i
 TIERS = ("small", "full", "synthetic")  # as helpers.download.TIERS (which needs tqdm)
 PROTECTED = ("torch", "torchaudio", "numpy", "ipywidgets", "plotly")  # never installed/upgraded
 KIT_PACKAGES = {"sklearn": "scikit-learn"} | {  # import name -> pip distribution, beyond PROTECTED
-    name: name for name in ("soundfile", "librosa", "matplotlib", "tqdm", "gdown", "torchcodec")
+    name: name
+    for name in ("soundfile", "librosa", "matplotlib", "tqdm", "gdown", "torchcodec", "cloudpickle")
 }
 PTH_NAME = "audio-course.pth"  # in site-packages: puts the kit on every process's path
 _WARNING = f"""{"!" * 78}

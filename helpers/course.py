@@ -19,7 +19,8 @@ from .checkpoints import checkpoint_dir, find_checkpoint, load_checkpoint, save_
 from .corpus import Manifest, Utterance, load_manifest, speaker_to_index, split_utterances
 from .dataset import SpeakerDataset, make_loader
 from .download import SYNTHETIC_OPTIONS, TIERS, fallback_notice
-from .features import AudioFeature
+from .features import AudioFeature, make_feature
+from .models import SpeakerModel, make_model
 from .paths import FULL_DATA, SMALL_DATA, SYNTHETIC_DATA, SYNTHETIC_TINY, download_command
 from .synthetic import make_synthetic_corpus
 from .training import History, get_device
@@ -30,10 +31,25 @@ QUICK = os.environ.get("AUDIO_COURSE_QUICK", "") not in ("", "0")  # tiny data, 
 SEED = 0  # split, crops, initialisation and batches all follow from it
 DEVICE = get_device()  # the GPU if there is one (Colab: Runtime → Change runtime type), else CPU
 RECOMMENDED = dict(model="cnn1d", feature="mfcc", n_mfcc=40, epochs=30, batch_size=32, lr=3e-3)
-RECOMMENDED |= dict(label_smoothing=0.1, crop_seconds=3.0, augment="reverb,noise,eq", augment_p=0.5)
-RECOMMENDED |= dict(head="softmax", margin=0.2, scale=30.0)
+RECOMMENDED |= dict(label_smoothing=0.1, crop_seconds=3.0, augment="reverb,noise", augment_p=0.5)
+RECOMMENDED |= dict(head="softmax", margin=0.2, scale=30.0, utterance_stats=True)
 """What ``python -m helpers.cli.train`` trains (SpecAugment off, the CNNs' default), chosen on three
 corpora of ``tools/corpora.py`` and checked on fresh seeds (docs/model.md)."""
+
+
+def recommended_feature() -> AudioFeature:
+    """``RECOMMENDED``'s features: MFCCs, left unnormalised when the model normalises each clip itself
+    and keeps its statistics (``utterance_stats``)."""
+    normalize = not RECOMMENDED["utterance_stats"]
+    return make_feature(RECOMMENDED["feature"], n_mfcc=RECOMMENDED["n_mfcc"], normalize=normalize)
+
+
+def recommended_model(n_classes: int, **changes) -> SpeakerModel:
+    """``RECOMMENDED``'s model for :func:`recommended_feature` and ``n_classes`` speakers, its weights
+    seeded by ``SEED``; ``changes`` (``head="aam"``...) replace its options."""
+    options = {k: RECOMMENDED[k] for k in ("head", "margin", "scale", "utterance_stats")} | changes
+    n_features = recommended_feature().n_bins
+    return make_model(RECOMMENDED["model"], n_features, n_classes, seed=SEED, **options)
 
 
 def quick(full: int | float, fast: int | float) -> int | float:

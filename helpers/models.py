@@ -148,7 +148,12 @@ class DenseClassifier(SpeakerModel):
 class CNN1d(SpeakerModel):
     """x-vector/TDNN 1-D CNN: ``(B, n_features, frames)`` → ``(B, n_classes)``; block ``i`` has
     dilation ``i + 1`` (~0.5 s context), ``aggregate`` pools all blocks (ECAPA-TDNN), ``augment``
-    adds SpecAugment (off: it cost sub-second clips 9 points in docs/model.md's study)."""
+    adds SpecAugment (off: it cost sub-second clips 9 points in docs/model.md's study).
+
+    ``utterance_stats``: the input is *unnormalised* log features (``make_feature(...,
+    normalize=False)``); the model normalises each clip itself and keeps each bin's mean and std over
+    the clip beside the pooled statistics: the average spectrum that per-utterance normalisation
+    removes, which is what the classical baseline reads (docs/model.md)."""
 
     name = "cnn1d"
 
@@ -164,12 +169,16 @@ class CNN1d(SpeakerModel):
         augment: bool = False,
         stride: int = 2,
         aggregate: bool = False,
+        utterance_stats: bool = False,
     ) -> None:
         super().__init__()
         self.config = dict(channels=channels, n_blocks=n_blocks, embedding_dim=embedding_dim)
         self.config.update(residual=residual, dropout=dropout, augment=augment, stride=stride)
         self.config.update(aggregate=aggregate)
         self.aggregate = aggregate
+        self.config.update(utterance_stats=utterance_stats)
+        self.utterance_stats = utterance_stats
+        self.clip_stats = nn.BatchNorm1d(2 * n_features) if utterance_stats else None
         self.config.update(n_features=n_features, n_classes=n_classes)
         self.embedding_dim = embedding_dim
         self.augment = SpecAugment() if augment else nn.Identity()
@@ -187,12 +196,19 @@ class CNN1d(SpeakerModel):
             nn.ReLU(),
         )
         self.pool = StatsPool()
-        self.embedding = _embedding_head(4 * channels, embedding_dim)
+        side = 2 * n_features if utterance_stats else 0
+        self.embedding = _embedding_head(4 * channels + side, embedding_dim)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(embedding_dim, n_classes)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, n_features, frames)`` → ``(B, embedding_dim)``."""
+        side = None
+        if self.utterance_stats:  # each bin's mean and std over the clip, then the clip normalised
+            x = x.float()
+            mean, std = x.mean(dim=-1, keepdim=True), (x.var(dim=-1, keepdim=True) + 1e-5).sqrt()
+            side = self.clip_stats(torch.cat([mean, std], dim=1).squeeze(-1))  # (B, 2 n_features)
+            x = (x - mean) / std
         x = self.stem(self.augment(x))  # (B, C, frames / stride)
         if self.aggregate:  # ECAPA: the outputs of every block, stacked along the channels
             outputs = []
@@ -202,7 +218,8 @@ class CNN1d(SpeakerModel):
             x = torch.cat(outputs, dim=1)  # (B, n_blocks · C, frames / stride)
         else:
             x = self.blocks(x)
-        return self.embedding(self.pool(self.expand(x)))  # expand: (B, 2C, frames / stride)
+        pooled = self.pool(self.expand(x))  # expand: (B, 2C, frames / stride)
+        return self.embedding(pooled if side is None else torch.cat([pooled, side], dim=1))
 
 
 class CNN2d(SpeakerModel):

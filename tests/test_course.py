@@ -159,3 +159,16 @@ def test_keep_trained_trains_once_then_reloads_and_retrains_for_other_settings(
     assert calls == [1, 1], "other settings must retrain"
     course.keep_trained("07_x.pt", train, feature, {"7": 0, "8": 1}, {"epochs": 3, "head": "aam"})
     assert calls == [1, 1, 1], "other speakers must retrain"
+
+
+def test_the_recommended_feature_and_model_follow_recommended() -> None:
+    """The model normalises each clip itself, so its features come unnormalised; ``changes`` apply."""
+    feature = course.recommended_feature()
+    assert feature.n_bins == course.RECOMMENDED["n_mfcc"]
+    assert feature.normalize is not course.RECOMMENDED["utterance_stats"]
+    model = course.recommended_model(7, head="aam")
+    assert model.name == course.RECOMMENDED["model"] and model.config["n_classes"] == 7
+    assert model.config["utterance_stats"] == course.RECOMMENDED["utterance_stats"]
+    assert model.config["head"] == "aam"
+    again = course.recommended_model(7, head="aam")  # seeded by SEED
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))

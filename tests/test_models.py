@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.features import make_feature
+from helpers.features import make_feature, normalize_over_time
 from helpers.models import (
     AAMSoftmax,
     CNN1d,
@@ -83,9 +83,11 @@ def test_unknown_model_raises() -> None:
         check_compatible("transformer", "mfcc")
 
 
-@pytest.mark.parametrize("name", ["cnn1d", "cnn2d"])
-def test_any_clip_length_and_batch_independence(name: str) -> None:
-    model = make_model(name, 40, N_CLASSES).eval()
+@pytest.mark.parametrize(
+    "name, options", [("cnn1d", {}), ("cnn1d", {"utterance_stats": True}), ("cnn2d", {})]
+)
+def test_any_clip_length_and_batch_independence(name: str, options: dict) -> None:
+    model = make_model(name, 40, N_CLASSES, **options).eval()
     with torch.no_grad():
         for frames in (17, 151, 301, 1001):
             x = torch.randn(4, 40, frames)
@@ -301,3 +303,34 @@ def test_aam_bad_options() -> None:
         make_model("cnn1d", 20, N_CLASSES, head="arcface")
     with pytest.raises(ValueError, match="margin"):
         AAMSoftmax(8, 3, margin=2.0)
+
+
+@pytest.mark.parametrize("utterance_stats", [True, False])
+def test_utterance_stats_tell_apart_what_normalising_each_clip_removes(
+    utterance_stats: bool,
+) -> None:
+    """Two "speakers" that differ only by a constant spectral tilt (the cue of the baseline): the
+    normalised clip has lost it, so only a model that keeps each clip's statistics learns them."""
+    generator = torch.Generator().manual_seed(0)
+    y = torch.arange(32) % 2
+    tilt = torch.where(torch.arange(8) < 4, 1.0, -1.0)[None, :, None]  # (1, bins, 1)
+    x = torch.randn(32, 8, 40, generator=generator) + tilt * (2 * y - 1)[:, None, None]
+    if not utterance_stats:  # the features as make_feature normalises them
+        x = normalize_over_time(x)
+    model = make_model("cnn1d", 8, 2, seed=0, channels=16, utterance_stats=utterance_stats)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(40):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    fresh = torch.randn(32, 8, 40, generator=generator) + tilt * (2 * y - 1)[:, None, None]
+    if not utterance_stats:
+        fresh = normalize_over_time(fresh)
+    with torch.no_grad():
+        accuracy = (model.eval()(fresh).argmax(1) == y).float().mean().item()
+    assert accuracy == 1.0 if utterance_stats else accuracy < 0.8, accuracy
+    if utterance_stats:  # its trunk sees the normalised clip: gain and offset change the statistics
+        with torch.no_grad():
+            assert not torch.allclose(model.embed(x), model.embed(3 * x + 2), atol=1e-3)
+            model.embedding[0].weight[:, -16:] = 0  # the statistics' weights into the embedding
+            assert torch.allclose(model.embed(x), model.embed(3 * x + 2), atol=1e-4)

@@ -33,6 +33,9 @@ CONFIGS = {  # the recommended recipe, then one ingredient changed at a time, th
     "no waveform augmentation": ["--augment", "none"],
     "SpecAugment": ["--spec-augment"],
     "80 MFCCs": ["--n-mfcc", "80"],
+    "no utterance statistics": ["--no-utterance-stats"],
+    "EQ augmentation too": ["--augment", "reverb,noise,eq"],
+    "augmentation p 0.25": ["--augment-p", "0.25"],
     "baseline": ["--model", "baseline"],
 }
 

@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feature", choices=FEATURE_KINDS, default=R["feature"])
     p.add_argument("--split-by", choices=["file", "chapter"], default="file")
     p.add_argument("--head", choices=HEADS, default=R["head"], help="classifier head")
+    p.add_argument("--utterance-stats", action=argparse.BooleanOptionalAction,
+                   default=R["utterance_stats"], help="cnn1d: unnormalised features in; each clip's "
+                   "mean and std per bin beside the pooled statistics (default: %(default)s)")  # fmt: skip
     for flag, kind, default, what in OPTIONS:
         if kind is None:
             p.add_argument(flag, action="store_true", help=what)
@@ -140,6 +143,8 @@ def prepare_data(args: argparse.Namespace, device: torch.device) -> RunData:
     if not val:
         raise SystemExit("no validation files: every speaker needs at least 2 files")
     options = {"n_mfcc": args.n_mfcc} if args.feature.startswith("mfcc") else {}
+    if _utterance_stats(args):  # the model normalises each clip itself and keeps its statistics
+        options["normalize"] = False
     feature = make_feature(args.feature, **options)
     # The GPU path (2 loader workers) on CUDA, or on a CPU if AUDIO_COURSE_FEATURES_ON_DEVICE=1
     gpu_path = features_on_device(device)
@@ -165,6 +170,11 @@ def prepare_data(args: argparse.Namespace, device: torch.device) -> RunData:
     )  # fmt: skip
 
 
+def _utterance_stats(args: argparse.Namespace) -> bool:
+    """Whether the model keeps each clip's statistics (``--utterance-stats``, cnn1d only)."""
+    return args.utterance_stats and args.model == "cnn1d"
+
+
 def _augmentations(args: argparse.Namespace) -> str:
     """The ``--augment`` list, normalised: ``"none"`` when empty."""
     names = [n.strip() for n in args.augment.split(",") if n.strip() and n.strip() != "none"]
@@ -177,6 +187,7 @@ def build_model(args: argparse.Namespace, data: RunData) -> nn.Module:
     # Only the switches given: a model without these options is accepted when they are not.
     options |= {"aggregate": True} if args.aggregate else {}
     options |= {"augment": True} if args.spec_augment else {}
+    options |= {"utterance_stats": True} if _utterance_stats(args) else {}
     options |= {"residual": False} if args.no_residual else {}
     return make_model(args.model, data.feature.n_bins, len(data.labels), seed=args.seed, **options)
 
