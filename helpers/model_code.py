@@ -13,6 +13,7 @@ import cloudpickle
 import torch
 
 from .checkpoints import checkpoint_dir
+from .paths import atomic_write_bytes
 
 
 def model_code_path() -> Path:
@@ -41,9 +42,7 @@ def save_model_code(examples: dict[type, torch.Tensor], path=None) -> Path:
             failed.append(f"{cls.__name__}: {type(error).__name__}: {error}")
     path = Path(path or model_code_path())
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(cloudpickle.dumps(ready))  # never half a file: renamed into place
-    tmp.replace(path)
+    atomic_write_bytes(path, cloudpickle.dumps(ready))
     if failed:
         raise RuntimeError("On a real batch:\n  " + "\n  ".join(failed) + "\nFix and run again.")
     print(f"Saved {', '.join(ready) or 'no class'} to {path} for notebook 05")
