@@ -14,7 +14,7 @@ itself is cheap, so the Colab setup cell can use ``helpers.colab`` before anythi
 - ``checkpoints``: saving a model with what rebuilds it; loading it back (05–07)
 - ``model_code``: your model classes of 04 pickled by value next to the checkpoints, for 05 (04, 05)
 - ``training``: ``fit`` and ``evaluate`` (crop- and utterance-level accuracy), ``predict`` (05)
-- ``embeddings``: the embedding model, embeddings of a dataset, PCA to 3-D (06)
+- ``embeddings``: the embedding model, embeddings of a dataset, the LDA back-end, PCA to 3-D (06)
 - ``metrics``: classification (precision, recall, F1, confusion) and verification (EER) (05, 07)
 - ``plots``: every figure: waveform, spectrogram, curves, confusion, ROC, 3-D embeddings
 - ``enrol``: enrol your own voice: record in Colab's browser, embed a clip, verify another (07)

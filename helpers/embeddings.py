@@ -15,6 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from sklearn.decomposition import PCA
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import Normalizer, StandardScaler
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
@@ -78,6 +81,16 @@ def extract_embeddings(
             out.append(embed(to_device(x, device, batch_transform)).float().cpu())
         embeddings = torch.cat(out)[np.argsort(np.concatenate(batches))]
     return embeddings.numpy(), np.asarray(dataset.labels())
+
+
+def fit_lda_backend(embeddings: np.ndarray, labels: Sequence[int]) -> Pipeline:
+    """The x-vector back-end on training files' embeddings ``(N, D)`` and speakers ``(N,)``: centred,
+    unit length, then LDA (one within-speaker covariance pooled over all speakers, Ledoit-Wolf
+    shrinkage), so a change of session seen for some speakers is discounted for all. ``predict``
+    names the speaker of embeddings; ``transform`` projects them (≤ speakers - 1 dims) for cosines."""
+    lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto")
+    backend = make_pipeline(StandardScaler(with_std=False), Normalizer(), lda)
+    return backend.fit(np.asarray(embeddings, dtype=np.float64), np.asarray(labels))
 
 
 def choose_speakers(labels: Sequence, n: int = 20, seed: int = 0) -> list:

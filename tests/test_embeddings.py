@@ -19,6 +19,7 @@ from helpers.embeddings import (
     EmbeddingModel,
     choose_speakers,
     extract_embeddings,
+    fit_lda_backend,
     load_embedding_model,
     pca_3d,
 )
@@ -145,6 +146,33 @@ def test_pca_3d_keeps_the_directions_of_largest_variance() -> None:
     assert variances[0] > variances[1] > variances[2]
     reference = PCA(n_components=3).fit_transform(emb)
     assert np.allclose(np.abs(points), np.abs(reference))
+
+
+def sessions(n_speakers: int, files: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings ``(n_speakers * files, 12)`` where speakers differ a little in the first 6
+    dimensions and each file's session moves it a lot in the last 6, the same way for everyone."""
+    rng = np.random.default_rng(seed)
+    centres = np.random.default_rng(99).normal(0, 1.0, (n_speakers, 6))  # fixed speakers
+    speakers = np.repeat(np.arange(n_speakers), files)
+    voice = centres[speakers] + rng.normal(0, 0.2, (len(speakers), 6))
+    session = rng.normal(0, 4.0, (len(speakers), 6))  # a channel: large, shared by all speakers
+    return np.hstack([voice, session]) + 5.0, speakers
+
+
+def test_lda_backend_discounts_the_session_for_every_speaker() -> None:
+    """New sessions of known speakers: the back-end names them where the nearest mean fails."""
+    x_train, y_train = sessions(10, 8, seed=0)
+    x_test, y_test = sessions(10, 5, seed=1)
+    backend = fit_lda_backend(x_train, y_train)
+    assert np.mean(backend.predict(x_test) == y_test) >= 0.95
+    means = np.stack([x_train[y_train == k].mean(0) for k in range(10)])
+    nearest = np.argmax(cosine_scores(x_test - x_train.mean(0), means - x_train.mean(0)), axis=1)
+    assert np.mean(nearest == y_test) < 0.6  # the session swamps the voice
+    projected = backend.transform(x_test)
+    assert projected.shape == (50, 9)  # at most speakers - 1 directions
+    scores, same = verification_trials(projected, y_test, max_trials=None)
+    plain, _ = verification_trials(x_test, y_test, max_trials=None)
+    assert equal_error_rate(scores, same)[0] < 0.05 < equal_error_rate(plain, same)[0]
 
 
 def test_plot_embeddings_3d_has_one_trace_per_speaker() -> None:

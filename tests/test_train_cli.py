@@ -13,6 +13,7 @@ import torch
 
 from helpers.checkpoints import feature_from_checkpoint, load_checkpoint
 from helpers.cli import train as cli
+from helpers.training import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {
@@ -57,6 +58,10 @@ def test_cli_default_model_json_and_checkpoint(corpus6: Path, tmp_path: Path) ->
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["val_utterance_accuracy"] == result["val_utterance_accuracy"]
     assert len(json.loads((out / "history.json").read_text())["epoch"]) == result["epochs"]
+    # files are named by the LDA back-end, fitted on the training files' embeddings and saved
+    assert result["backend"] == "lda" and 0 <= result["softmax_utterance_accuracy"] <= 1
+    backend = pickle.loads((out / "backend.pkl").read_bytes())
+    assert backend[-1].classes_.tolist() == list(range(6))
 
 
 @pytest.mark.parametrize(
@@ -183,6 +188,28 @@ def test_cli_holdout_reports_verification(corpus6: Path, tmp_path: Path, capsys)
     assert saved["eer"] == result["eer"]
     model = load_checkpoint(result["checkpoint"])
     assert model.config["head"] == "aam" and len(model.checkpoint["speaker_to_index"]) == 4
+    # the EER is of embeddings projected by the back-end; the plain cosine's is reported beside it
+    assert 0 <= result["cosine_eer"] <= 1
+
+
+def test_cli_softmax_backend_names_files_by_the_classifier(
+    corpus6: Path, tmp_path: Path, capsys
+) -> None:
+    """``--backend softmax``: the classifier's averaged crops decide, as ``evaluate`` does."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        args = ["--data", str(corpus6), "--epochs", "3", "--crop-seconds", "1.5", "--seed", "2"]
+        cli.main([*args, "--backend", "softmax", "--out", str(tmp_path), "--json", "--quiet"])
+    finally:
+        torch.set_num_threads(threads)
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["backend"] == "softmax" and "softmax_utterance_accuracy" not in result
+    assert not (tmp_path / "backend.pkl").exists()
+    data = cli.prepare_data(cli.build_parser().parse_args(args), torch.device("cpu"))
+    model = load_checkpoint(result["checkpoint"])
+    scored = evaluate(model, data.datasets["val"], batch_transform=data.batch_transform)
+    assert result["val_utterance_accuracy"] == scored["utterance_accuracy"]
 
 
 @pytest.mark.parametrize(

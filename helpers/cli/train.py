@@ -11,7 +11,7 @@ Defaults: ``helpers.course.RECOMMENDED`` (docs/model.md). ``--model baseline`` i
 ``training.fit_baseline`` (its checkpoint the pickled pipeline). ``--split-by chapter`` validates on
 unseen sessions; ``--holdout-speakers N``: EER and minDCF (p_target 0.01) on N unseen speakers.
 Progress on stderr, a table on stdout (``--json``: a JSON last line), and in ``--out`` ``best.pt``,
-``history.json`` and ``metrics.json``.
+``backend.pkl`` (the LDA back-end, ``--backend lda``), ``history.json`` and ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from ..corpus import (
 )
 from ..course import RECOMMENDED, features_on_device, find_dataset, get_device, seed_everything
 from ..dataset import SpeakerDataset, make_loader
-from ..embeddings import extract_embeddings
+from ..embeddings import extract_embeddings, fit_lda_backend
 from ..features import FEATURE_KINDS, AudioFeature, make_feature
 from ..metrics import classification_metrics, equal_error_rate, min_dcf, verification_trials
 from ..models import HEADS, MODELS, check_compatible, count_parameters, make_model
@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feature", choices=FEATURE_KINDS, default=R["feature"])
     p.add_argument("--split-by", choices=["file", "chapter"], default="file")
     p.add_argument("--head", choices=HEADS, default=R["head"], help="classifier head")
+    p.add_argument("--backend", choices=["lda", "softmax"], default=R["backend"], help="networks: who "
+                   "names a file's speaker: LDA of embeddings or the classifier")  # fmt: skip
     p.add_argument("--utterance-stats", action=argparse.BooleanOptionalAction,
                    default=R["utterance_stats"], help="cnn1d: unnormalised features in; each clip's "
                    "mean and std per bin beside the pooled statistics (default: %(default)s)")  # fmt: skip
@@ -216,27 +218,34 @@ def train(
     )  # fmt: skip
 
 
-def verify(model: nn.Module | None, data: RunData, device: torch.device, baseline=None) -> dict:
-    """EER and minDCF (p_target 0.01) of cosines of all pairs of held-out files (``{}`` if none) of
-    ``model``'s whole-file embeddings or the ``baseline`` pipeline's MFCC statistics."""
+def embeddings_of(model: nn.Module, data: RunData, part: str, device: torch.device) -> tuple:
+    """Whole-file embeddings ``(N, D)`` and labels ``(N,)`` of ``part`` (train, val or unseen)."""
+    dataset, workers = data.datasets[part], data.workers
+    return extract_embeddings(model, dataset, data.batch_transform, device, num_workers=workers)
+
+
+def verify(model: nn.Module | None, data: RunData, device, baseline=None, backend=None) -> dict:
+    """EER, minDCF (p_target 0.01) of cosines of all pairs of held-out files (``{}`` if none): ``model``'s
+    embeddings, projected by LDA ``backend`` if any (``cosine_eer``: not), or ``baseline``'s."""
     if not data.unseen:
         return {}
-    unseen = data.datasets["unseen"]
     if baseline is not None:
-        n_mfcc = baseline[0].n_features_in_ // 2
+        unseen, n_mfcc = data.datasets["unseen"], baseline[0].n_features_in_ // 2
         embeddings = baseline[0].transform(mfcc_statistics(unseen, n_mfcc))
         speakers = np.asarray(unseen.labels())
     else:
-        embeddings, speakers = extract_embeddings(
-            model, unseen, data.batch_transform, device, num_workers=data.workers
-        )
+        embeddings, speakers = embeddings_of(model, data, "unseen", device)
+    more = {}
+    if backend is not None:
+        more["cosine_eer"] = equal_error_rate(*verification_trials(embeddings, speakers, None))[0]
+        embeddings = backend.transform(embeddings)
     scores, same = verification_trials(embeddings, speakers, max_trials=None)
     eer, threshold = equal_error_rate(scores, same)
     cost, _ = min_dcf(scores, same, p_target=0.01)
     return {
         "holdout_speakers": len(set(speakers.tolist())), "holdout_files": len(data.unseen),
         "trials": len(scores), "target_trials": int(same.sum()),
-        "eer": eer, "eer_threshold": threshold, "min_dcf": cost,
+        "eer": eer, "eer_threshold": threshold, "min_dcf": cost, **more,
     }  # fmt: skip
 
 
@@ -265,9 +274,18 @@ def run(args: argparse.Namespace) -> dict:
             best, data.datasets["val"], batch_transform=data.batch_transform, device=device,
             num_workers=data.workers, progress=not args.quiet,
         )  # fmt: skip
-        run_info = {"feature": args.feature, "augment": _augmentations(args), "head": args.head}
+        run_info = {"feature": args.feature, "augment": _augmentations(args), "head": args.head,
+                    "backend": args.backend}  # fmt: skip
         run_info.update(parameters=count_parameters(model), checkpoint=str(out / "best.pt"))
-        verification = verify(best, data, device)
+        backend = None
+        if args.backend == "lda":  # the LDA back-end names the files; the classifier's kept
+            backend = fit_lda_backend(*embeddings_of(best, data, "train", device))
+            (out / "backend.pkl").write_bytes(pickle.dumps(backend))
+            run_info.update(softmax_utterance_accuracy=result["utterance_accuracy"])
+            val = embeddings_of(best, data, "val", device)[0]
+            result["utterance_y_pred"] = predicted = backend.predict(val)
+            result["utterance_accuracy"] = float(np.mean(predicted == result["y_true"]))
+        verification = verify(best, data, device, backend=backend)
     names = sorted(data.labels, key=data.labels.get)
     crop_metrics = classification_metrics(result["y_true"], result["y_pred"], names)
     utt_metrics = classification_metrics(result["y_true"], result["utterance_y_pred"], names)
