@@ -84,10 +84,9 @@ def extract_embeddings(
 
 
 def fit_lda_backend(embeddings: np.ndarray, labels: Sequence[int]) -> Pipeline:
-    """The x-vector back-end on training files' embeddings ``(N, D)`` and speakers ``(N,)``: centred,
-    unit length, then LDA (one within-speaker covariance pooled over all speakers, Ledoit-Wolf
-    shrinkage), so a change of session seen for some speakers is discounted for all. ``predict``
-    names the speaker of embeddings; ``transform`` projects them (≤ speakers - 1 dims) for cosines."""
+    """x-vector back-end on training embeddings ``(N, D)`` of speakers ``(N,)``: centred, unit length,
+    LDA (one within-speaker covariance, Ledoit-Wolf shrinkage): a session change seen for some speakers
+    is discounted for all. ``predict`` names speakers; ``transform`` projects for cosine scoring."""
     lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto")
     backend = make_pipeline(StandardScaler(with_std=False), Normalizer(), lda)
     return backend.fit(np.asarray(embeddings, dtype=np.float64), np.asarray(labels))

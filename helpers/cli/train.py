@@ -323,7 +323,8 @@ def _print_setup(
         f"({split['train_hours']} h), {split['val_files']} validation files "
         f"({split['val_hours']} h)\nmodel       {args.model} on {args.feature} "
         f"{data.feature.extra_repr()}\n"
-        f"            head {args.head}, waveform augmentation: {_augmentations(args)}\n"
+        f"            head {args.head}, waveform augmentation: {_augmentations(args)}, "
+        f"files named by {'the LDA back-end' if args.backend == 'lda' else 'the classifier'}\n"
         f"            {count_parameters(model):,} parameters, device {device}, "
         f"{data.workers} loader workers\nfeatures    {where}"
     )
