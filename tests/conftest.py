@@ -7,7 +7,10 @@ into a corpus (manifest cache, feature cache, extra files) use ``corpus_copy``, 
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
+import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +25,14 @@ from helpers.audio import fit_length, load_audio
 from helpers.corpus import Manifest, Utterance, load_manifest
 from helpers.dataset import SpeakerDataset
 from helpers.synthetic import make_synthetic_corpus
+
+# Numba's cache (librosa's compiled functions) breaks when two processes compile one function at
+# once: a GUFunc cache written by both segfaults every later call (numba/numba#10128; seen here after
+# `pytest -n 2`: librosa.yin then crashed every kernel of that venv). Each pytest process, and the
+# kernels it starts, compiles into its own folder, never the venv's. Set before numba loads (no
+# import above loads it).
+os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="audio-course-numba-")
+atexit.register(shutil.rmtree, os.environ["NUMBA_CACHE_DIR"], ignore_errors=True)
 
 N_SPEAKERS = 4
 FILES_PER_SPEAKER = 5

@@ -158,3 +158,16 @@ def test_pip_install_into_a_fresh_venv(tmp_path: Path) -> None:
         f'{t}; extra == "test"' for t in PROJECT["optional-dependencies"]["test"]
     ]
     assert requires == sorted(str(Requirement(r)) for r in declared)
+
+
+def test_numba_compiles_outside_the_venv_in_each_test_process() -> None:
+    """conftest gives each test process its own numba cache: librosa's compiled functions land
+    there, not in the venv, which two xdist workers would corrupt (numba/numba#10128)."""
+    import librosa
+    import numba
+    import numpy as np
+
+    folder = Path(os.environ["NUMBA_CACHE_DIR"])
+    assert Path(numba.config.CACHE_DIR) == folder and not folder.is_relative_to(sys.prefix)
+    librosa.util.localmin(np.array([[3.0, 1.0, 2.0, 0.5, 4.0]]), axis=-1)  # a cached GUFunc
+    assert any(folder.rglob("*localmin*.nbi"))
