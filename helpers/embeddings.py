@@ -84,9 +84,9 @@ def extract_embeddings(
 
 
 def fit_lda_backend(embeddings: np.ndarray, labels: Sequence[int]) -> Pipeline:
-    """x-vector back-end on training embeddings ``(N, D)`` of speakers ``(N,)``: centred, unit length,
-    LDA (one within-speaker covariance, Ledoit-Wolf shrinkage): a session change seen for some speakers
-    is discounted for all. ``predict`` names speakers; ``transform`` projects for cosine scoring."""
+    """The x-vector back-end on training embeddings ``(N, D)``, speakers ``(N,)``: centred, unit
+    length, LDA (one within-speaker covariance, Ledoit-Wolf shrinkage), so a session change seen for
+    some speakers is discounted for all. ``predict``: speakers; ``transform``: for cosines."""
     lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto")
     backend = make_pipeline(StandardScaler(with_std=False), Normalizer(), lda)
     return backend.fit(np.asarray(embeddings, dtype=np.float64), np.asarray(labels))

@@ -225,8 +225,8 @@ def embeddings_of(model: nn.Module, data: RunData, part: str, device: torch.devi
 
 
 def verify(model: nn.Module | None, data: RunData, device, baseline=None, backend=None) -> dict:
-    """EER, minDCF (p_target 0.01) of cosines of all pairs of held-out files (``{}`` if none): ``model``'s
-    embeddings, projected by LDA ``backend`` if any (``cosine_eer``: not), or ``baseline``'s."""
+    """EER, minDCF (p_target 0.01) of cosines of all pairs of held-out files (``{}`` if none) of
+    ``model``'s embeddings, via ``backend`` if any (plain: ``cosine_eer``), or ``baseline``'s."""
     if not data.unseen:
         return {}
     if baseline is not None:
