@@ -24,6 +24,7 @@ def describe_feature(feature: AudioFeature | dict | None) -> dict | None:
         mel = feature.mel_scale
         kind, options = "mfcc", dict(n_mfcc=feature.n_bins, n_mels=mel.n_mels)
         options.update(n_fft=feature.spectrogram.n_fft, sample_rate=mel.sample_rate)
+        options |= {"f_max": mel.f_max} if mel.f_max < mel.sample_rate / 2 else {}
     elif isinstance(feature, LogSpectrogram):
         kind, options = "spectrogram", dict(n_fft=feature.spectrogram.n_fft)
     else:

@@ -10,6 +10,8 @@ std over the clip: cepstral mean and variance normalisation removes the micropho
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torchaudio
 from torch import nn
@@ -63,7 +65,7 @@ class AudioFeature(nn.Module):
     config: str  # the constructor's arguments, shown by repr() and keying caches
 
     def __init__(
-        self, n_bins: int, n_fft: int, hop: int, pooled: bool, normalize: bool, **shown: int
+        self, n_bins: int, n_fft: int, hop: int, pooled: bool, normalize: bool, **shown: float
     ) -> None:
         """``n_bins`` features of frames ``n_fft`` long, ``hop`` apart (samples); ``shown``: in repr."""
         super().__init__()
@@ -117,6 +119,7 @@ class MFCC(AudioFeature):
     log_mels=True)`` (a test pins it; ``log_mels=False`` would clip dB relative to the whole batch).
 
     ``n_mels`` defaults to ``max(80, n_mfcc)``; 256 MFCCs need ``n_fft >= 1024`` (else empty bands).
+    ``f_max``: top of the mel bands, Hz (``None``: ``sample_rate / 2``); lower, fewer bands as wide.
     """
 
     def __init__(
@@ -128,15 +131,18 @@ class MFCC(AudioFeature):
         hop_length: int = 160,
         pooled: bool = False,
         normalize: bool = True,
+        f_max: float | None = None,
     ) -> None:
-        n_mels = max(80, n_mfcc) if n_mels is None else n_mels
+        share = math.log1p((f_max or sample_rate / 2) / 700) / math.log1p(sample_rate / 1400)
+        n_mels = max(round(80 * share), n_mfcc) if n_mels is None else n_mels  # bands as wide
         if n_mfcc > n_mels:
             raise ValueError(f"n_mfcc={n_mfcc} cannot exceed n_mels={n_mels}")
         shown = dict(sample_rate=sample_rate, n_mfcc=n_mfcc, n_mels=n_mels)
+        shown |= {"f_max": f_max} if f_max else {}
         super().__init__(n_mfcc, n_fft, hop_length, pooled, normalize, **shown)
         # The stages of torchaudio.transforms.MFCC(log_mels=True), apart for squared_magnitude.
         self.mel_scale = torchaudio.transforms.MelScale(
-            n_mels=n_mels, sample_rate=sample_rate, n_stft=n_fft // 2 + 1
+            n_mels=n_mels, sample_rate=sample_rate, n_stft=n_fft // 2 + 1, f_max=f_max
         )
         dct = torchaudio.functional.create_dct(n_mfcc, n_mels, norm="ortho")  # (n_mels, n_mfcc)
         self.register_buffer("dct", dct.T.contiguous())  # (n_mfcc, n_mels)
@@ -150,7 +156,7 @@ class MFCC(AudioFeature):
 
 def make_feature(kind: str, sample_rate: int = SAMPLE_RATE, **options: int | bool) -> AudioFeature:
     """The module for ``kind`` (of ``FEATURE_KINDS``); ``options``: ``n_fft``, ``hop_length``,
-    ``normalize``, and ``n_mfcc``, ``n_mels`` for the MFCC kinds.
+    ``normalize``, and ``n_mfcc``, ``n_mels``, ``f_max`` for the MFCC kinds.
 
     >>> make_feature("mfcc")(torch.zeros(48_000)).shape
     torch.Size([40, 301])

@@ -186,6 +186,25 @@ def test_mel_bands_default_to_80_or_n_mfcc_if_more() -> None:
     assert make_feature("mfcc", n_mfcc=128)(torch.zeros(16_000)).shape[0] == 128
 
 
+def test_f_max_makes_a_16khz_clip_and_its_8khz_recording_alike(clips: torch.Tensor) -> None:
+    """Mel bands up to 4 kHz (the CLI's default when a corpus has 8-kHz files) see the same clip
+    read from an 8-kHz file (down to 8 kHz and back up, as ``load_audio`` reads it) almost as
+    itself; over the full band the empty 4-8 kHz bands make it another sound."""
+    resample = torchaudio.functional.resample
+    narrow = resample(resample(clips[0], 16_000, 8_000), 8_000, 16_000)
+    gaps = {}
+    for f_max in (4_000, None):
+        feature = make_feature("mfcc", f_max=f_max, normalize=False)
+        gaps[f_max] = (feature(clips[0]) - feature(narrow)).abs().mean()
+    assert gaps[4_000] < gaps[None] / 5, gaps
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torchaudio warns of an empty mel band
+        bands = make_feature("mfcc", f_max=4_000).mel_scale.fb  # (n_fft // 2 + 1, n_mels)
+    assert bands.shape == (201, 60) and (bands.sum(dim=0) > 0).all()  # the full band's width
+    assert bands[101:].abs().sum() == 0  # nothing from 4 kHz (bin 100) up
+    assert "f_max=4000" in repr(make_feature("mfcc", f_max=4_000))
+
+
 def test_repr_shows_the_settings() -> None:
     assert "n_mfcc=40" in repr(make_feature("mfcc"))
     assert "pooled=True" in repr(make_feature("spectrogram_pooled"))

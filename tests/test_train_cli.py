@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 import torch
+import torchaudio
 
-from helpers.checkpoints import feature_from_checkpoint, load_checkpoint
+from helpers.checkpoints import describe_feature, feature_from_checkpoint, load_checkpoint
 from helpers.cli import train as cli
+from helpers.features import make_feature
 from helpers.training import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,6 +231,33 @@ def test_cli_rejects_bad_robustness_options(
         cli.main(["--data", str(corpus6), *options])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_cli_mel_bands_stop_at_the_lowest_nyquist_of_the_corpus(
+    corpus6: Path, tmp_path: Path
+) -> None:
+    """On a corpus with 8-kHz files the MFCCs' mel bands stop at 4 kHz, so both rates fill every
+    band; an all-16-kHz corpus keeps the full band; ``--f-max`` overrides; checkpoints keep it."""
+    mixed = tmp_path / "mixed"
+    shutil.copytree(corpus6, mixed)
+    for path in sorted(mixed.rglob("*.flac"))[
+        :6
+    ]:  # the first speaker's files, re-recorded at 8 kHz
+        audio, rate = sf.read(path)
+        sf.write(path, torchaudio.functional.resample(torch.from_numpy(audio), rate, 8_000), 8_000)
+
+    def f_max(*args: str) -> float:
+        data = cli.prepare_data(cli.build_parser().parse_args(args), torch.device("cpu"))
+        return data.feature.mel_scale.f_max
+
+    assert f_max("--data", str(mixed)) == 4_000
+    assert f_max("--data", str(corpus6)) == 8_000
+    assert f_max("--data", str(mixed), "--f-max", "8000") == 8_000
+    assert f_max("--data", str(corpus6), "--f-max", "3000") == 3_000
+    spec = describe_feature(make_feature("mfcc", f_max=4_000))
+    assert repr(make_feature(spec["kind"], **spec["options"])) == repr(
+        make_feature("mfcc", f_max=4_000)
+    )
 
 
 def test_cli_rejects_holding_out_too_many_speakers(corpus6: Path) -> None:

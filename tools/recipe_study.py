@@ -36,6 +36,7 @@ CONFIGS = {  # the recommended recipe, then one ingredient changed at a time, th
     "no utterance statistics": ["--no-utterance-stats"],
     "EQ augmentation too": ["--augment", "reverb,noise,eq"],
     "augmentation p 0.25": ["--augment-p", "0.25"],
+    "mel bands to 8 kHz": ["--f-max", "8000"],
     "baseline": ["--model", "baseline"],
 }
 
@@ -43,16 +44,8 @@ CONFIGS = {  # the recommended recipe, then one ingredient changed at a time, th
 def run(corpus: Path, kind: str, config: str, seed: int, out: Path, minutes: float) -> dict:
     """One training run; its JSON result with the run's command, date and load average."""
     folder = out.parent / "runs" / f"{kind}-{config.replace(' ', '_')}-seed{seed}"
-    command = [
-        sys.executable,
-        "-m",
-        "helpers.cli.train",
-        "--data",
-        str(corpus),
-        "--seed",
-        str(seed),
-    ]
-    command += [*SPLITS[kind], *CONFIGS[config], "--max-minutes", str(minutes)]
+    command = [sys.executable, "-m", "helpers.cli.train", "--data", str(corpus)]
+    command += ["--seed", str(seed), *SPLITS[kind], *CONFIGS[config], "--max-minutes", str(minutes)]
     command += ["--out", str(folder), "--json", "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     load = os.getloadavg()[0]

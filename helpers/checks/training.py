@@ -497,6 +497,4 @@ def ablation_runs(make_run: Callable[[str], tuple]) -> None:
         also = [f"{k} {v!r} → {now[k]!r}" for k, v in BASELINE.items() if k != key and now[k] != v]
         seen.described[change], seen.same_start[change] = now, same
         seen.also[change] = ", ".join(also)
-    verdict(
-        seen, ABLATION, f"{len(ABLATIONS)} runs, one change each from the baseline, same start."
-    )
+    verdict(seen, ABLATION, f"{len(ABLATIONS)} runs, one change each, same start.")

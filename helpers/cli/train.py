@@ -34,6 +34,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ..audio import SAMPLE_RATE
 from ..augment import AUGMENTATIONS, make_augment
 from ..cache import FeatureCache
 from ..checkpoints import load_checkpoint
@@ -57,6 +58,7 @@ R = RECOMMENDED
 OPTIONS = [  # flag, type, default, help (store_true switches have type None)
     ("--data", Path, None, "corpus folder (default: helpers.course.find_dataset())"),
     ("--n-mfcc", int, R["n_mfcc"], "MFCCs kept (mfcc kinds only)"),
+    ("--f-max", float, None, "top of the mel bands, Hz (default: half the lowest sample rate)"),
     ("--epochs", int, R["epochs"], "most epochs"),
     ("--max-minutes", float, None, "time budget: the schedule shrinks to fit it"),
     ("--patience", int, None, "stop after this many epochs without improvement"),
@@ -145,8 +147,9 @@ def prepare_data(args: argparse.Namespace, device: torch.device) -> RunData:
     if not val:
         raise SystemExit("no validation files: every speaker needs at least 2 files")
     options = {"n_mfcc": args.n_mfcc} if args.feature.startswith("mfcc") else {}
-    if _utterance_stats(args):  # the model normalises each clip itself and keeps its statistics
-        options["normalize"] = False
+    f_max = args.f_max or min(u.sample_rate for u in manifest.utterances) / 2
+    options |= {"f_max": f_max} if options and f_max < SAMPLE_RATE / 2 else {}
+    options |= {"normalize": False} if _utterance_stats(args) else {}  # the model normalises
     feature = make_feature(args.feature, **options)
     # The GPU path (2 loader workers) on CUDA, or on a CPU if AUDIO_COURSE_FEATURES_ON_DEVICE=1
     gpu_path = features_on_device(device)
@@ -212,9 +215,8 @@ def train(
         model, train_loader, val_loader, epochs=args.epochs, lr=args.lr,
         label_smoothing=args.label_smoothing, batch_transform=data.batch_transform,
         augment=augment if _augmentations(args) != "none" else None, device=device,
-        checkpoint=out / "best.pt", metadata=metadata,
+        checkpoint=out / "best.pt", metadata=metadata, seed=args.seed,
         patience=args.patience, max_minutes=args.max_minutes, progress=not args.quiet,
-        seed=args.seed,
     )  # fmt: skip
 
 
@@ -296,8 +298,7 @@ def run(args: argparse.Namespace) -> dict:
         "n_speakers": len(data.labels), "n_train": len(data.train), "n_val": len(data.val),
         "epochs": len(history.epoch) if not baseline else result["epochs"],
         "best_epoch": history.best_epoch, "stopped": history.stopped, "device": str(device),
-        "features_on_device": data.batch_transform is not None and not baseline,
-        "seed": args.seed,
+        "features_on_device": data.batch_transform is not None and not baseline, "seed": args.seed,
         "train_seconds": round(history.seconds[-1] if history.seconds else 0.0, 1),
         **verification, "seconds": round(time.perf_counter() - start, 1),
     }  # fmt: skip
@@ -373,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         (args.max_minutes is not None and args.max_minutes <= 0, "--max-minutes must be positive"),
         (not 0 < args.val_fraction < 1, "--val-fraction must be between 0 and 1"),
         (not 0 <= args.augment_p <= 1, "--augment-p must be between 0 and 1"),
+        (args.f_max is not None and args.f_max <= 0, "--f-max must be positive (Hz)"),
     ]  # fmt: skip
     for bad, message in wrong:
         if bad:
