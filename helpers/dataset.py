@@ -198,12 +198,8 @@ class LengthBuckets(Sampler[list[int]]):
 
     def __init__(self, dataset, batch_size, generator, drop_last=False, pool=8) -> None:
         self.lengths = [dataset.crop_samples_of(u) for u in dataset.utterances]
-        self.size, self.generator, self.drop_last, self.pool = (
-            batch_size,
-            generator,
-            drop_last,
-            pool,
-        )
+        self.size, self.generator = batch_size, generator
+        self.drop_last, self.pool = drop_last, pool
 
     def __len__(self) -> int:
         n = len(self.lengths)

@@ -37,6 +37,7 @@ CONFIGS = {  # the recommended recipe, then one ingredient changed at a time, th
     "EQ augmentation too": ["--augment", "reverb,noise,eq"],
     "augmentation p 0.25": ["--augment-p", "0.25"],
     "mel bands to 8 kHz": ["--f-max", "8000"],
+    "multi-layer aggregation": ["--aggregate"],
     "baseline": ["--model", "baseline"],
 }
 
@@ -94,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(c, k, s) for c in args.configs for s in args.seeds for k in args.kinds]
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
-    def one(job: tuple[str, str, int]) -> None:
-        config, kind, seed = job
+    def one(config: str, kind: str, seed: int) -> None:
         result = run(args.corpora / f"{kind}-s{seed}", kind, config, seed, args.out, args.minutes)
         with args.out.open("a") as f:
             f.write(json.dumps(result) + "\n")
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
               "val_utterance_accuracy", "eer", "epochs", "error")}), flush=True)  # fmt: skip
 
     with ThreadPoolExecutor(args.jobs) as pool:
-        list(pool.map(one, jobs))
+        list(pool.map(one, *zip(*jobs)))  # one(config, kind, seed) for each job
     return 0
 
 
