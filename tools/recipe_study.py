@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(c, k, s) for c in args.configs for s in args.seeds for k in args.kinds]
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
-    def one(config: str, kind: str, seed: int) -> None:
+    def one(job: tuple[str, str, int]) -> None:
+        config, kind, seed = job
         result = run(args.corpora / f"{kind}-s{seed}", kind, config, seed, args.out, args.minutes)
         with args.out.open("a") as f:
             f.write(json.dumps(result) + "\n")
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
               "val_utterance_accuracy", "eer", "epochs", "error")}), flush=True)  # fmt: skip
 
     with ThreadPoolExecutor(args.jobs) as pool:
-        list(pool.map(one, *zip(*jobs)))  # one(config, kind, seed) for each job
+        list(pool.map(one, jobs))
     return 0
 
 

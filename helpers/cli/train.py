@@ -146,9 +146,10 @@ def prepare_data(args: argparse.Namespace, device: torch.device) -> RunData:
     )
     if not val:
         raise SystemExit("no validation files: every speaker needs at least 2 files")
-    options = {"n_mfcc": args.n_mfcc} if args.feature.startswith("mfcc") else {}
-    f_max = args.f_max or min(u.sample_rate for u in manifest.utterances) / 2
-    options |= {"f_max": f_max} if options and f_max < SAMPLE_RATE / 2 else {}
+    options = {}
+    if args.feature.startswith("mfcc"):  # mel bands only as high as every file has sound
+        f_max = args.f_max or min(u.sample_rate for u in manifest.utterances) / 2
+        options = {"n_mfcc": args.n_mfcc} | ({"f_max": f_max} if f_max < SAMPLE_RATE / 2 else {})
     options |= {"normalize": False} if _utterance_stats(args) else {}  # the model normalises
     feature = make_feature(args.feature, **options)
     # The GPU path (2 loader workers) on CUDA, or on a CPU if AUDIO_COURSE_FEATURES_ON_DEVICE=1
