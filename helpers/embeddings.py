@@ -53,19 +53,20 @@ def load_embedding_model(
 def extract_embeddings(
     model: nn.Module, dataset: Dataset, batch_transform: nn.Module | None = None,
     device: str | torch.device | None = None, utterance_level: bool = True, batch_size: int = 64,
-    num_workers: int = 0,
+    num_workers: int = 0, layer: str = "embed",
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Embeddings ``(N, embedding_dim)`` float32 and labels ``(N,)`` of a ``SpeakerDataset``.
 
     ``model``: with ``embed`` or an ``EmbeddingModel``; ``batch_transform``: the features, if items
     are waveforms; ``utterance_level``: whole files one at a time (as x-vector/ECAPA), else the
-    dataset's crops, ``batch_size`` per batch; ``device``: default ``get_device()``.
+    dataset's crops, ``batch_size`` per batch; ``device``: default ``get_device()``; ``layer``: the
+    model's method, e.g. ``"backend_features"`` (``(N, embedding_dim + n_pooled)``, the back-end's).
     """
     device = torch.device(device) if device is not None else get_device()
     model.to(device).eval()
     if batch_transform is not None:
         batch_transform.to(device).eval()
-    embed = getattr(model, "embed", model)
+    embed = getattr(model, layer, model)
     out = []
     if utterance_level:
         loader = DataLoader(WholeUtterances(dataset), batch_size=None, num_workers=num_workers)
@@ -84,9 +85,10 @@ def extract_embeddings(
 
 
 def fit_lda_backend(embeddings: np.ndarray, labels: Sequence[int]) -> Pipeline:
-    """The x-vector back-end on training embeddings ``(N, D)``, speakers ``(N,)``: centred, unit
-    length, LDA (one within-speaker covariance, Ledoit-Wolf shrinkage), so a session change seen for
-    some speakers is discounted for all. ``predict``: speakers; ``transform``: for cosines."""
+    """The x-vector back-end on training embeddings ``(N, D)`` (the CLI's: ``backend_features``),
+    speakers ``(N,)``: centred, unit length, LDA (one within-speaker covariance, Ledoit-Wolf
+    shrinkage), so a session change seen for some speakers is discounted for all. ``predict``:
+    speakers; ``transform``: for cosines."""
     lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto")
     backend = make_pipeline(StandardScaler(with_std=False), Normalizer(), lda)
     return backend.fit(np.asarray(embeddings, dtype=np.float64), np.asarray(labels))

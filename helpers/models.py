@@ -31,9 +31,7 @@ class StatsPool(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.float()  # the variance of float16 activations can overflow under autocast
-        mean = x.mean(dim=-1)
-        std = (x.var(dim=-1, unbiased=False) + 1e-5).sqrt()
-        return torch.cat([mean, std], dim=1)
+        return torch.cat([x.mean(dim=-1), (x.var(dim=-1, unbiased=False) + 1e-5).sqrt()], dim=1)
 
 
 class Residual1d(nn.Module):
@@ -93,7 +91,17 @@ class SpeakerModel(nn.Module):
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Speaker embedding ``(B, embedding_dim)``: the input of the last Linear layer."""
+        return self.embedding(self.pooled(x))
+
+    def pooled(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, n_pooled)``: what the embedding layer reads (each model's own)."""
         raise NotImplementedError
+
+    def backend_features(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, embedding_dim + n_pooled)``, the embedding then what it is computed from: the LDA
+        back-end's input (the embedding layer drops some of what carries a voice to a new session)."""
+        pooled = self.pooled(x)
+        return torch.cat([self.embedding(pooled), pooled], dim=1)
 
 
 def _embedding_head(n_in: int, embedding_dim: int) -> nn.Sequential:
@@ -137,12 +145,11 @@ class DenseClassifier(SpeakerModel):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(embedding_dim, n_classes)
 
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, n_features)`` → ``(B, embedding_dim)``."""
+    def pooled(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, n_features)`` → ``(B, hidden)``."""
         h = self.hidden(self.input_norm(x))
         out = self.block(h)
-        h = torch.relu(out + h if self.residual else out)
-        return self.embedding(h)
+        return torch.relu(out + h if self.residual else out)
 
 
 class CNN1d(SpeakerModel):
@@ -174,10 +181,8 @@ class CNN1d(SpeakerModel):
         super().__init__()
         self.config = dict(channels=channels, n_blocks=n_blocks, embedding_dim=embedding_dim)
         self.config.update(residual=residual, dropout=dropout, augment=augment, stride=stride)
-        self.config.update(aggregate=aggregate)
-        self.aggregate = aggregate
-        self.config.update(utterance_stats=utterance_stats)
-        self.utterance_stats = utterance_stats
+        self.config.update(aggregate=aggregate, utterance_stats=utterance_stats)
+        self.aggregate, self.utterance_stats = aggregate, utterance_stats
         self.clip_stats = nn.BatchNorm1d(2 * n_features) if utterance_stats else None
         self.config.update(n_features=n_features, n_classes=n_classes)
         self.embedding_dim = embedding_dim
@@ -201,8 +206,8 @@ class CNN1d(SpeakerModel):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(embedding_dim, n_classes)
 
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, n_features, frames)`` → ``(B, embedding_dim)``."""
+    def pooled(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, n_features, frames)`` → ``(B, 4 · channels [+ 2 · n_features])``."""
         side = None
         if self.utterance_stats:  # each bin's mean and std over the clip, then the clip normalised
             x = x.float()
@@ -219,7 +224,7 @@ class CNN1d(SpeakerModel):
         else:
             x = self.blocks(x)
         pooled = self.pool(self.expand(x))  # expand: (B, 2C, frames / stride)
-        return self.embedding(pooled if side is None else torch.cat([pooled, side], dim=1))
+        return pooled if side is None else torch.cat([pooled, side], dim=1)
 
 
 class CNN2d(SpeakerModel):
@@ -264,10 +269,10 @@ class CNN2d(SpeakerModel):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(embedding_dim, n_classes)
 
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, n_features, frames)`` → ``(B, embedding_dim)``."""
+    def pooled(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, n_features, frames)`` → ``(B, 2 · C · F')``."""
         x = self.stages(self.stem(self.augment(x).unsqueeze(1)))  # (B, C, F', T')
-        return self.embedding(self.pool(x.flatten(1, 2)))  # (B, C·F', T') → (B, 2·C·F')
+        return self.pool(x.flatten(1, 2))  # (B, C·F', T') → (B, 2·C·F')
 
 
 class AAMSoftmax(nn.Module):
@@ -279,9 +284,7 @@ class AAMSoftmax(nn.Module):
     ) -> None:
         super().__init__()
         if not 0 <= margin < math.pi / 2 or scale <= 0:
-            raise ValueError(
-                f"need 0 <= margin < pi/2 (radians) and scale > 0, not {margin}, {scale}"
-            )
+            raise ValueError(f"need 0 <= margin < pi/2 (radians) and scale > 0: {margin}, {scale}")
         self.margin, self.scale = float(margin), float(scale)
         self.weight = nn.Parameter(torch.empty(n_classes, embedding_dim))
         nn.init.xavier_uniform_(self.weight)
@@ -297,11 +300,8 @@ class AAMSoftmax(nn.Module):
         target = cosine.gather(1, labels[:, None])
         sine = (1 - target.square()).sqrt()
         with_margin = target * math.cos(self.margin) - sine * math.sin(self.margin)
-        with_margin = torch.where(
-            target > math.cos(math.pi - self.margin),
-            with_margin,
-            target - math.sin(math.pi - self.margin) * self.margin,
-        )
+        beyond = target - math.sin(math.pi - self.margin) * self.margin  # θ_y + m past π (ArcFace)
+        with_margin = torch.where(target > math.cos(math.pi - self.margin), with_margin, beyond)
         return (self.scale * cosine).scatter(1, labels[:, None], self.scale * with_margin)
 
     def extra_repr(self) -> str:

@@ -237,6 +237,10 @@ def test_embeddings_from_the_checkpoint_match_the_trained_model(unseen_setup) ->
     crop_emb, _ = extract_embeddings(model, unseen_set, device="cpu", utterance_level=False)
     with torch.no_grad():
         assert np.allclose(crop_emb[1], model.embed(unseen_set[1][0][None])[0].numpy(), atol=1e-5)
+    # the LDA back-end's input: the same whole-file embedding, then the pooled vector beside it
+    both, _ = extract_embeddings(model, unseen_set, device="cpu", layer="backend_features")
+    assert both.shape == (len(unseen_set), 32 + model.embedding[0].in_features)
+    assert np.allclose(both[:, :32], emb, atol=1e-5)
 
 
 def test_verification_on_unseen_speakers_beats_chance(unseen_setup) -> None:

@@ -56,6 +56,13 @@ def test_every_model_on_its_feature_kinds(name: str, kind: str) -> None:
     assert torch.isfinite(logits).all()
     # embed is the input of the last Linear: the classifier applied to it gives the logits
     assert torch.allclose(model.classifier(embedding), logits, atol=1e-5)
+    # the back-end's input: the embedding, then the pooled vector the embedding layer reads
+    with torch.no_grad():
+        features, pooled = model.backend_features(x), model.pooled(x)
+    assert pooled.shape == (3, model.embedding[0].in_features)
+    assert features.shape == (3, model.embedding_dim + pooled.shape[1])
+    assert torch.allclose(features[:, : model.embedding_dim], embedding, atol=1e-5)
+    assert torch.allclose(features[:, model.embedding_dim :], pooled)
 
 
 @pytest.mark.parametrize(

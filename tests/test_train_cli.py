@@ -66,6 +66,10 @@ def test_cli_default_model_json_and_checkpoint(corpus6: Path, tmp_path: Path) ->
     assert result["backend"] == "lda" and 0 <= result["softmax_utterance_accuracy"] <= 1
     backend = pickle.loads((out / "backend.pkl").read_bytes())
     assert backend[-1].classes_.tolist() == list(range(6))
+    # it reads the embedding and the pooled statistics beside it (128 + 4 · 128 + 2 · 40 numbers)
+    assert (
+        backend[0].n_features_in_ == 128 + 4 * 128 + 2 * 40 == model.embedding[0].in_features + 128
+    )
 
 
 @pytest.mark.parametrize(

@@ -222,9 +222,11 @@ def train(
 
 
 def embeddings_of(model: nn.Module, data: RunData, part: str, device: torch.device) -> tuple:
-    """Whole-file embeddings ``(N, D)`` and labels ``(N,)`` of ``part`` (train, val or unseen)."""
+    """Whole-file ``backend_features`` ``(N, D)`` (the embedding first), labels ``(N,)`` of ``part``."""
     dataset, workers = data.datasets[part], data.workers
-    return extract_embeddings(model, dataset, data.batch_transform, device, num_workers=workers)
+    return extract_embeddings(
+        model, dataset, data.batch_transform, device, num_workers=workers, layer="backend_features"
+    )
 
 
 def verify(model: nn.Module | None, data: RunData, device, baseline=None, backend=None) -> dict:
@@ -237,11 +239,12 @@ def verify(model: nn.Module | None, data: RunData, device, baseline=None, backen
         embeddings = baseline[0].transform(mfcc_statistics(unseen, n_mfcc))
         speakers = np.asarray(unseen.labels())
     else:
-        embeddings, speakers = embeddings_of(model, data, "unseen", device)
+        features, speakers = embeddings_of(model, data, "unseen", device)
+        embeddings = features[:, : model.embedding_dim]
     more = {}
     if backend is not None:
         more["cosine_eer"] = equal_error_rate(*verification_trials(embeddings, speakers, None))[0]
-        embeddings = backend.transform(embeddings)
+        embeddings = backend.transform(features)
     scores, same = verification_trials(embeddings, speakers, max_trials=None)
     eer, threshold = equal_error_rate(scores, same)
     cost, _ = min_dcf(scores, same, p_target=0.01)
@@ -304,16 +307,13 @@ def run(args: argparse.Namespace) -> dict:
         **verification, "seconds": round(time.perf_counter() - start, 1),
     }  # fmt: skip
     (out / "history.json").write_text(json.dumps(history.as_dict(), indent=1))
-    (out / "metrics.json").write_text(
-        json.dumps({**summary, "crop": crop_metrics, "utterance": utt_metrics}, indent=1)
-    )
+    metrics = {**summary, "crop": crop_metrics, "utterance": utt_metrics}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     _print_results(summary, crop_metrics, utt_metrics, args.crop_seconds)
     return summary
 
 
-def _print_setup(
-    args: argparse.Namespace, data: RunData, model: nn.Module, device: torch.device
-) -> None:
+def _print_setup(args: argparse.Namespace, data: RunData, model: nn.Module, device) -> None:
     split = describe_split(data.train, data.val)
     print(f"corpus      {data.root}: {data.summary}")
     if data.unseen:
@@ -352,9 +352,9 @@ def _print_results(summary: dict, crop: dict, utterance: dict, crop_seconds: flo
     best = f", best epoch {summary['best_epoch']}" if summary["best_epoch"] else ""
     print(
         f"{summary['epochs']} {steps} ({summary['stopped']}){best}, "
-        f"training {summary['train_seconds']:.0f} s, total {summary['seconds']:.0f} s"
+        f"training {summary['train_seconds']:.0f} s, total {summary['seconds']:.0f} s\n"
+        f"checkpoint  {summary['checkpoint']}"
     )
-    print(f"checkpoint  {summary['checkpoint']}")
 
 
 def main(argv: list[str] | None = None) -> int:
