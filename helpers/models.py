@@ -79,7 +79,7 @@ class Residual2d(nn.Module):
 
 
 class SpeakerModel(nn.Module):
-    """Common head: ``embed`` → Dropout → Linear; ``config`` rebuilds it (checkpoints)."""
+    """Common head: ``pooled`` → ``embedding`` (``embed``) → Dropout → Linear; ``config`` rebuilds it."""
 
     name: str = ""
     embedding_dim: int
