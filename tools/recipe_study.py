@@ -45,9 +45,9 @@ CONFIGS = {  # the recommended recipe, then one ingredient changed at a time, th
 def run(corpus: Path, kind: str, config: str, seed: int, out: Path, minutes: float) -> dict:
     """One training run; its JSON result with the run's command, date and load average."""
     folder = out.parent / "runs" / f"{kind}-{config.replace(' ', '_')}-seed{seed}"
-    command = [sys.executable, "-m", "helpers.cli.train", "--data", str(corpus)]
-    command += ["--seed", str(seed), *SPLITS[kind], *CONFIGS[config], "--max-minutes", str(minutes)]
-    command += ["--out", str(folder), "--json", "--quiet"]
+    command = [sys.executable, "-m", "helpers.cli.train", "--data", str(corpus), "--seed"]
+    command += [str(seed), *SPLITS[kind], *CONFIGS.get(config, config.split())]  # or CLI flags
+    command += ["--max-minutes", str(minutes), "--out", str(folder), "--json", "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     load = os.getloadavg()[0]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpora", type=Path, nargs="?", help="folder of KIND-sSEED corpora")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
     parser.add_argument("--kinds", nargs="+", default=list(SPLITS))
-    parser.add_argument("--configs", nargs="+", default=list(CONFIGS))
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), help="names, or CLI flags")
     parser.add_argument("--minutes", type=float, default=4.0)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("study.jsonl"))
