@@ -45,8 +45,8 @@ CONFIGS = {  # the recommended recipe, then one ingredient changed at a time, th
 def run(corpus: Path, kind: str, config: str, seed: int, out: Path, minutes: float) -> dict:
     """One training run; its JSON result with the run's command, date and load average."""
     folder = out.parent / "runs" / f"{kind}-{config.replace(' ', '_')}-seed{seed}"
-    command = [sys.executable, "-m", "helpers.cli.train", "--data", str(corpus), "--seed"]
-    command += [str(seed), *SPLITS[kind], *CONFIGS.get(config, config.split())]  # or CLI flags
+    command = [sys.executable, "-m", "helpers.cli.train", "--data", str(corpus)]
+    command += ["--seed", str(seed), *SPLITS[kind], *CONFIGS.get(config, config.split())]
     command += ["--max-minutes", str(minutes), "--out", str(folder), "--json", "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     load = os.getloadavg()[0]
