@@ -117,8 +117,9 @@ def decaying_noise_rir(rt60: torch.Tensor, length: int, generator: torch.Generat
 
 
 class RandomReverb(WaveformAugment):
-    """Convolve with ``decaying_noise_rir`` of RT60 uniform in ``rt60`` (s) (``fftconvolve``), at
-    the input's power, the tail past the clip's end dropped."""
+    """Convolve with ``decaying_noise_rir`` of RT60 uniform in ``rt60`` (s), at the input's power,
+    the tail past the clip's end dropped (FFTs of a power-of-two length, not ``AF.fftconvolve``'s
+    ``samples + len(rir) - 1``: `python tools/bench.py --augment`)."""
 
     shown = ("rt60",)
 
@@ -134,7 +135,9 @@ class RandomReverb(WaveformAugment):
         (batch, samples), device = waveforms.shape, waveforms.device
         rt60 = self.uniform(*self.rt60, batch, device)
         rir = decaying_noise_rir(rt60, round(self.rt60[1] * SAMPLE_RATE), self.generator(device))
-        wet = AF.fftconvolve(waveforms, rir)[:, :samples]
+        size = 1 << (samples + rir.shape[1] - 2).bit_length()  # ≥ the full convolution's length
+        wet = torch.fft.irfft(torch.fft.rfft(waveforms, size) * torch.fft.rfft(rir, size), size)
+        wet = wet[:, :samples]
         self.last = {"rt60": rt60, "rir": rir}
         return wet * (_power(waveforms) / (_power(wet) + 1e-12)).sqrt()
 

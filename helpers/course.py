@@ -31,7 +31,7 @@ QUICK = os.environ.get("AUDIO_COURSE_QUICK", "") not in ("", "0")  # tiny data, 
 SEED = 0  # split, crops, initialisation and batches all follow from it
 DEVICE = get_device()  # the GPU if there is one (Colab: Runtime → Change runtime type), else CPU
 RECOMMENDED = dict(model="cnn1d", feature="mfcc", n_mfcc=40, epochs=30, batch_size=32, lr=3e-3)
-RECOMMENDED |= dict(label_smoothing=0.1, crop_seconds=3.0, augment="reverb,noise", augment_p=0.5)
+RECOMMENDED |= dict(label_smoothing=0.1, crop_seconds=2.0, augment="reverb,noise", augment_p=0.5)
 RECOMMENDED |= dict(head="softmax", margin=0.2, scale=30.0, utterance_stats=True, backend="lda")
 """What ``python -m helpers.cli.train`` trains (SpecAugment off, the CNNs' default), chosen on three
 corpora of ``tools/corpora.py`` and checked on fresh seeds (docs/model.md)."""

@@ -55,13 +55,9 @@ class History:
         return asdict(self)
 
     def record(
-        self,
-        train_loss: float,
-        train_accuracy: float,
-        val_loss: float | None,
-        val_accuracy: float | None,
-        optimizer: torch.optim.Optimizer,
-    ) -> bool:
+        self, train_loss: float, train_accuracy: float, val_loss: float | None,
+        val_accuracy: float | None, optimizer: torch.optim.Optimizer,
+    ) -> bool:  # fmt: skip
         """Append one epoch; return whether it is the best so far (by validation accuracy, then
         loss; without validation, the latest)."""
         self.epoch.append(len(self.epoch) + 1)
@@ -134,11 +130,9 @@ def _parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 
 def _validate(
-    model: nn.Module,
-    loader: DataLoader | None,
-    device: torch.device,
+    model: nn.Module, loader: DataLoader | None, device: torch.device,
     batch_transform: nn.Module | None,
-) -> tuple[float | None, float | None]:
+) -> tuple[float | None, float | None]:  # fmt: skip
     """Mean cross-entropy and accuracy of ``model`` on ``loader`` (``None, None`` without one)."""
     if loader is None:
         return None, None
@@ -148,16 +142,11 @@ def _validate(
 
 
 def train_epoch(
-    model: nn.Module,
-    loader: DataLoader,
-    optimizer: torch.optim.Optimizer,
-    loss_fn: nn.Module,
-    device: torch.device,
-    batch_transform: nn.Module | None = None,
-    augment: nn.Module | None = None,
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer, loss_fn: nn.Module,
+    device: torch.device, batch_transform: nn.Module | None = None,
+    augment: nn.Module | None = None, scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     scaler: torch.amp.GradScaler | None = None,
-) -> tuple[float, float]:
+) -> tuple[float, float]:  # fmt: skip
     """One pass over ``loader`` (the loop of notebook 05), ``scheduler`` stepped every batch.
     Returns the mean loss and the accuracy."""
     model.train()
@@ -214,24 +203,13 @@ class Budget:
 
 
 def fit(
-    model: nn.Module,
-    train_loader: DataLoader,
-    val_loader: DataLoader | None = None,
-    epochs: int = 20,
-    lr: float = 3e-3,
-    weight_decay: float = 0.05,
-    label_smoothing: float = 0.1,
-    warmup: float = 0.1,
-    batch_transform: nn.Module | None = None,
-    augment: nn.Module | None = None,
-    device: str | torch.device | None = None,
-    checkpoint: str | os.PathLike | None = None,
-    metadata: dict[str, Any] | None = None,
-    patience: int | None = None,
-    max_minutes: float | None = None,
-    progress: bool = True,
-    seed: int = 0,
-) -> History:
+    model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None = None,
+    epochs: int = 20, lr: float = 3e-3, weight_decay: float = 0.05, label_smoothing: float = 0.1,
+    warmup: float = 0.1, batch_transform: nn.Module | None = None, augment: nn.Module | None = None,
+    device: str | torch.device | None = None, checkpoint: str | os.PathLike | None = None,
+    metadata: dict[str, Any] | None = None, patience: int | None = None,
+    max_minutes: float | None = None, progress: bool = True, seed: int = 0,
+) -> History:  # fmt: skip
     """Train ``model`` in place (AdamW, ``lr_at`` schedule, label smoothing) and leave it with its
     best epoch's weights (by validation accuracy; the last without ``val_loader``).
 
@@ -265,16 +243,9 @@ def fit(
         if hasattr(train_loader.dataset, "set_epoch"):
             train_loader.dataset.set_epoch(epoch)
         train_loss, train_accuracy = train_epoch(
-            model,
-            train_loader,
-            optimizer,
-            loss_fn,
-            device,
-            batch_transform,
-            augment,
-            scheduler,
+            model, train_loader, optimizer, loss_fn, device, batch_transform, augment, scheduler,
             scaler,
-        )
+        )  # fmt: skip
         val_loss, val_accuracy = _validate(model, val_loader, device, batch_transform)
         improved = history.record(train_loss, train_accuracy, val_loss, val_accuracy, optimizer)
         if improved:

@@ -144,6 +144,20 @@ def test_reverb_smears_time_and_keeps_power() -> None:
     assert torch.allclose(late, torch.tensor(0.5 * 10**-1.2), rtol=0.3)
 
 
+@pytest.mark.parametrize("seconds", [0.3, 1.2001])  # full lengths below and above a power of two
+def test_reverb_is_the_linear_convolution_with_its_rir(seconds: float) -> None:
+    """The power-of-two FFTs of ``RandomReverb`` (tools/bench.py --augment: 2-4x faster) give what
+    ``AF.fftconvolve`` gives: no wrap-around of the tail into the clip's start."""
+    import torchaudio.functional as AF
+
+    x = speech_like(batch=5, seconds=seconds, seed=1)
+    module = RandomReverb(p=1.0, seed=3)
+    y = module(x)
+    wet = AF.fftconvolve(x, module.last["rir"])[:, : x.shape[1]]
+    wet = wet * (x.square().mean(1, keepdim=True) / wet.square().mean(1, keepdim=True)).sqrt()
+    torch.testing.assert_close(y, wet, atol=1e-4, rtol=1e-3)
+
+
 def test_eq_band_limits_at_its_cut_offs() -> None:
     """Telephone-band cut-offs (300–3400 Hz): -12.3 dB an octave outside each, 0 dB inside."""
     g = torch.Generator().manual_seed(0)

@@ -70,3 +70,18 @@ def test_runs_as_a_script() -> None:
         [sys.executable, str(BENCH), "--help"], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0 and "--clips" in result.stdout
+
+
+def test_bench_augment_times_the_room_against_fftconvolve(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    try:  # augment_table runs on one thread: give the 2 back afterwards
+        assert bench.main(["--augment", "--repeats", "1"]) == 0
+    finally:
+        torch.set_num_threads(2)
+    rows = capsys.readouterr().out.strip().splitlines()
+    assert rows[0].startswith("| 16 clips | fftconvolve (ms) | RandomReverb (ms) | ratio |")
+    assert [r.split("|")[1].strip() for r in rows[2:]] == ["2 s", "3 s"]
+    assert all(float(r.split("|")[4].strip().rstrip("×")) > 0 for r in rows[2:])
+    with pytest.raises(SystemExit):
+        bench.main([])  # neither a corpus nor --augment

@@ -6,6 +6,8 @@ decodes the window, one feature module), **cached** (``SpeakerDataset`` on a ``F
 first, timed apart). After a warm-up pass the pipelines take turns on chunks of the clips in each of
 ``--repeats`` passes; the headline is the median pass, ``best_*`` add up each chunk's fastest repeat.
 
+``--augment`` times the training room augmentation instead (no corpus needed).
+
 Usage: ``python tools/bench.py DATA_DIR [--feature F] [--clips 300] [--workers 0] [--seed 0]
 [--repeats 5] [--threads 1] [--cache-dir DIR] [--json]`` (``--json``: the last line is the result:
 ``seed_clips_per_s``, ``clips_per_s``, ``cached_clips_per_s``, ``ratio``, ``cached_ratio``, ...).
@@ -22,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+import timeit
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -29,9 +32,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torchaudio
+import torchaudio.functional as AF
 from torch.utils.data import DataLoader, Dataset
 from torchaudio.transforms import MFCC, Spectrogram
 
+from helpers.augment import RandomReverb, decaying_noise_rir
 from helpers.cache import FeatureCache
 from helpers.corpus import Utterance, load_manifest, speaker_to_index
 from helpers.dataset import SpeakerDataset
@@ -229,11 +234,26 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def augment_table(repeats: int) -> str:
+    """``RandomReverb`` on 16 clips (p = 1: RIR, convolution, power) against the convolution alone
+    by ``AF.fftconvolve`` (what the kit used before), median ms of ``repeats``, one thread."""
+    torch.set_num_threads(1)
+    lines = ["| 16 clips | fftconvolve (ms) | RandomReverb (ms) | ratio |", "|---|--:|--:|--:|"]
+    for seconds in (2, 3):
+        x, reverb = torch.randn(16, seconds * 16_000), RandomReverb(p=1.0).train()
+        rir = decaying_noise_rir(torch.full((16,), 0.8), 12_800, torch.Generator().manual_seed(0))
+        ms = [1e3 * statistics.median(timeit.repeat(f, number=1, repeat=repeats + 1)[1:])
+              for f in (partial(AF.fftconvolve, x, rir), partial(reverb, x))]  # fmt: skip
+        lines.append(f"| {seconds} s | {ms[0]:.1f} | {ms[1]:.1f} | {ms[0] / ms[1]:.1f}× |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: ``python tools/bench.py DATA_DIR [options]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
-    add("data_dir", type=Path, help="corpus folder: DATA_DIR/<speaker>/...")
+    add("data_dir", type=Path, nargs="?", help="corpus folder: DATA_DIR/<speaker>/...")
+    add("--augment", action="store_true", help="time the room augmentation instead")
     add("--feature", choices=FEATURE_KINDS, default="spectrogram")
     add("--clips", type=int, default=300, help="3-s crops per pass (default 300)")
     add("--workers", type=int, default=0, help="DataLoader workers (default 0)")
@@ -245,6 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.clips < 1 or args.repeats < 1:
         parser.error("need --clips >= 1 and --repeats >= 1")
+    if args.augment:
+        print(augment_table(args.repeats))
+        return 0
+    if args.data_dir is None:
+        parser.error("give DATA_DIR, or --augment")
     result = run_benchmark(args)
     print(format_table(result))
     if args.json:
