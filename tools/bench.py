@@ -36,6 +36,7 @@ import torchaudio.functional as AF
 from torch.utils.data import DataLoader, Dataset
 from torchaudio.transforms import MFCC, Spectrogram
 
+from helpers.audio import SAMPLE_RATE
 from helpers.augment import RandomReverb, decaying_noise_rir
 from helpers.cache import FeatureCache
 from helpers.corpus import Utterance, load_manifest, speaker_to_index
@@ -240,8 +241,9 @@ def augment_table(repeats: int) -> str:
     torch.set_num_threads(1)
     lines = ["| 16 clips | fftconvolve (ms) | RandomReverb (ms) | ratio |", "|---|--:|--:|--:|"]
     for seconds in (2, 3):
-        x, reverb = torch.randn(16, seconds * 16_000), RandomReverb(p=1.0).train()
-        rir = decaying_noise_rir(torch.full((16,), 0.8), 12_800, torch.Generator().manual_seed(0))
+        x, reverb = torch.randn(16, seconds * SAMPLE_RATE), RandomReverb(p=1.0).train()
+        length = round(reverb.rt60[1] * SAMPLE_RATE)  # the length of the room's impulse responses
+        rir = decaying_noise_rir(torch.full((16,), 0.8), length, torch.Generator().manual_seed(0))
         ms = [1e3 * statistics.median(timeit.repeat(f, number=1, repeat=repeats + 1)[1:])
               for f in (partial(AF.fftconvolve, x, rir), partial(reverb, x))]  # fmt: skip
         lines.append(f"| {seconds} s | {ms[0]:.1f} | {ms[1]:.1f} | {ms[0] / ms[1]:.1f}× |")
