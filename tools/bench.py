@@ -5,8 +5,7 @@ The same 3-s crops of the same files, in one run: **practical** (its ``AudioData
 decodes the window, one feature module), **cached** (``SpeakerDataset`` on a ``FeatureCache``, built
 first, timed apart). After a warm-up pass the pipelines take turns on chunks of the clips in each of
 ``--repeats`` passes; the headline is the median pass, ``best_*`` add up each chunk's fastest repeat.
-
-``--augment`` times the training room augmentation instead (no corpus needed).
+``python tools/bench.py --augment`` times the training room augmentation instead (no corpus).
 
 Usage: ``python tools/bench.py DATA_DIR [--feature F] [--clips 300] [--workers 0] [--seed 0]
 [--repeats 5] [--threads 1] [--cache-dir DIR] [--json]`` (``--json``: the last line is the result:
