@@ -75,10 +75,9 @@ def test_runs_as_a_script() -> None:
 def test_bench_augment_times_the_room_against_fftconvolve(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    try:  # augment_table runs on one thread: give the 2 back afterwards
-        assert bench.main(["--augment", "--repeats", "1"]) == 0
-    finally:
-        torch.set_num_threads(2)
+    torch.set_num_threads(2)  # the room is timed on --threads 1, then the 2 are given back
+    assert bench.main(["--augment", "--repeats", "1"]) == 0
+    assert torch.get_num_threads() == 2
     rows = capsys.readouterr().out.strip().splitlines()
     assert rows[0].startswith("| 16 clips | fftconvolve (ms) | RandomReverb (ms) | ratio |")
     assert [r.split("|")[1].strip() for r in rows[2:]] == ["2 s", "3 s"]

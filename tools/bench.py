@@ -137,34 +137,29 @@ def rss_mb() -> float | None:
 
 
 def run_benchmark(args: argparse.Namespace) -> dict:
-    """Time the three pipelines as the command line ``args`` say; returns the JSON's fields."""
+    """Time the three pipelines as ``args`` say, on ``main``'s threads; returns the JSON's fields."""
     feature, workers, seed, repeats = args.feature, args.workers, args.seed, args.repeats
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads or previous_threads)
-    try:
-        root, rss_start = args.data_dir, rss_mb()
-        manifest = load_manifest(root, progress=False)
-        labels = speaker_to_index(manifest.utterances)
-        chosen, n_files = choose_clips(manifest.utterances, args.clips, seed)
-        distinct = list({u.path: u for u in chosen}.values())
-        mean_seconds = float(np.mean([u.seconds for u in distinct]))
-        log(f"{len(chosen)} clips from {n_files} files (mean {mean_seconds:.1f} s) of {root}")
-        module = make_feature(feature)
-        kit = {"feature": module, "train": True, "seed": seed}
-        paths, speakers = [root / u.path for u in chosen], [u.speaker for u in chosen]
-        datasets = {"practical": PracticalDataset(paths, speakers, feature)}
-        datasets["streaming"] = SpeakerDataset(chosen, labels, root, **kit)
-        with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
-            start = time.perf_counter()
-            folder = args.cache_dir or tmp
-            cache = FeatureCache(root, distinct, module, cache_dir=folder, progress=False)
-            build_seconds, cache_mb = time.perf_counter() - start, cache.path.stat().st_size / 1e6
-            log(f"FeatureCache built in {build_seconds:.2f} s ({cache_mb:.0f} MB)")
-            datasets["cached"] = SpeakerDataset(chosen, labels, root, cache=cache, **kit)
-            times = time_pipelines(datasets, workers, repeats, seed)
-        threads = torch.get_num_threads()
-    finally:
-        torch.set_num_threads(previous_threads)
+    root, rss_start = args.data_dir, rss_mb()
+    manifest = load_manifest(root, progress=False)
+    labels = speaker_to_index(manifest.utterances)
+    chosen, n_files = choose_clips(manifest.utterances, args.clips, seed)
+    distinct = list({u.path: u for u in chosen}.values())
+    mean_seconds = float(np.mean([u.seconds for u in distinct]))
+    log(f"{len(chosen)} clips from {n_files} files (mean {mean_seconds:.1f} s) of {root}")
+    module = make_feature(feature)
+    kit = {"feature": module, "train": True, "seed": seed}
+    paths, speakers = [root / u.path for u in chosen], [u.speaker for u in chosen]
+    datasets = {"practical": PracticalDataset(paths, speakers, feature)}
+    datasets["streaming"] = SpeakerDataset(chosen, labels, root, **kit)
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
+        start = time.perf_counter()
+        folder = args.cache_dir or tmp
+        cache = FeatureCache(root, distinct, module, cache_dir=folder, progress=False)
+        build_seconds, cache_mb = time.perf_counter() - start, cache.path.stat().st_size / 1e6
+        log(f"FeatureCache built in {build_seconds:.2f} s ({cache_mb:.0f} MB)")
+        datasets["cached"] = SpeakerDataset(chosen, labels, root, cache=cache, **kit)
+        times = time_pipelines(datasets, workers, repeats, seed)
+    threads = torch.get_num_threads()
     passes = {name: [sum(row) for row in times[name]] for name in PIPELINES}
     median = {name: statistics.median(passes[name]) for name in PIPELINES}
     best = {name: sum(map(min, zip(*times[name]))) for name in PIPELINES}
@@ -236,13 +231,13 @@ def format_table(result: dict) -> str:
 
 def augment_table(repeats: int) -> str:
     """``RandomReverb`` on 16 clips (p = 1: RIR, convolution, power) against the convolution alone
-    by ``AF.fftconvolve`` (what the kit used before), median ms of ``repeats``, one thread."""
-    torch.set_num_threads(1)
+    by ``AF.fftconvolve`` (what the kit used before), median ms of ``repeats``."""
     lines = ["| 16 clips | fftconvolve (ms) | RandomReverb (ms) | ratio |", "|---|--:|--:|--:|"]
     for seconds in (2, 3):
         x, reverb = torch.randn(16, seconds * SAMPLE_RATE), RandomReverb(p=1.0).train()
         length = round(reverb.rt60[1] * SAMPLE_RATE)  # the length of the room's impulse responses
-        rir = decaying_noise_rir(torch.full((16,), 0.8), length, torch.Generator().manual_seed(0))
+        rt60 = torch.full((16,), reverb.rt60[1])  # the longest room
+        rir = decaying_noise_rir(rt60, length, torch.Generator().manual_seed(0))
         ms = [1e3 * statistics.median(timeit.repeat(f, number=1, repeat=repeats + 1)[1:])
               for f in (partial(AF.fftconvolve, x, rir), partial(reverb, x))]  # fmt: skip
         lines.append(f"| {seconds} s | {ms[0]:.1f} | {ms[1]:.1f} | {ms[0] / ms[1]:.1f}× |")
@@ -266,12 +261,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.clips < 1 or args.repeats < 1:
         parser.error("need --clips >= 1 and --repeats >= 1")
-    if args.augment:
-        print(augment_table(args.repeats))
-        return 0
-    if args.data_dir is None:
+    if args.data_dir is None and not args.augment:
         parser.error("give DATA_DIR, or --augment")
-    result = run_benchmark(args)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads or previous_threads)
+    try:  # either mode on --threads threads, given back afterwards
+        if args.augment:
+            print(augment_table(args.repeats))
+            return 0
+        result = run_benchmark(args)
+    finally:
+        torch.set_num_threads(previous_threads)
     print(format_table(result))
     if args.json:
         print(json.dumps(result))
